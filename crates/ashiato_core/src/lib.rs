@@ -1,0 +1,1 @@
+//! ashiato domain.
