@@ -1,0 +1,20 @@
+//! ashiato's storage: one diesel code path over SQLite (bundled) and PostgreSQL.
+//!
+//! [`db::Db::open`] picks the backend from the URL, migrates, and pools connections. Each area
+//! of the SNS has a module of plain functions taking `&mut AnyConnection`; callers that change
+//! several rows wrap them in [`db::write`], which takes SQLite's write lock up front.
+//!
+//! Functions here are synchronous: the web crate calls them on its blocking pool.
+
+pub mod accounts;
+pub mod db;
+pub mod error;
+pub mod friends;
+pub mod schema;
+pub mod sessions;
+
+pub use db::{AnyConnection, Backend, DatabaseUrl, Db, DbOptions, OpenError, write};
+pub use error::StoreError;
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,252 @@
+// The one schema both backends share, kept by hand in diesel's common types (BigInt, Integer,
+// Text, Bool). `tests/store` migrates SQLite and PostgreSQL and checks every table and column
+// here against what each database really has, so an edit to a migration without an edit here
+// (or the reverse) fails CI. Regenerate nothing: edit this file and both migration sets together.
+
+//! Table definitions for diesel (see the comment at the top of `schema.rs`).
+#![allow(missing_docs)]
+
+diesel::table! {
+    members (id) {
+        id -> BigInt,
+        email -> Text,
+        nickname -> Text,
+        password_hash -> Text,
+        introduction -> Text,
+        introduction_scope -> Text,
+        birthday -> Nullable<Text>,
+        birthday_scope -> Text,
+        area -> Text,
+        area_scope -> Text,
+        friends_scope -> Text,
+        default_diary_scope -> Text,
+        stealth_footsteps -> Bool,
+        search_opt_out -> Bool,
+        language -> Text,
+        is_admin -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    profile_fields (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        label -> Text,
+        value -> Text,
+        scope -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        inviter_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        used_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        member_id -> Nullable<BigInt>,
+        csrf_token -> Text,
+        transport -> Text,
+        subscriber_hash -> Nullable<Text>,
+        easy_login -> Bool,
+        flash -> Nullable<Text>,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    subscriber_bindings (subscriber_hash) {
+        subscriber_hash -> Text,
+        member_id -> BigInt,
+        carrier -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    friendships (member_id,friend_id) {
+        member_id -> BigInt,
+        friend_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    friend_requests (id) {
+        id -> BigInt,
+        from_id -> BigInt,
+        to_id -> BigInt,
+        message -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        decided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    introductions (author_id,subject_id) {
+        author_id -> BigInt,
+        subject_id -> BigInt,
+        body -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id,blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    diary_entries (id) {
+        id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        scope -> Text,
+        comment_count -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    diary_comments (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    footsteps (owner_id,visitor_id,day) {
+        owner_id -> BigInt,
+        visitor_id -> BigInt,
+        day -> BigInt,
+        visited_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    footstep_totals (owner_id) {
+        owner_id -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
+    communities (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        category -> Text,
+        join_policy -> Text,
+        topic_visibility -> Text,
+        admin_id -> Nullable<BigInt>,
+        member_count -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    community_members (community_id,member_id) {
+        community_id -> BigInt,
+        member_id -> BigInt,
+        state -> Text,
+        joined_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    topics (id) {
+        id -> BigInt,
+        community_id -> BigInt,
+        author_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        comment_count -> Integer,
+        created_at -> BigInt,
+        last_activity_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    topic_comments (id) {
+        id -> BigInt,
+        topic_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        sender_id -> BigInt,
+        recipient_id -> BigInt,
+        subject -> Text,
+        body -> Text,
+        reply_to -> Nullable<BigInt>,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+        sender_deleted -> Bool,
+        recipient_deleted -> Bool,
+    }
+}
+
+diesel::joinable!(profile_fields -> members (member_id));
+diesel::joinable!(sessions -> members (member_id));
+diesel::joinable!(subscriber_bindings -> members (member_id));
+diesel::joinable!(diary_entries -> members (author_id));
+diesel::joinable!(diary_comments -> diary_entries (entry_id));
+diesel::joinable!(diary_comments -> members (author_id));
+diesel::joinable!(footstep_totals -> members (owner_id));
+diesel::joinable!(communities -> members (admin_id));
+diesel::joinable!(community_members -> communities (community_id));
+diesel::joinable!(community_members -> members (member_id));
+diesel::joinable!(topics -> communities (community_id));
+diesel::joinable!(topics -> members (author_id));
+diesel::joinable!(topic_comments -> topics (topic_id));
+diesel::joinable!(topic_comments -> members (author_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    members,
+    profile_fields,
+    invitations,
+    sessions,
+    subscriber_bindings,
+    friendships,
+    friend_requests,
+    introductions,
+    blocks,
+    diary_entries,
+    diary_comments,
+    footsteps,
+    footstep_totals,
+    communities,
+    community_members,
+    topics,
+    topic_comments,
+    messages,
+);

@@ -1,0 +1,206 @@
+//! Server-side sessions, shared by every `ashiato` process through the database.
+//!
+//! The secret token travels in a cookie, or in the URL (`ksid`) for handsets without cookies;
+//! the database keeps only its SHA-256, so a copy of the database does not hand out sessions.
+//! Tokens are 256 random bits. A token we do not know is never adopted: the caller issues a
+//! fresh one (no fixation), and logging in always issues a new token and deletes the old row.
+
+use ashiato_core::{MemberId, Timestamp};
+use base64::Engine as _;
+use diesel::prelude::*;
+
+use crate::accounts::token_hash;
+use crate::db::{AnyConnection, random_bytes};
+use crate::schema::sessions;
+use crate::{StoreError, StoreResult};
+
+/// How the token reaches the server; URL tokens get a shorter idle timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// `Set-Cookie` / `Cookie`.
+    Cookie,
+    /// A `ksid` query parameter or hidden form field.
+    Url,
+}
+
+impl Transport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Transport::Cookie => "cookie",
+            Transport::Url => "url",
+        }
+    }
+}
+
+/// A live session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Row id (not secret).
+    pub id: i64,
+    /// The logged-in member, if any.
+    pub member: Option<MemberId>,
+    /// Per-session synchronizer token for forms.
+    pub csrf_token: String,
+    /// How the token travels.
+    pub transport: Transport,
+    /// Keyed hash of the carrier subscriber ID the session is bound to, if any.
+    pub subscriber_hash: Option<String>,
+    /// Logged in by subscriber ID alone: sensitive actions ask for the password again.
+    pub easy_login: bool,
+    /// Last time the session was used.
+    pub last_seen_at: Timestamp,
+    /// When it expires unless used again.
+    pub expires_at: Timestamp,
+}
+
+/// A new session and its secret token (to be sent to the client, never stored).
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    /// The secret token.
+    pub token: String,
+    /// The stored session.
+    pub session: Session,
+}
+
+/// What a new session is for.
+#[derive(Clone, Debug)]
+pub struct SessionSpec {
+    /// Logged-in member, or none for an anonymous session (CSRF token and flash only).
+    pub member: Option<MemberId>,
+    /// Token transport.
+    pub transport: Transport,
+    /// Bound subscriber ID hash, if the handset sent a trusted one.
+    pub subscriber_hash: Option<String>,
+    /// Whether this login used the subscriber ID instead of a password.
+    pub easy_login: bool,
+    /// Idle timeout.
+    pub idle_ms: i64,
+}
+
+fn random_token() -> StoreResult<String> {
+    let bytes: [u8; 32] = random_bytes()?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Creates a session and returns its token.
+pub fn create(
+    conn: &mut AnyConnection,
+    spec: &SessionSpec,
+    now: Timestamp,
+) -> StoreResult<NewSession> {
+    let token = random_token()?;
+    let csrf_token = random_token()?;
+    let expires_at = now.plus_millis(spec.idle_ms);
+    let id = diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(token_hash(&token)),
+            sessions::member_id.eq(spec.member.map(|m| m.0)),
+            sessions::csrf_token.eq(&csrf_token),
+            sessions::transport.eq(spec.transport.as_str()),
+            sessions::subscriber_hash.eq(spec.subscriber_hash.as_deref()),
+            sessions::easy_login.eq(spec.easy_login),
+            sessions::created_at.eq(now.0),
+            sessions::last_seen_at.eq(now.0),
+            sessions::expires_at.eq(expires_at.0),
+        ))
+        .returning(sessions::id)
+        .get_result::<i64>(conn)?;
+    Ok(NewSession {
+        token,
+        session: Session {
+            id,
+            member: spec.member,
+            csrf_token,
+            transport: spec.transport,
+            subscriber_hash: spec.subscriber_hash.clone(),
+            easy_login: spec.easy_login,
+            last_seen_at: now,
+            expires_at,
+        },
+    })
+}
+
+type SessionTuple = (i64, Option<i64>, String, String, Option<String>, bool, i64, i64);
+
+/// Finds the live session for a token. Expired sessions are deleted and reported as absent.
+pub fn find(conn: &mut AnyConnection, token: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+    let row = sessions::table
+        .filter(sessions::token_hash.eq(token_hash(token)))
+        .select((
+            sessions::id,
+            sessions::member_id,
+            sessions::csrf_token,
+            sessions::transport,
+            sessions::subscriber_hash,
+            sessions::easy_login,
+            sessions::last_seen_at,
+            sessions::expires_at,
+        ))
+        .first::<SessionTuple>(conn)
+        .optional()?;
+    let Some((id, member, csrf_token, transport, subscriber_hash, easy_login, last_seen, expires)) =
+        row
+    else {
+        return Ok(None);
+    };
+    if expires <= now.0 {
+        diesel::delete(sessions::table.find(id)).execute(conn)?;
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        id,
+        member: member.map(MemberId),
+        csrf_token,
+        transport: if transport == "url" { Transport::Url } else { Transport::Cookie },
+        subscriber_hash,
+        easy_login,
+        last_seen_at: Timestamp(last_seen),
+        expires_at: Timestamp(expires),
+    }))
+}
+
+/// Extends a session's idle timeout. Callers skip this when the session was touched within
+/// the last minute, so that reading pages does not write on every request.
+pub fn touch(conn: &mut AnyConnection, id: i64, now: Timestamp, idle_ms: i64) -> StoreResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set((sessions::last_seen_at.eq(now.0), sessions::expires_at.eq(now.0 + idle_ms)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a session (logout). Unknown ids are not an error.
+pub fn delete(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
+    diesel::delete(sessions::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a member (password change, withdrawal).
+pub fn delete_for_member(conn: &mut AnyConnection, member: MemberId) -> StoreResult<usize> {
+    Ok(diesel::delete(sessions::table.filter(sessions::member_id.eq(member.0))).execute(conn)?)
+}
+
+/// Stores a one-shot message shown on the next page (post/redirect/get).
+pub fn set_flash(conn: &mut AnyConnection, id: i64, flash: &str) -> StoreResult<()> {
+    let n = diesel::update(sessions::table.find(id))
+        .set(sessions::flash.eq(Some(flash)))
+        .execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Takes (reads and clears) the flash message, if any.
+pub fn take_flash(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<String>> {
+    let flash: Option<Option<String>> =
+        sessions::table.find(id).select(sessions::flash).first(conn).optional()?;
+    let flash = flash.flatten();
+    if flash.is_some() {
+        diesel::update(sessions::table.find(id))
+            .set(sessions::flash.eq(None::<String>))
+            .execute(conn)?;
+    }
+    Ok(flash)
+}
+
+/// Deletes expired sessions; returns how many.
+pub fn purge_expired(conn: &mut AnyConnection, now: Timestamp) -> StoreResult<usize> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now.0))).execute(conn)?)
+}

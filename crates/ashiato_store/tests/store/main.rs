@@ -1,0 +1,16 @@
+//! Storage tests. Every test that touches a database runs twice, on SQLite and on PostgreSQL
+//! (`ASHIATO_TEST_POSTGRES`), each on a fresh database.
+
+mod accounts;
+mod schema;
+mod sessions;
+
+use ashiato_test_support::Suite;
+
+fn main() {
+    let mut suite = Suite::new();
+    schema::register(&mut suite);
+    accounts::register(&mut suite);
+    sessions::register(&mut suite);
+    suite.run();
+}
