@@ -7,9 +7,13 @@
 //! Functions here are synchronous: the web crate calls them on its blocking pool.
 
 pub mod accounts;
+pub mod communities;
 pub mod db;
+pub mod diary;
 pub mod error;
+pub mod footsteps;
 pub mod friends;
+pub mod messages;
 pub mod schema;
 pub mod sessions;
 

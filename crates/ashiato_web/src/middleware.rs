@@ -1,0 +1,102 @@
+//! Middleware, outermost first: the Host check, the access log, and error pages.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, web};
+use ashiato_render::html::{self, RenderContext};
+use ashiato_render::i18n::{Catalog, Lang};
+use ashiato_render::page::{Block, Notice, Page};
+use ashiato_render::url::LinkParams;
+
+use crate::error::ErrorPage;
+use crate::state::AppState;
+
+/// Refuses requests whose `Host` is not one of ours, before any session or subscriber-ID logic
+/// runs: a page reached through DNS rebinding carries the attacker's host name (security.md
+/// §1, S-03). Answers 421 Misdirected Request.
+pub async fn check_host(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+    let allowed = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| state.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(host.trim())))
+        });
+    if allowed {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    tracing::warn!(security.event = "foreign_host", "request refused: Host is not one of ours");
+    let mut response = HttpResponse::new(StatusCode::MISDIRECTED_REQUEST);
+    response.extensions_mut().insert(ErrorPage::BadHost);
+    let response = error_page(req.request(), response, ErrorPage::BadHost);
+    Ok(req.into_response(response))
+}
+
+/// Logs one line per request: method, route pattern (never the query string, where session
+/// tokens travel, nor the raw path, where invitation tokens do), status and duration.
+pub async fn access_log(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let response = next.call(req).await?;
+    let route = response.request().match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    tracing::info!(
+        http.method = %method,
+        http.route = %route,
+        http.status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Writes the short page for error responses (those carrying an [`ErrorPage`] marker, and
+/// bare 404/405 from the router), in the reader's language.
+pub async fn error_pages(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+    let response = next.call(req).await?.map_into_boxed_body();
+    let marker = response.response().extensions().get::<ErrorPage>().copied();
+    let kind = marker.or(match response.status() {
+        StatusCode::NOT_FOUND => Some(ErrorPage::NotFound),
+        StatusCode::METHOD_NOT_ALLOWED => Some(ErrorPage::BadRequest),
+        _ => None,
+    });
+    let Some(kind) = kind else { return Ok(response) };
+    // Bodies a handler wrote on purpose (a form with a message) stay as they are.
+    if marker.is_none() && !matches!(response.response().body().size(), actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None) {
+        return Ok(response);
+    }
+    let (req, res) = response.into_parts();
+    let page = error_page(&req, res, kind);
+    Ok(ServiceResponse::new(req, page))
+}
+
+fn error_page(req: &actix_web::HttpRequest, res: HttpResponse, kind: ErrorPage) -> HttpResponse {
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Ja, Lang::negotiate);
+    let cat = Catalog::get(lang);
+    let mut page = Page::new(cat.t(kind.message_key()));
+    page.push(Block::Notice(Notice::Error(cat.t(kind.message_key()).into())));
+    if kind != ErrorPage::BadHost {
+        page.menu = vec![ashiato_render::page::MenuItem { key: Some('0'), text: cat.t("status.back_home").into(), path: "/".into() }];
+    }
+    let no_jump = |_: &str| String::from("/");
+    let ctx = RenderContext { lang, links: LinkParams::default(), csrf: None, jump: &no_jump };
+    let body = html::render(&page, &ctx);
+    let mut builder = HttpResponse::build(res.status());
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    builder
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}

@@ -1,0 +1,56 @@
+//! What every request handler shares: the database, configuration, secret and clock.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use ashiato_core::Timestamp;
+use ashiato_store::{AnyConnection, Db, StoreError};
+
+use crate::config::Config;
+use crate::error::WebError;
+use crate::secret::Secret;
+
+/// Shared application state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Host names requests must carry (lower case).
+    pub allowed_hosts: Arc<Vec<String>>,
+    /// Server secret for HMACs.
+    pub secret: Secret,
+}
+
+impl AppState {
+    /// Builds the state from an opened database.
+    pub fn new(db: Db, config: Config, secret: Secret) -> AppState {
+        let allowed_hosts = Arc::new(config.allowed_hosts());
+        AppState { db, config: Arc::new(config), allowed_hosts, secret }
+    }
+
+    /// Runs storage work on the blocking pool with a pooled connection.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.db.clone();
+        web::block(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(WebError::from)
+    }
+}
+
+/// The current time.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp(ms)
+}

@@ -1,0 +1,295 @@
+//! The person behind a request: their session, whether they are logged in, their language,
+//! and how pages must be written for them.
+//!
+//! The session token is read from the `ksid` query parameter first (handsets without cookies
+//! carry it in every link and form action), then from the cookie. A token the database does
+//! not know is ignored, never adopted: sessions are created only by the server (no fixation).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use ashiato_core::MemberId;
+use ashiato_core::time::MINUTE_MS;
+use ashiato_render::html::{self, RenderContext};
+use ashiato_render::i18n::{Catalog, Lang};
+use ashiato_render::page::Page;
+use ashiato_render::url::{LinkParams, SESSION_PARAM, encode_query_value};
+use ashiato_store::accounts::{self, Member};
+use ashiato_store::sessions::{self, Session, SessionSpec, Transport};
+use subtle::ConstantTimeEq;
+
+use crate::error::WebError;
+use crate::state::{AppState, now};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "ashiato_session";
+
+/// A session is touched (its idle timeout extended) at most once a minute.
+const TOUCH_INTERVAL_MS: i64 = MINUTE_MS;
+
+/// The requester.
+pub struct Visitor {
+    state: web::Data<AppState>,
+    /// The live session, if any.
+    pub session: Option<Session>,
+    /// The token of `session` as this request presented it (or as it was just issued).
+    token: Option<String>,
+    /// A token issued during this request, to send as a cookie.
+    issue_cookie: bool,
+    /// The logged-in member.
+    pub member: Option<Member>,
+    /// Interface language.
+    pub lang: Lang,
+    /// Whether this client keeps cookies; if not, the token travels in URLs.
+    pub cookies: bool,
+    /// Scheme and host for absolute redirect URLs.
+    origin: String,
+}
+
+impl Visitor {
+    /// The logged-in member, or a redirect to the login page.
+    pub fn require_member(&self) -> Result<&Member, HttpResponse> {
+        self.member.as_ref().ok_or_else(|| self.redirect("/login"))
+    }
+
+    /// The logged-in member's id, if any.
+    pub fn member_id(&self) -> Option<MemberId> {
+        self.member.as_ref().map(|m| m.id)
+    }
+
+    /// The catalog of the visitor's language.
+    pub fn cat(&self) -> &'static Catalog {
+        Catalog::get(self.lang)
+    }
+
+    /// Application state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    fn transport(&self) -> Transport {
+        if self.cookies { Transport::Cookie } else { Transport::Url }
+    }
+
+    fn idle_ms(&self) -> i64 {
+        let c = &self.state.config;
+        let minutes = if self.cookies { c.session_idle_minutes } else { c.url_session_idle_minutes };
+        minutes * MINUTE_MS
+    }
+
+    /// Makes sure there is a session (anonymous if need be), so a form can carry a CSRF token.
+    pub async fn ensure_session(&mut self) -> Result<(), WebError> {
+        if self.session.is_some() {
+            return Ok(());
+        }
+        let spec = SessionSpec {
+            member: None,
+            transport: self.transport(),
+            subscriber_hash: None,
+            easy_login: false,
+            idle_ms: self.idle_ms(),
+        };
+        let created = self.state.run(move |c| sessions::create(c, &spec, now())).await?;
+        self.token = Some(created.token);
+        self.session = Some(created.session);
+        self.issue_cookie = self.cookies;
+        Ok(())
+    }
+
+    /// Logs `member` in: a new session with a new token replaces the old one, so a token known
+    /// before login (planted by an attacker, or leaked through a URL) is dead afterwards.
+    pub async fn login(&mut self, member: MemberId) -> Result<(), WebError> {
+        let old = self.session.as_ref().map(|s| s.id);
+        let spec = SessionSpec {
+            member: Some(member),
+            transport: self.transport(),
+            subscriber_hash: None,
+            easy_login: false,
+            idle_ms: self.idle_ms(),
+        };
+        let (created, loaded) = self
+            .state
+            .run(move |c| {
+                ashiato_store::write(c, |c| {
+                    if let Some(id) = old {
+                        sessions::delete(c, id)?;
+                    }
+                    let created = sessions::create(c, &spec, now())?;
+                    let loaded = accounts::find_member(c, member)?;
+                    Ok((created, loaded))
+                })
+            })
+            .await?;
+        self.lang = Lang::from_tag(&loaded.language);
+        self.member = Some(loaded);
+        self.token = Some(created.token);
+        self.session = Some(created.session);
+        self.issue_cookie = self.cookies;
+        Ok(())
+    }
+
+    /// Ends the session.
+    pub async fn logout(&mut self) -> Result<(), WebError> {
+        if let Some(id) = self.session.take().map(|s| s.id) {
+            self.state.run(move |c| sessions::delete(c, id)).await?;
+        }
+        self.member = None;
+        self.token = None;
+        Ok(())
+    }
+
+    /// Checks the submitted CSRF token against the session's, in constant time.
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), WebError> {
+        let expected = self.session.as_ref().map(|s| s.csrf_token.as_bytes());
+        match (expected, submitted) {
+            (Some(e), Some(s)) if bool::from(e.ct_eq(s.as_bytes())) => Ok(()),
+            _ => Err(WebError::Forbidden("missing or wrong CSRF token".into())),
+        }
+    }
+
+    /// Stores a one-shot message for the next page.
+    pub async fn flash(&self, message: String) -> Result<(), WebError> {
+        if let Some(id) = self.session.as_ref().map(|s| s.id) {
+            self.state.run(move |c| sessions::set_flash(c, id, &message)).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the pending one-shot message, if any.
+    pub async fn take_flash(&self) -> Result<Option<String>, WebError> {
+        match self.session.as_ref().map(|s| s.id) {
+            Some(id) => self.state.run(move |c| sessions::take_flash(c, id)).await,
+            None => Ok(None),
+        }
+    }
+
+    fn link_params(&self) -> LinkParams {
+        LinkParams { session: if self.cookies { None } else { self.token.clone() }, guid_on: false }
+    }
+
+    /// The signed `/jump` URL for an outbound link. The URL itself carries no session token.
+    pub fn jump_url(&self, target: &str) -> String {
+        let sig = self.state.secret.mac_hex("jump", &[target.as_bytes()], 32);
+        format!("/jump?to={}&sig={sig}", encode_query_value(target))
+    }
+
+    /// Renders a page for this visitor with status 200.
+    pub fn page(&self, page: &Page) -> HttpResponse {
+        self.page_with_status(page, StatusCode::OK)
+    }
+
+    /// Renders a page for this visitor.
+    pub fn page_with_status(&self, page: &Page, status: StatusCode) -> HttpResponse {
+        let jump = |url: &str| self.jump_url(url);
+        let ctx = RenderContext {
+            lang: self.lang,
+            links: self.link_params(),
+            csrf: self.session.as_ref().map(|s| s.csrf_token.as_str()),
+            jump: &jump,
+        };
+        let body = html::render(page, &ctx);
+        let mut response = HttpResponse::build(status);
+        response
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        self.add_cookie(&mut response);
+        response.body(body)
+    }
+
+    /// A 303 redirect to an internal path, carrying the session where cookies are missing.
+    pub fn redirect(&self, path: &str) -> HttpResponse {
+        let location = format!("{}{}", self.origin, self.link_params().apply(path));
+        let mut response = HttpResponse::SeeOther();
+        response.insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store"));
+        self.add_cookie(&mut response);
+        response.finish()
+    }
+
+    fn add_cookie(&self, response: &mut actix_web::HttpResponseBuilder) {
+        if let (true, Some(token)) = (self.issue_cookie, &self.token) {
+            let cookie = Cookie::build(SESSION_COOKIE, token.clone())
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(self.origin.starts_with("https://"))
+                .finish();
+            response.cookie(cookie);
+        }
+    }
+}
+
+/// Reads the session token from `ksid` in the query string, then from the cookie.
+fn presented_token(req: &HttpRequest) -> Option<String> {
+    let from_query = req.uri().query().and_then(|q| {
+        q.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == SESSION_PARAM && !v.is_empty()).then(|| v.to_owned())
+        })
+    });
+    from_query
+        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
+        // Tokens are 43 URL-safe base64 characters; anything else cannot be ours.
+        .filter(|t| t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+impl FromRequest for Visitor {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Visitor, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| WebError::Internal("application state missing".into()))?;
+            let accept_lang = req
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Lang::Ja, Lang::negotiate);
+            let info = req.connection_info();
+            let origin = format!("{}://{}", info.scheme(), info.host());
+            drop(info);
+            let mut visitor = Visitor {
+                state: state.clone(),
+                session: None,
+                token: None,
+                issue_cookie: false,
+                member: None,
+                lang: accept_lang,
+                cookies: true,
+                origin,
+            };
+            let Some(token) = presented_token(&req) else { return Ok(visitor) };
+            let idle_ms = visitor.idle_ms();
+            let lookup_token = token.clone();
+            let found = state
+                .run(move |c| {
+                    let t = now();
+                    let Some(session) = sessions::find(c, &lookup_token, t)? else { return Ok(None) };
+                    if t.0 - session.last_seen_at.0 >= TOUCH_INTERVAL_MS {
+                        sessions::touch(c, session.id, t, idle_ms)?;
+                    }
+                    let member = match session.member {
+                        Some(id) => Some(accounts::find_member(c, id)?),
+                        None => None,
+                    };
+                    Ok(Some((session, member)))
+                })
+                .await?;
+            if let Some((session, member)) = found {
+                if let Some(m) = &member {
+                    visitor.lang = Lang::from_tag(&m.language);
+                }
+                visitor.session = Some(session);
+                visitor.member = member;
+                visitor.token = Some(token);
+            }
+            Ok(visitor)
+        })
+    }
+}
