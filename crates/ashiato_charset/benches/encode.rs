@@ -1,0 +1,2 @@
+//! Encoding benchmark placeholder.
+fn main() {}
