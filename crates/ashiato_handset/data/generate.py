@@ -165,16 +165,17 @@ def gen_docomo(docomo_map, devices, order):
 def gen_au(devices, order):
     rows = {}
     for dev in order:
-        m = re.fullmatch(r"KDDI-([A-Z0-9]{4})", dev["ua"])
+        # `KDDI-CA39`, `KDDI-CA39 UP.Browser/…` or `KDDI-SN33/SN35` (one entry for two ids).
+        m = re.match(r"KDDI-([A-Z0-9]{4}(?:/[A-Z0-9]{4})*)(?: |$)", dev["ua"])
         if not m:
             continue
-        key = m.group(1)
         name = dev["caps"].get("model_name") or "-"
         area = browser_area(devices, dev)
         if area is None:
             continue
         colors = as_int(resolved(devices, dev, "colors")) or 0
-        rows.setdefault(key, (key, name, area[0], area[1], colors, area[2]))
+        for key in m.group(1).split("/"):
+            rows.setdefault(key, (key, name, area[0], area[1], colors, area[2]))
     out = [
         ("*WAP1", "-", 96, 39, 256, "keitai_md_s8"),
         (

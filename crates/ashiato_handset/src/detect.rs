@@ -144,7 +144,7 @@ fn classify<'a>(
 
 fn model_from(b: &[u8]) -> Option<Model> {
     let b = trim(b);
-    (!b.is_empty()).then(|| InlineStr::from_bytes_lossy(b))
+    (!b.is_empty()).then(|| Model::from_header(b))
 }
 
 fn screen_from(
@@ -397,7 +397,7 @@ fn au(ua: &[u8], headers: &impl HeaderLookup, conn: Connection) -> Option<Handse
     }
     let t = tables::tables();
     let dev = tables::lookup(&t.au, devid);
-    h.model = dev.and_then(|d| d.name).map(InlineStr::from_str_lossy);
+    h.model = dev.and_then(|d| d.name).map(Model::from_table);
     let (mut screen, mut src, mut colors) = match dev {
         Some(d) => screen_from(Some(d), ScreenSource::Table),
         None => screen_from(

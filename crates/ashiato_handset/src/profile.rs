@@ -8,8 +8,59 @@ use serde::Serialize;
 use crate::inline::InlineStr;
 use crate::subscriber::{IdKind, IdRejection, SubscriberId};
 
-/// Model names and device ids: short ASCII, stored inline.
-pub type Model = InlineStr<32>;
+/// A model name or device id: text from the embedded tables (may be non-ASCII, e.g. jawurflex
+/// `W63Kカメラ無し`) or a short ASCII copy of header bytes. Never allocates.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Model(ModelRepr);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum ModelRepr {
+    Table(&'static str),
+    Header(InlineStr<32>),
+}
+
+impl Model {
+    pub(crate) fn from_table(s: &'static str) -> Self {
+        Self(ModelRepr::Table(s))
+    }
+
+    pub(crate) fn from_header(b: &[u8]) -> Self {
+        Self(ModelRepr::Header(InlineStr::from_bytes_lossy(b)))
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            ModelRepr::Table(s) => s,
+            ModelRepr::Header(s) => s.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Model {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Model {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 
 /// Who the client is. keitai.md §1 (carrier detection by UA prefix; crawlers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
