@@ -10,17 +10,23 @@ use ashiato_handset::{HeaderList, Trust, detect};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn corpus() -> Vec<(HeaderList, Option<IpAddr>)> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/handsets/corpus.jsonl");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/handsets/corpus.jsonl");
     let text = std::fs::read_to_string(path).expect("fixtures/handsets/corpus.jsonl");
     text.lines()
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).expect("json line");
             let mut h = HeaderList::new();
             for pair in v["headers"].as_array().expect("headers") {
-                h.push(pair[0].as_str().expect("name"), pair[1].as_str().expect("value"));
+                h.push(
+                    pair[0].as_str().expect("name"),
+                    pair[1].as_str().expect("value"),
+                );
             }
             // Give every case a peer so the trust path (proxy walk, range lookup) is measured.
-            let peer = v["peer"].as_str().map_or(IpAddr::from([210, 153, 84, 7]), |p| p.parse().expect("ip"));
+            let peer = v["peer"]
+                .as_str()
+                .map_or(IpAddr::from([210, 153, 84, 7]), |p| p.parse().expect("ip"));
             (h, Some(peer))
         })
         .collect()
