@@ -7,7 +7,7 @@
 //!   UTF-8, SoftBank webcodes, Google's U+FE000 range) become Unicode emoji, else the
 //!   emoji's text fallback, else `〓`.
 //! - No private-use code point survives: anything left becomes `〓`.
-//! - C0 controls other than TAB, LF and CR (and DEL) become U+FFFD.
+//! - Control characters other than TAB, LF and CR (C0, DEL, C1) become U+FFFD.
 //! - Shift_JIS decodes with CP932 semantics: 0x8160 → U+FF5E, 0x817C → U+FF0D, 0x5C → U+005C.
 
 use std::borrow::Cow;
@@ -58,10 +58,8 @@ fn carrier_sjis(carrier: Carrier, code: u16, mail: bool) -> Option<Option<Emoji>
             if emoji::kddi_sjis_valid(code) {
                 return Some(emoji::by_carrier_sjis(EmojiCarrier::Kddi, code));
             }
-            if mail {
-                if let Some(web) = emoji::kddi_mail_to_sjis(code) {
-                    return Some(emoji::by_carrier_sjis(EmojiCarrier::Kddi, web));
-                }
+            if mail && let Some(web) = emoji::kddi_mail_to_sjis(code) {
+                return Some(emoji::by_carrier_sjis(EmojiCarrier::Kddi, web));
             }
             docomo()
         }
@@ -120,9 +118,12 @@ fn flush(out: &mut String, bytes: &[u8]) {
 }
 
 fn needs_sweep(s: &str) -> bool {
-    s.bytes().any(|b| {
-        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F || b == 0xEE || b >= 0xF3
-    }) || s.chars().any(is_private_use)
+    s.chars().any(|c| is_private_use(c) || is_bad_control(c))
+}
+
+/// C0 controls other than TAB, LF and CR, DEL, and C1 controls.
+fn is_bad_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 fn is_private_use(c: char) -> bool {
@@ -193,7 +194,7 @@ fn sweep(s: &str, utf8_carrier: Option<Carrier>) -> Cow<'_, str> {
                 None => out.push('\u{FFFD}'),
             },
             '\t' | '\n' | '\r' => out.push(c),
-            '\0'..='\u{1F}' | '\u{7F}' => out.push('\u{FFFD}'),
+            c if is_bad_control(c) => out.push('\u{FFFD}'),
             '\u{E000}'..='\u{F8FF}' => match utf8_carrier {
                 Some(carrier) => out.push_str(carrier_pua(carrier, c)),
                 None => out.push_str(GETA),

@@ -529,13 +529,11 @@ pub(crate) fn emoji_at(s: &str, pos: usize) -> Option<(Emoji, usize)> {
         return None;
     }
     let first_end = c.len_utf8();
-    if is_regional(c) {
-        if let Some(d) = rest[first_end..].chars().next().filter(|&d| is_regional(d)) {
-            let end = first_end + d.len_utf8();
-            if let Some(e) = INDEX.unicode.get(&rest[..end]) {
-                return Some((Emoji(e), end));
-            }
-        }
+    if is_regional(c)
+        && let Some(d) = rest[first_end..].chars().next().filter(|&d| is_regional(d))
+        && let Some(e) = INDEX.unicode.get(&rest[..first_end + d.len_utf8()])
+    {
+        return Some((Emoji(e), first_end + d.len_utf8()));
     }
     let e = INDEX.unicode.get(&rest[..first_end])?;
     Some((Emoji(e), skip_vs(first_end)))

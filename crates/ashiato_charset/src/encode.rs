@@ -61,7 +61,8 @@ const GETA_SJIS: [u8; 2] = [0x81, 0xAC];
 const GETA_UTF8: &str = "\u{3013}";
 
 /// Byte classes for the scanner: 1 = escape in escaping contexts, 2 = control to drop,
-/// 3 = 0xE2 (first byte of U+203E OVERLINE, which encoding_rs would turn into `~`).
+/// 3 = 0xE2 (first byte of U+203E OVERLINE, which encoding_rs would turn into `~`),
+/// 4 = 0xC2 (first byte of the C1 controls U+0080–U+009F, dropped like C0 controls).
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -79,6 +80,7 @@ static CLASS: [u8; 256] = {
     t[b'"' as usize] = 1;
     t[b'\'' as usize] = 1;
     t[0xE2] = 3;
+    t[0xC2] = 4;
     t
 };
 
@@ -153,6 +155,15 @@ impl Enc {
                         self.sjis_run(out, s, run, i, ctx);
                         out.extend_from_slice(&[0x81, 0x50]);
                         i += 3;
+                        run = i;
+                    } else {
+                        i += 1;
+                    }
+                }
+                4 => {
+                    if bytes.get(i + 1).is_some_and(|b| (0x80..=0x9F).contains(b)) {
+                        self.sjis_run(out, s, run, i, ctx);
+                        i += 2;
                         run = i;
                     } else {
                         i += 1;
@@ -268,14 +279,15 @@ impl Enc {
         cpos: usize,
         c: char,
     ) -> Option<(Emoji, usize)> {
-        if matches!(c, '\u{FE0F}' | '\u{FE0E}' | '\u{20E3}') && cpos > 0 {
-            let base = s.as_bytes()[cpos - 1];
-            if (base == b'#' || base.is_ascii_digit()) && out.last() == Some(&base) {
-                if let Some((emoji, len)) = emoji::emoji_at(s, cpos - 1) {
-                    out.pop();
-                    return Some((emoji, cpos - 1 + len));
-                }
-            }
+        if matches!(c, '\u{FE0F}' | '\u{FE0E}' | '\u{20E3}')
+            && cpos > 0
+            && let base = s.as_bytes()[cpos - 1]
+            && (base == b'#' || base.is_ascii_digit())
+            && out.last() == Some(&base)
+            && let Some((emoji, len)) = emoji::emoji_at(s, cpos - 1)
+        {
+            out.pop();
+            return Some((emoji, cpos - 1 + len));
         }
         emoji::emoji_at(s, cpos).map(|(e, len)| (e, cpos + len))
     }
@@ -374,7 +386,7 @@ impl Enc {
                         } else {
                             Some(pua)
                         }
-                    })
+                    });
                 })
             }
             EmojiOut::AuSjis => {
@@ -384,7 +396,7 @@ impl Enc {
                         Ctx::MailJis(_) => emoji::kddi_sjis_to_mail(sj),
                         _ if sjis => Some(sj),
                         _ => emoji::kddi_sjis_to_auto(sj),
-                    })
+                    });
                 })
             }
             EmojiOut::AuImg => {
@@ -433,13 +445,15 @@ impl Enc {
         let usable = |pua: u16| (full || pua <= 0xE2FF).then_some(pua);
         if !sjis {
             let codes = glyph_codes(emoji, EmojiCarrier::Softbank, usable)?;
-            return Some(self.write_codes(out, codes, Some));
+            self.write_codes(out, codes, Some);
+            return Some(());
         }
         if ctx.plain() {
             let codes = glyph_codes(emoji, EmojiCarrier::Softbank, |p| {
                 usable(p).and_then(emoji::softbank_pua_to_sjis)
             })?;
-            return Some(self.write_codes(out, codes, Some));
+            self.write_codes(out, codes, Some);
+            return Some(());
         }
         if ctx == Ctx::Attr {
             return None;
@@ -518,7 +532,7 @@ fn has_extension_pair(bytes: &[u8]) -> bool {
 /// URL components before percent-encoding, plain-text downloads). Nothing is escaped; emoji
 /// use the target's byte form (never `<img>`: `AuImg` gives the text fallback; SoftBank gives
 /// "sjis_auto" bytes on Shift_JIS); other unmappable characters follow `unmappable`. C0
-/// controls other than TAB, LF and CR are dropped.
+/// controls other than TAB, LF and CR, DEL and C1 controls are dropped.
 pub fn encode_plain(text: &str, target: &OutputTarget, unmappable: Unmappable) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + 16);
     Enc::new(*target).write(&mut out, text, Ctx::Plain(unmappable));

@@ -205,20 +205,20 @@ fn iso2022jp_to_sjis(b: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         }
-        if x == 0x0F {
-            if let Some(m) = before_so.take() {
-                mode = m;
-                i += 1;
-                continue;
-            }
+        if x == 0x0F
+            && let Some(m) = before_so.take()
+        {
+            mode = m;
+            i += 1;
+            continue;
         }
         if x >= 0x80 {
             out.push(x);
-            if (0x81..=0x9F).contains(&x) || (0xE0..=0xFC).contains(&x) {
-                if let Some(&t) = b.get(i + 1).filter(|&&t| t >= 0x40 && t != 0x7F) {
-                    out.push(t);
-                    i += 1;
-                }
+            if ((0x81..=0x9F).contains(&x) || (0xE0..=0xFC).contains(&x))
+                && let Some(&t) = b.get(i + 1).filter(|&&t| t >= 0x40 && t != 0x7F)
+            {
+                out.push(t);
+                i += 1;
             }
             i += 1;
             continue;

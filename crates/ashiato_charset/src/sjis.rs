@@ -129,10 +129,8 @@ pub(crate) static NEC_SELECTED: LazyLock<HashMap<char, [u8; 2]>> = LazyLock::new
         for trail in (0x40u8..=0xFC).filter(|&t| t != 0x7F) {
             let bytes = [lead, trail];
             let (s, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(&bytes);
-            if !had_errors {
-                if let Some(c) = s.chars().next() {
-                    map.entry(c).or_insert(bytes);
-                }
+            if !had_errors && let Some(c) = s.chars().next() {
+                map.entry(c).or_insert(bytes);
             }
         }
     }
