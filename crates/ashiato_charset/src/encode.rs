@@ -372,6 +372,11 @@ impl Enc {
     /// Writes one table emoji for the target, or its fallback.
     fn emoji(&self, out: &mut Vec<u8>, emoji: Emoji, ctx: Ctx) {
         let sjis = self.target.charset == Charset::ShiftJis;
+        if matches!(ctx, Ctx::MailJis(_)) && self.target.emoji != EmojiOut::AuSjis {
+            // ISO-2022-JP has room for au's mail-JIS emoji only.
+            self.emoji_fallback(out, emoji, ctx);
+            return;
+        }
         let done = match self.target.emoji {
             EmojiOut::Docomo { extended } => {
                 let codes = glyph_codes(emoji, EmojiCarrier::Docomo, |pua| {
@@ -488,7 +493,8 @@ impl Enc {
         match emoji.text_fallback() {
             // Text fallbacks are ASCII or JIS X 0208 and hold no emoji, so this cannot recurse
             // back here; it still escapes (fallbacks such as "[<<]" contain delimiters).
-            Some(text) => self.write(out, text, ctx),
+            // Fallbacks are user-visible text even inside template markup.
+            Some(text) => self.write(out, text, if ctx == Ctx::Markup { Ctx::Text } else { ctx }),
             None => match self.target.charset {
                 Charset::ShiftJis => out.extend_from_slice(&GETA_SJIS),
                 Charset::Utf8 => out.extend_from_slice(GETA_UTF8.as_bytes()),

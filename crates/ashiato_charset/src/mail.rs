@@ -586,6 +586,51 @@ mod tests {
     }
 
     #[test]
+    fn other_schemes_get_text_fallbacks_in_iso2022jp() {
+        let bytes = encode_iso2022jp(
+            "🌁",
+            EmojiOut::Docomo { extended: true },
+            ExtensionRows::Keep,
+        );
+        assert_eq!(
+            decode_mail_text(&bytes, "ISO-2022-JP", Carrier::Docomo),
+            "[霧]"
+        );
+    }
+
+    #[test]
+    fn cp50220_style_input() {
+        // ESC ( I half-width kana, SO/SI kana, NEC row 13, ESC ( J, no final ESC ( B.
+        let mail = b"\x1b(I6\x1b(B-\x0e6\x0f-\x1b$B-j\x1b(J\\\x1b$B$\"";
+        assert_eq!(
+            decode_mail_text(mail, "iso-2022-jp", Carrier::Other),
+            "ｶ-ｶ-㈱\\あ"
+        );
+        // Lone byte in two-byte mode and an unknown set.
+        assert_eq!(
+            decode_mail_text(b"\x1b$B$", "ISO-2022-JP", Carrier::Other),
+            "\u{FFFD}"
+        );
+        assert_eq!(
+            decode_mail_text(b"\x1b$(D+!", "ISO-2022-JP", Carrier::Other),
+            "\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn rfc2047_character_split_across_words() {
+        // "あ" in UTF-8 is E3 81 82: split over two words.
+        let v = b"=?UTF-8?B?44E=?=\r\n =?UTF-8?B?gg==?=";
+        assert_eq!(decode_rfc2047(v, Carrier::Other), "あ");
+        // Raw Shift_JIS in a header (docomo).
+        assert_eq!(decode_rfc2047(b"\x90\xb0\xf8\x9f", Carrier::Docomo), "晴☀");
+        assert_eq!(
+            encode_rfc2047("plain", MailCharset::Iso2022Jp, EmojiOut::Unicode),
+            "plain"
+        );
+    }
+
+    #[test]
     fn docomo_raw_sjis_inside_iso2022jp() {
         let mail = b"\x1b$B@2$l\x1b(B\xf8\x9f!";
         assert_eq!(
