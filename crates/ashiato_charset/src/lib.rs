@@ -41,8 +41,8 @@ pub mod kana;
 pub mod mail;
 mod sjis;
 
-pub use decode::{decode_form_bytes, strip_private_use};
-pub use encode::{PageEncoder, VoidTags, encode_plain};
+pub use decode::{contains_private_use, decode_form_bytes, strip_private_use};
+pub use encode::{Checkpoint, PageEncoder, VoidTags, encode_plain};
 pub use form::{FormError, parse_form, parse_pairs};
 pub use kana::{to_fullwidth_katakana, to_halfwidth_katakana};
 pub use mail::{
