@@ -17,10 +17,7 @@ fn page_parts() -> Vec<(bool, String)> {
         "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><html><head><title>".to_owned(),
     )];
     parts.push((false, "ゆうこの日記☀".to_owned()));
-    parts.push((
-        true,
-        "</title></head><body><div class=\"diary\">".to_owned(),
-    ));
+    parts.push((true, "</title></head><body><div class=\"diary\">".to_owned()));
     let mut size = 0;
     let mut n = 0;
     while size < 10 * 1024 {

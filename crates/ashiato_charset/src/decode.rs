@@ -216,11 +216,7 @@ pub fn strip_private_use(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_private_use) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.chars()
-            .map(|c| if is_private_use(c) { '\u{3013}' } else { c })
-            .collect(),
-    )
+    Cow::Owned(s.chars().map(|c| if is_private_use(c) { '\u{3013}' } else { c }).collect())
 }
 
 /// Whether `s` holds any private-use code point.
@@ -235,18 +231,9 @@ mod tests {
     #[test]
     fn carrier_suns() {
         let sun = "\u{2600}";
-        assert_eq!(
-            decode_form_bytes(b"\xf8\x9f", InputCharset::ShiftJis, Carrier::Docomo),
-            sun
-        );
-        assert_eq!(
-            decode_form_bytes(b"\xf6\x60", InputCharset::ShiftJis, Carrier::Au),
-            sun
-        );
-        assert_eq!(
-            decode_form_bytes(b"\xf9\x8b", InputCharset::ShiftJis, Carrier::Softbank),
-            sun
-        );
+        assert_eq!(decode_form_bytes(b"\xf8\x9f", InputCharset::ShiftJis, Carrier::Docomo), sun);
+        assert_eq!(decode_form_bytes(b"\xf6\x60", InputCharset::ShiftJis, Carrier::Au), sun);
+        assert_eq!(decode_form_bytes(b"\xf9\x8b", InputCharset::ShiftJis, Carrier::Softbank), sun);
         assert_eq!(
             decode_form_bytes(b"\x1b$Gj\x0f", InputCharset::ShiftJis, Carrier::Softbank),
             sun

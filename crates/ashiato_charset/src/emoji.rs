@@ -50,10 +50,7 @@ pub(crate) struct Entry {
     pub(crate) text: &'static str,
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "positional rows of a generated table"
-)]
+#[expect(clippy::too_many_arguments, reason = "positional rows of a generated table")]
 const fn e(
     id: &'static str,
     name: &'static str,
@@ -64,16 +61,7 @@ const fn e(
     google: u32,
     text: &'static str,
 ) -> Entry {
-    Entry {
-        id,
-        name,
-        unicode,
-        docomo,
-        kddi,
-        softbank,
-        google,
-        text,
-    }
+    Entry { id, name, unicode, docomo, kddi, softbank, google, text }
 }
 
 const NONE: Glyph = Glyph::None;
@@ -231,10 +219,7 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 /// selectors (U+FE0E, U+FE0F) are ignored, so `"☀️"` finds the sun too.
 pub fn by_unicode(s: &str) -> Option<Emoji> {
     if s.contains(['\u{FE0E}', '\u{FE0F}']) {
-        let bare: String = s
-            .chars()
-            .filter(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}'))
-            .collect();
+        let bare: String = s.chars().filter(|c| !matches!(c, '\u{FE0E}' | '\u{FE0F}')).collect();
         return INDEX.unicode.get(bare.as_str()).copied().map(Emoji);
     }
     INDEX.unicode.get(s).copied().map(Emoji)
@@ -275,10 +260,7 @@ pub fn text_fallback(s: &str) -> Option<&'static str> {
 /// The au icon number (`localsrc`) of an au Shift_JIS emoji code.
 pub fn au_icon_number(kddi_sjis: u16) -> Option<u16> {
     let table = &au::AU_LOCALSRC;
-    table
-        .binary_search_by_key(&kddi_sjis, |&(s, _)| s)
-        .ok()
-        .map(|i| table[i].1)
+    table.binary_search_by_key(&kddi_sjis, |&(s, _)| s).ok().map(|i| table[i].1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,11 +272,7 @@ fn eudc_index(sjis: u16) -> Option<u16> {
     if !(0xF0..=0xF9).contains(&lead) || !is_trail(trail) {
         return None;
     }
-    let t = if trail < 0x80 {
-        trail - 0x40
-    } else {
-        trail - 0x41
-    };
+    let t = if trail < 0x80 { trail - 0x40 } else { trail - 0x41 };
     Some(u16::from(lead - 0xF0) * 188 + u16::from(t))
 }
 
@@ -319,9 +297,7 @@ pub fn docomo_sjis_to_pua(sjis: u16) -> Option<u16> {
 
 /// docomo private-use code point → docomo Shift_JIS.
 pub fn docomo_pua_to_sjis(pua: u16) -> Option<u16> {
-    (0xE63E..=0xE757)
-        .contains(&pua)
-        .then(|| index_eudc(pua - 0xE000))
+    (0xE63E..=0xE757).contains(&pua).then(|| index_eudc(pua - 0xE000))
 }
 
 /// Whether a docomo Shift_JIS code is one of the 76 extended emoji (拡1–拡76).
@@ -363,9 +339,7 @@ pub fn kddi_sjis_to_pua(sjis: u16) -> Option<u16> {
 pub fn kddi_pua_to_sjis(pua: u16) -> Option<u16> {
     KDDI_BLOCKS.iter().find_map(|&(first, last, base)| {
         let (a, b) = (eudc_index(first)?, eudc_index(last)?);
-        (base..=base + (b - a))
-            .contains(&pua)
-            .then(|| index_eudc(a + (pua - base)))
+        (base..=base + (b - a)).contains(&pua).then(|| index_eudc(a + (pua - base)))
     })
 }
 

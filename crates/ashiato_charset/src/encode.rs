@@ -118,10 +118,7 @@ pub(crate) struct Enc {
 
 impl Enc {
     pub(crate) fn new(target: OutputTarget) -> Self {
-        Self {
-            target,
-            void: VoidTags::Xhtml,
-        }
+        Self { target, void: VoidTags::Xhtml }
     }
 
     pub(crate) fn write(&self, out: &mut Vec<u8>, s: &str, ctx: Ctx) {
@@ -386,11 +383,7 @@ impl Enc {
                 });
                 codes.map(|codes| {
                     self.write_codes(out, codes, |pua| {
-                        if sjis {
-                            emoji::docomo_pua_to_sjis(pua)
-                        } else {
-                            Some(pua)
-                        }
+                        if sjis { emoji::docomo_pua_to_sjis(pua) } else { Some(pua) }
                     });
                 })
             }
@@ -464,9 +457,7 @@ impl Enc {
             return None;
         }
         let codes = glyph_codes(emoji, EmojiCarrier::Softbank, |p| {
-            usable(p)
-                .and_then(emoji::softbank_pua_to_webcode)
-                .map(|_| p)
+            usable(p).and_then(emoji::softbank_pua_to_webcode).map(|_| p)
         })?;
         for pua in codes {
             if let Some((page, ch)) = emoji::softbank_pua_to_webcode(pua) {
@@ -576,10 +567,7 @@ impl PageEncoder {
 
     /// As [`new`](Self::new), reserving `capacity` bytes.
     pub fn with_capacity(target: OutputTarget, capacity: usize) -> Self {
-        Self {
-            enc: Enc::new(target),
-            out: Vec::with_capacity(capacity),
-        }
+        Self { enc: Enc::new(target), out: Vec::with_capacity(capacity) }
     }
 
     /// Chooses how generated void elements (au `<img localsrc>`) are closed.
@@ -680,18 +668,13 @@ mod tests {
             p.text("é");
         });
         assert_eq!(t, b"&#233;");
-        assert_eq!(
-            encode_plain("é\u{FFFD}", &DOCOMO, Unmappable::Geta),
-            b"\x81\xac\x81\xac"
-        );
+        assert_eq!(encode_plain("é\u{FFFD}", &DOCOMO, Unmappable::Geta), b"\x81\xac\x81\xac");
     }
 
     #[test]
     fn keycap_and_flag() {
         let t = encode_plain("#\u{FE0F}\u{20E3}1\u{20E3}🇯🇵x", &DOCOMO, Unmappable::Geta);
-        let flag = emoji::by_unicode("🇯🇵")
-            .and_then(Emoji::text_fallback)
-            .expect("flag text");
+        let flag = emoji::by_unicode("🇯🇵").and_then(Emoji::text_fallback).expect("flag text");
         let mut want = b"\xf9\x85\xf9\x87".to_vec();
         want.extend(encode_plain(flag, &DOCOMO, Unmappable::Geta));
         want.push(b'x');
@@ -723,10 +706,7 @@ mod tests {
     fn extension_rows_avoid() {
         let mut target = DOCOMO;
         target.extension_rows = ExtensionRows::Avoid;
-        assert_eq!(
-            encode_plain("①㈱髙", &target, Unmappable::Geta),
-            b"(1)(\x8a\x94)\x81\xac"
-        );
+        assert_eq!(encode_plain("①㈱髙", &target, Unmappable::Geta), b"(1)(\x8a\x94)\x81\xac");
         assert_eq!(encode_plain("①", &DOCOMO, Unmappable::Geta), b"\x87\x40");
     }
 }

@@ -18,10 +18,7 @@ pub enum FormError {
 }
 
 fn decode_component(raw: &[u8], charset: InputCharset, carrier: Carrier) -> String {
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
     let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
     decode_form_bytes(&bytes, charset, carrier)
 }
@@ -39,10 +36,7 @@ pub fn parse_pairs(raw: &[u8], charset: InputCharset, carrier: Carrier) -> Vec<(
                 Some(eq) => (&pair[..eq], &pair[eq + 1..]),
                 None => (pair, &pair[..0]),
             };
-            (
-                decode_component(name, charset, carrier),
-                decode_component(value, charset, carrier),
-            )
+            (decode_component(name, charset, carrier), decode_component(value, charset, carrier))
         })
         .collect()
 }
@@ -88,10 +82,7 @@ mod tests {
         assert_eq!(
             d,
             Diary {
-                title: "晴れ☀".into(),
-                body: "ソ表\u{FFFD}\"".into(),
-                scope: 2,
-                draft: None
+                title: "晴れ☀".into(), body: "ソ表\u{FFFD}\"".into(), scope: 2, draft: None
             }
         );
     }
@@ -100,19 +91,13 @@ mod tests {
     fn utf8_query_with_softbank_pua_and_plus() {
         let raw = "q=a+b%EE%81%8A&x".as_bytes();
         let pairs = parse_pairs(raw, InputCharset::Utf8, Carrier::Softbank);
-        assert_eq!(
-            pairs,
-            vec![("q".into(), "a b☀".into()), ("x".into(), String::new())]
-        );
+        assert_eq!(pairs, vec![("q".into(), "a b☀".into()), ("x".into(), String::new())]);
     }
 
     #[test]
     fn type_errors_are_reported() {
-        let r: Result<Diary, _> = parse_form(
-            b"title=a&body=b&scope=x",
-            InputCharset::Utf8,
-            Carrier::Other,
-        );
+        let r: Result<Diary, _> =
+            parse_form(b"title=a&body=b&scope=x", InputCharset::Utf8, Carrier::Other);
         assert!(r.is_err());
     }
 }

@@ -28,10 +28,7 @@ fn half_of(c: char) -> Option<char> {
 }
 
 fn is_convertible_full(c: char) -> bool {
-    matches!(
-        c,
-        '\u{30A1}'..='\u{30FC}' | '。' | '「' | '」' | '、' | '゛' | '゜'
-    )
+    matches!(c, '\u{30A1}'..='\u{30FC}' | '。' | '「' | '」' | '、' | '゛' | '゜')
 }
 
 /// Converts full-width katakana (and 。「」、・ー゛゜) to half-width. Borrows when nothing changes.

@@ -132,12 +132,7 @@ pub struct OutputTarget {
 impl OutputTarget {
     /// A target with half-width katakana off and extension rows kept.
     pub const fn new(charset: Charset, emoji: EmojiOut) -> Self {
-        Self {
-            charset,
-            emoji,
-            halfwidth_kana: false,
-            extension_rows: ExtensionRows::Keep,
-        }
+        Self { charset, emoji, halfwidth_kana: false, extension_rows: ExtensionRows::Keep }
     }
 
     /// Smartphones and PCs: UTF-8 with Unicode emoji.

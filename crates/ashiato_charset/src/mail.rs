@@ -47,11 +47,9 @@ pub fn encode_mail_body(text: &str, charset: MailCharset, emoji: EmojiOut) -> Ve
             &OutputTarget::new(Charset::ShiftJis, emoji),
             Unmappable::Geta,
         ),
-        MailCharset::Utf8 => crate::encode_plain(
-            text,
-            &OutputTarget::new(Charset::Utf8, emoji),
-            Unmappable::Geta,
-        ),
+        MailCharset::Utf8 => {
+            crate::encode_plain(text, &OutputTarget::new(Charset::Utf8, emoji), Unmappable::Geta)
+        }
     }
 }
 
@@ -96,11 +94,7 @@ fn jis_to_sjis(j1: u8, j2: u8) -> [u8; 2] {
     if lead > 0x9F {
         lead += 0x40;
     }
-    let trail = if j1 & 1 == 1 {
-        j2 + 0x1F + u8::from(j2 >= 0x60)
-    } else {
-        j2 + 0x7E
-    };
+    let trail = if j1 & 1 == 1 { j2 + 0x1F + u8::from(j2 >= 0x60) } else { j2 + 0x7E };
     [lead, trail]
 }
 
@@ -225,11 +219,7 @@ fn iso2022jp_to_sjis(b: &[u8]) -> Vec<u8> {
         }
         match mode {
             Mode::Ascii => out.push(x),
-            Mode::Kana => out.push(if (0x21..=0x5F).contains(&x) {
-                x + 0x80
-            } else {
-                x
-            }),
+            Mode::Kana => out.push(if (0x21..=0x5F).contains(&x) { x + 0x80 } else { x }),
             Mode::Kanji | Mode::Unmapped if (0x21..=0x7E).contains(&x) => match b.get(i + 1) {
                 Some(&y) if (0x21..=0x7E).contains(&y) => {
                     if mode == Mode::Kanji {
@@ -328,10 +318,7 @@ fn base64_decode(s: &[u8]) -> Vec<u8> {
 fn base64_encode(bytes: &[u8], out: &mut String) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
@@ -343,9 +330,7 @@ fn base64_encode(bytes: &[u8], out: &mut String) {
 }
 
 fn hex_value(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 fn q_decode(s: &[u8]) -> Vec<u8> {
@@ -404,11 +389,7 @@ pub fn decode_rfc2047(header_value: &[u8], carrier: Carrier) -> String {
     let mut pending: Option<(Vec<u8>, Vec<u8>)> = None; // (charset, bytes)
     let flush_pending = |out: &mut String, pending: &mut Option<(Vec<u8>, Vec<u8>)>| {
         if let Some((cs, bytes)) = pending.take() {
-            out.push_str(&decode_mail_text(
-                &bytes,
-                &String::from_utf8_lossy(&cs),
-                carrier,
-            ));
+            out.push_str(&decode_mail_text(&bytes, &String::from_utf8_lossy(&cs), carrier));
         }
     };
     let flush_raw = |out: &mut String, raw: &mut Vec<u8>| {
@@ -574,47 +555,26 @@ mod tests {
     fn au_mail_emoji() {
         let bytes = encode_iso2022jp("晴れ☀", EmojiOut::AuSjis, ExtensionRows::Keep);
         assert_eq!(bytes, b"\x1b$B@2$l\x75\x41\x1b(B");
-        assert_eq!(
-            decode_mail_text(&bytes, "iso-2022-jp", Carrier::Au),
-            "晴れ☀"
-        );
+        assert_eq!(decode_mail_text(&bytes, "iso-2022-jp", Carrier::Au), "晴れ☀");
         // Not au: the same rows are NEC-selected IBM kanji or unassigned.
-        assert_ne!(
-            decode_mail_text(&bytes, "iso-2022-jp", Carrier::Docomo),
-            "晴れ☀"
-        );
+        assert_ne!(decode_mail_text(&bytes, "iso-2022-jp", Carrier::Docomo), "晴れ☀");
     }
 
     #[test]
     fn other_schemes_get_text_fallbacks_in_iso2022jp() {
-        let bytes = encode_iso2022jp(
-            "🌁",
-            EmojiOut::Docomo { extended: true },
-            ExtensionRows::Keep,
-        );
-        assert_eq!(
-            decode_mail_text(&bytes, "ISO-2022-JP", Carrier::Docomo),
-            "[霧]"
-        );
+        let bytes =
+            encode_iso2022jp("🌁", EmojiOut::Docomo { extended: true }, ExtensionRows::Keep);
+        assert_eq!(decode_mail_text(&bytes, "ISO-2022-JP", Carrier::Docomo), "[霧]");
     }
 
     #[test]
     fn cp50220_style_input() {
         // ESC ( I half-width kana, SO/SI kana, NEC row 13, ESC ( J, no final ESC ( B.
         let mail = b"\x1b(I6\x1b(B-\x0e6\x0f-\x1b$B-j\x1b(J\\\x1b$B$\"";
-        assert_eq!(
-            decode_mail_text(mail, "iso-2022-jp", Carrier::Other),
-            "ｶ-ｶ-㈱\\あ"
-        );
+        assert_eq!(decode_mail_text(mail, "iso-2022-jp", Carrier::Other), "ｶ-ｶ-㈱\\あ");
         // Lone byte in two-byte mode and an unknown set.
-        assert_eq!(
-            decode_mail_text(b"\x1b$B$", "ISO-2022-JP", Carrier::Other),
-            "\u{FFFD}"
-        );
-        assert_eq!(
-            decode_mail_text(b"\x1b$(D+!", "ISO-2022-JP", Carrier::Other),
-            "\u{FFFD}"
-        );
+        assert_eq!(decode_mail_text(b"\x1b$B$", "ISO-2022-JP", Carrier::Other), "\u{FFFD}");
+        assert_eq!(decode_mail_text(b"\x1b$(D+!", "ISO-2022-JP", Carrier::Other), "\u{FFFD}");
     }
 
     #[test]
@@ -624,38 +584,24 @@ mod tests {
         assert_eq!(decode_rfc2047(v, Carrier::Other), "あ");
         // Raw Shift_JIS in a header (docomo).
         assert_eq!(decode_rfc2047(b"\x90\xb0\xf8\x9f", Carrier::Docomo), "晴☀");
-        assert_eq!(
-            encode_rfc2047("plain", MailCharset::Iso2022Jp, EmojiOut::Unicode),
-            "plain"
-        );
+        assert_eq!(encode_rfc2047("plain", MailCharset::Iso2022Jp, EmojiOut::Unicode), "plain");
     }
 
     #[test]
     fn docomo_raw_sjis_inside_iso2022jp() {
         let mail = b"\x1b$B@2$l\x1b(B\xf8\x9f!";
-        assert_eq!(
-            decode_mail_text(mail, "ISO-2022-JP", Carrier::Docomo),
-            "晴れ☀!"
-        );
+        assert_eq!(decode_mail_text(mail, "ISO-2022-JP", Carrier::Docomo), "晴れ☀!");
     }
 
     #[test]
     fn rfc2047_both_ways() {
         let subject = "日記を書きました☀ありがとうございます。とても長い件名でも分割されます";
-        for cs in [
-            MailCharset::Iso2022Jp,
-            MailCharset::ShiftJis,
-            MailCharset::Utf8,
-        ] {
+        for cs in [MailCharset::Iso2022Jp, MailCharset::ShiftJis, MailCharset::Utf8] {
             let enc = encode_rfc2047(subject, cs, EmojiOut::AuSjis);
             for word in enc.split("\r\n ") {
                 assert!(word.len() <= 75, "{word}");
             }
-            assert_eq!(
-                decode_rfc2047(enc.as_bytes(), Carrier::Au),
-                subject,
-                "{enc}"
-            );
+            assert_eq!(decode_rfc2047(enc.as_bytes(), Carrier::Au), subject, "{enc}");
         }
         let pc = encode_rfc2047("霧🌁", MailCharset::Iso2022Jp, EmojiOut::Unicode);
         assert_eq!(decode_rfc2047(pc.as_bytes(), Carrier::Other), "霧[霧]");

@@ -20,10 +20,7 @@ pub(crate) const NORMALISE: [(char, char, [u8; 2]); 8] = [
 
 /// The CP932 bytes of a JIS X 0208-form character that has a CP932 counterpart.
 pub(crate) fn normalised_bytes(c: char) -> Option<[u8; 2]> {
-    NORMALISE
-        .iter()
-        .find(|(from, _, _)| *from == c)
-        .map(|(_, _, b)| *b)
+    NORMALISE.iter().find(|(from, _, _)| *from == c).map(|(_, _, b)| *b)
 }
 
 /// Replaces the JIS X 0208 forms by their CP932 counterparts (U+301C→U+FF5E, U+2016→U+2225,
@@ -31,20 +28,12 @@ pub(crate) fn normalised_bytes(c: char) -> Option<[u8; 2]> {
 /// compares equal to what a Shift_JIS round trip gives back. The encoders apply this
 /// themselves; use it when comparing or storing text that must match Shift_JIS input.
 pub fn normalize_for_sjis(s: &str) -> Cow<'_, str> {
-    if !s
-        .chars()
-        .any(|c| NORMALISE.iter().any(|(from, _, _)| *from == c))
-    {
+    if !s.chars().any(|c| NORMALISE.iter().any(|(from, _, _)| *from == c)) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
         s.chars()
-            .map(|c| {
-                NORMALISE
-                    .iter()
-                    .find(|(f, _, _)| *f == c)
-                    .map_or(c, |(_, to, _)| *to)
-            })
+            .map(|c| NORMALISE.iter().find(|(f, _, _)| *f == c).map_or(c, |(_, to, _)| *to))
             .collect(),
     )
 }

@@ -29,10 +29,20 @@ fn manifest_dir() -> PathBuf {
 
 /// The first existing file among the installed location, `ASHIATO_<NAME>` and the shared
 /// reference copy beside the repository.
+/// Reports a check that could not run. The message goes straight to the terminal (not through
+/// the test harness's capture) so a skip is always visible; with `ASHIATO_TEST_STRICT` set
+/// (as `.ci/run` does, after installing the tools) a skip is a failure instead.
+fn skipped(reason: &str) {
+    use std::io::Write;
+    assert!(
+        std::env::var_os("ASHIATO_TEST_STRICT").is_none(),
+        "required check could not run: {reason}"
+    );
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {reason} ***");
+}
+
 fn find_source(env: &str, installed: &str, shared_name: &str) -> Option<PathBuf> {
-    let shared = manifest_dir()
-        .join("../../../shared/data/emoji")
-        .join(shared_name);
+    let shared = manifest_dir().join("../../../shared/data/emoji").join(shared_name);
     std::env::var_os(env)
         .map(PathBuf::from)
         .into_iter()
@@ -51,27 +61,26 @@ fn sjis(code: u16) -> Vec<u8> {
 }
 
 fn pua_utf8(code: u16) -> Vec<u8> {
-    char::from_u32(u32::from(code))
-        .map(|c| c.to_string().into_bytes())
-        .unwrap_or_default()
+    char::from_u32(u32::from(code)).map(|c| c.to_string().into_bytes()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn every_emoji_sources_row_round_trips_for_each_carrier() {
-    let path = find_source(
+    let Some(path) = find_source(
         "ASHIATO_EMOJI_SOURCES",
         "/usr/share/unicode/EmojiSources.txt",
         "EmojiSources.txt",
-    )
-    .expect("EmojiSources.txt: apt-get install unicode-data, or set ASHIATO_EMOJI_SOURCES");
+    ) else {
+        skipped(
+            "EmojiSources.txt not found (apt-get install unicode-data); the 722-row round trip did not run",
+        );
+        return;
+    };
     let text = std::fs::read_to_string(&path).expect("read EmojiSources.txt");
     let (mut rows, mut counts) = (0, [0usize; 3]);
-    for line in text
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let f: Vec<&str> = line.split(';').collect();
         assert_eq!(f.len(), 4, "{line}");
         let unicode: String = f[0]
@@ -84,49 +93,24 @@ fn every_emoji_sources_row_round_trips_for_each_carrier() {
         let dec = |bytes: &[u8], cs, carrier| decode_form_bytes(bytes, cs, carrier);
         if let Some(d) = code(1) {
             counts[0] += 1;
-            assert_eq!(
-                encode_plain(&unicode, &DOCOMO, Unmappable::Geta),
-                sjis(d),
-                "{line}"
-            );
+            assert_eq!(encode_plain(&unicode, &DOCOMO, Unmappable::Geta), sjis(d), "{line}");
             assert_eq!(text_page(DOCOMO, &unicode), sjis(d), "{line}");
-            assert_eq!(
-                dec(&sjis(d), InputCharset::ShiftJis, Carrier::Docomo),
-                unicode,
-                "{line}"
-            );
+            assert_eq!(dec(&sjis(d), InputCharset::ShiftJis, Carrier::Docomo), unicode, "{line}");
             let pua = emoji::docomo_sjis_to_pua(d).expect("docomo pua");
             let utf8 = OutputTarget::new(Charset::Utf8, EmojiOut::Docomo { extended: true });
             assert_eq!(text_page(utf8, &unicode), pua_utf8(pua), "{line}");
-            assert_eq!(
-                dec(&pua_utf8(pua), InputCharset::Utf8, Carrier::Docomo),
-                unicode
-            );
+            assert_eq!(dec(&pua_utf8(pua), InputCharset::Utf8, Carrier::Docomo), unicode);
         }
         if let Some(k) = code(2) {
             counts[1] += 1;
-            assert_eq!(
-                encode_plain(&unicode, &AU_SJIS, Unmappable::Geta),
-                sjis(k),
-                "{line}"
-            );
-            assert_eq!(
-                dec(&sjis(k), InputCharset::ShiftJis, Carrier::Au),
-                unicode,
-                "{line}"
-            );
+            assert_eq!(encode_plain(&unicode, &AU_SJIS, Unmappable::Geta), sjis(k), "{line}");
+            assert_eq!(dec(&sjis(k), InputCharset::ShiftJis, Carrier::Au), unicode, "{line}");
             let auto = emoji::kddi_sjis_to_auto(k).expect("auto");
             let cp932_style = emoji::kddi_sjis_to_pua(k).expect("kddi pua");
             let utf8 = OutputTarget::new(Charset::Utf8, EmojiOut::AuSjis);
             assert_eq!(text_page(utf8, &unicode), pua_utf8(auto), "{line}");
-            assert_eq!(
-                dec(&pua_utf8(auto), InputCharset::Utf8, Carrier::Au),
-                unicode
-            );
-            assert_eq!(
-                dec(&pua_utf8(cp932_style), InputCharset::Utf8, Carrier::Au),
-                unicode
-            );
+            assert_eq!(dec(&pua_utf8(auto), InputCharset::Utf8, Carrier::Au), unicode);
+            assert_eq!(dec(&pua_utf8(cp932_style), InputCharset::Utf8, Carrier::Au), unicode);
             let mail = emoji::kddi_sjis_to_mail(k).expect("mail sjis");
             let m = ashiato_charset::decode_mail_text(&sjis(mail), "Shift_JIS", Carrier::Au);
             assert_eq!(m, unicode, "{line}");
@@ -140,24 +124,11 @@ fn every_emoji_sources_row_round_trips_for_each_carrier() {
             let (page, ch) = emoji::softbank_pua_to_webcode(pua).expect("webcode");
             let webcode = [0x1B, b'$', page, ch, 0x0F];
             assert_eq!(text_page(SB_WEBCODE, &unicode), webcode, "{line}");
-            assert_eq!(
-                encode_plain(&unicode, &SB_WEBCODE, Unmappable::Geta),
-                sjis(s),
-                "{line}"
-            );
+            assert_eq!(encode_plain(&unicode, &SB_WEBCODE, Unmappable::Geta), sjis(s), "{line}");
             assert_eq!(text_page(SB_UTF8, &unicode), pua_utf8(pua), "{line}");
-            assert_eq!(
-                dec(&sjis(s), InputCharset::ShiftJis, Carrier::Softbank),
-                unicode
-            );
-            assert_eq!(
-                dec(&webcode, InputCharset::ShiftJis, Carrier::Softbank),
-                unicode
-            );
-            assert_eq!(
-                dec(&pua_utf8(pua), InputCharset::Utf8, Carrier::Softbank),
-                unicode
-            );
+            assert_eq!(dec(&sjis(s), InputCharset::ShiftJis, Carrier::Softbank), unicode);
+            assert_eq!(dec(&webcode, InputCharset::ShiftJis, Carrier::Softbank), unicode);
+            assert_eq!(dec(&pua_utf8(pua), InputCharset::Utf8, Carrier::Softbank), unicode);
         }
     }
     assert_eq!(rows, 722, "{}", path.display());
@@ -208,12 +179,7 @@ fn normalisation_pairs() {
     for (jis, cp932, bytes) in pairs {
         for c in [jis, cp932] {
             let s = c.to_string();
-            assert_eq!(
-                encode_plain(&s, &DOCOMO, Unmappable::Geta),
-                bytes,
-                "U+{:04X}",
-                c as u32
-            );
+            assert_eq!(encode_plain(&s, &DOCOMO, Unmappable::Geta), bytes, "U+{:04X}", c as u32);
             assert_eq!(text_page(DOCOMO, &s), bytes);
         }
         let back = decode_form_bytes(&bytes, InputCharset::ShiftJis, Carrier::Docomo);
@@ -228,14 +194,8 @@ fn normalisation_pairs() {
 fn yen_and_backslash() {
     assert_eq!(encode_plain("\\", &DOCOMO, Unmappable::Geta), b"\x5c");
     assert_eq!(encode_plain("\u{A5}", &DOCOMO, Unmappable::Geta), b"\x5c");
-    assert_eq!(
-        encode_plain("\u{FFE5}", &DOCOMO, Unmappable::Geta),
-        b"\x81\x8f"
-    );
-    assert_eq!(
-        decode_form_bytes(b"\x5c", InputCharset::ShiftJis, Carrier::Docomo),
-        "\\"
-    );
+    assert_eq!(encode_plain("\u{FFE5}", &DOCOMO, Unmappable::Geta), b"\x81\x8f");
+    assert_eq!(decode_form_bytes(b"\x5c", InputCharset::ShiftJis, Carrier::Docomo), "\\");
     // Never escaped: a backslash is just a character in HTML.
     assert_eq!(text_page(DOCOMO, "a\\b"), b"a\\b");
 }
@@ -245,30 +205,17 @@ fn extension_rows_policy() {
     let text = "①Ⅱ㈱㍉髙﨑ⅰ";
     // Keep: CP932 codes (NEC row 13 for ① Ⅱ ㈱ ㍉, IBM rows for the kanji and ⅰ).
     let kept = encode_plain(text, &DOCOMO, Unmappable::Geta);
-    assert_eq!(
-        kept,
-        b"\x87\x40\x87\x55\x87\x8a\x87\x5f\xfb\xfc\xfa\xb1\xfa\x40"
-    );
-    assert_eq!(
-        decode_form_bytes(&kept, InputCharset::ShiftJis, Carrier::Docomo),
-        text
-    );
+    assert_eq!(kept, b"\x87\x40\x87\x55\x87\x8a\x87\x5f\xfb\xfc\xfa\xb1\xfa\x40");
+    assert_eq!(decode_form_bytes(&kept, InputCharset::ShiftJis, Carrier::Docomo), text);
     // NEC-selected IBM codes (rows 89–92) decode to the same characters.
-    assert_eq!(
-        decode_form_bytes(b"\xee\xe0", InputCharset::ShiftJis, Carrier::Docomo),
-        "髙"
-    );
+    assert_eq!(decode_form_bytes(b"\xee\xe0", InputCharset::ShiftJis, Carrier::Docomo), "髙");
     // Avoid: substitutes, and NCR / 〓 for kanji.
     let mut old = DOCOMO;
     old.extension_rows = ExtensionRows::Avoid;
     let plain = encode_plain(text, &old, Unmappable::Geta);
     let plain = decode_form_bytes(&plain, InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(plain, "(1)II(株)ミリ〓〓i");
-    let markup = decode_form_bytes(
-        &text_page(old, text),
-        InputCharset::ShiftJis,
-        Carrier::Docomo,
-    );
+    let markup = decode_form_bytes(&text_page(old, text), InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(markup, "(1)II(株)ミリ&#39641;&#64017;i");
 }
 
@@ -296,31 +243,17 @@ fn emoji_without_a_glyph_fall_back_to_text() {
     // FOGGY: docomo and au have it, SoftBank does not.
     let fog = "\u{1F301}";
     assert_eq!(text_page(DOCOMO, fog), b"\xf8\xa5");
-    let sb = decode_form_bytes(
-        &text_page(SB_WEBCODE, fog),
-        InputCharset::ShiftJis,
-        Carrier::Softbank,
-    );
+    let sb =
+        decode_form_bytes(&text_page(SB_WEBCODE, fog), InputCharset::ShiftJis, Carrier::Softbank);
     assert_eq!(sb, "[霧]");
     // Unicode-only emoji with a text fallback: regional indicator A.
-    let a = decode_form_bytes(
-        &text_page(DOCOMO, "\u{1F1E6}"),
-        InputCharset::ShiftJis,
-        Carrier::Docomo,
-    );
+    let a =
+        decode_form_bytes(&text_page(DOCOMO, "\u{1F1E6}"), InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(a, "[A]");
     // A flag no carrier has: its letters.
-    let fr = decode_form_bytes(
-        &text_page(DOCOMO, "🇫🇷"),
-        InputCharset::ShiftJis,
-        Carrier::Docomo,
-    );
+    let fr = decode_form_bytes(&text_page(DOCOMO, "🇫🇷"), InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(fr, "[フランス]");
-    let br = decode_form_bytes(
-        &text_page(DOCOMO, "🇧🇷"),
-        InputCharset::ShiftJis,
-        Carrier::Docomo,
-    );
+    let br = decode_form_bytes(&text_page(DOCOMO, "🇧🇷"), InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(br, "[B][R]");
     // Best fit: SUNRISE OVER MOUNTAINS is a sun on docomo.
     assert_eq!(text_page(DOCOMO, "\u{1F304}"), b"\xf8\x9f");
@@ -331,8 +264,7 @@ fn emoji_without_a_glyph_fall_back_to_text() {
     let ext = emoji::all()
         .find(|e| {
             e.unicode().is_some()
-                && e.carrier_sjis(EmojiCarrier::Docomo)
-                    .is_some_and(emoji::docomo_is_extended)
+                && e.carrier_sjis(EmojiCarrier::Docomo).is_some_and(emoji::docomo_is_extended)
         })
         .expect("an extended emoji");
     let basic = OutputTarget::new(Charset::ShiftJis, EmojiOut::Docomo { extended: false });
@@ -383,10 +315,7 @@ fn malformed_input_becomes_fffd_and_keeps_the_ascii_byte() {
 fn fifth_trail_byte_characters_round_trip_byte_identically() {
     let text = "ソ表能十予噂浬欺圭構蚕申貼暴";
     let bytes = encode_plain(text, &DOCOMO, Unmappable::Geta);
-    assert_eq!(
-        bytes.iter().filter(|&&b| b == 0x5C).count(),
-        text.chars().count()
-    );
+    assert_eq!(bytes.iter().filter(|&&b| b == 0x5C).count(), text.chars().count());
     let mut percent = String::from("v=");
     for b in &bytes {
         percent.push_str(&format!("%{b:02X}"));
@@ -394,10 +323,7 @@ fn fifth_trail_byte_characters_round_trip_byte_identically() {
     let pairs = parse_pairs(percent.as_bytes(), InputCharset::ShiftJis, Carrier::Docomo);
     assert_eq!(pairs[0].1, text);
     assert_eq!(text_page(DOCOMO, &pairs[0].1), bytes);
-    assert_eq!(
-        decode_form_bytes(&bytes, InputCharset::ShiftJis, Carrier::Docomo),
-        text
-    );
+    assert_eq!(decode_form_bytes(&bytes, InputCharset::ShiftJis, Carrier::Docomo), text);
 }
 
 #[test]
@@ -408,10 +334,7 @@ fn halfwidth_kana_only_in_text() {
     p.text("カタカナ").attr("カタカナ");
     let out = p.finish();
     assert_eq!(&out[..4], b"\xb6\xc0\xb6\xc5");
-    assert_eq!(
-        &out[4..],
-        encode_plain("カタカナ", &DOCOMO, Unmappable::Geta)
-    );
+    assert_eq!(&out[4..], encode_plain("カタカナ", &DOCOMO, Unmappable::Geta));
     // UTF-8 gains nothing from half-width kana, so it is left alone.
     let mut utf8 = PC;
     utf8.halfwidth_kana = true;
@@ -425,28 +348,12 @@ fn forms_from_each_carrier() {
         body: String,
     }
     let cases: [(&[u8], InputCharset, Carrier); 6] = [
-        (
-            b"body=%90%B0%F8%9F",
-            InputCharset::ShiftJis,
-            Carrier::Docomo,
-        ),
+        (b"body=%90%B0%F8%9F", InputCharset::ShiftJis, Carrier::Docomo),
         (b"body=%90%B0%F6%60", InputCharset::ShiftJis, Carrier::Au),
-        (
-            b"body=%90%B0%F9%8B",
-            InputCharset::ShiftJis,
-            Carrier::Softbank,
-        ),
-        (
-            b"body=%E6%99%B4%EE%98%BE",
-            InputCharset::Utf8,
-            Carrier::Docomo,
-        ),
+        (b"body=%90%B0%F9%8B", InputCharset::ShiftJis, Carrier::Softbank),
+        (b"body=%E6%99%B4%EE%98%BE", InputCharset::Utf8, Carrier::Docomo),
         (b"body=%E6%99%B4%EE%BD%A0", InputCharset::Utf8, Carrier::Au),
-        (
-            b"body=%E6%99%B4%E2%98%80",
-            InputCharset::Utf8,
-            Carrier::Other,
-        ),
+        (b"body=%E6%99%B4%E2%98%80", InputCharset::Utf8, Carrier::Other),
     ];
     for (raw, cs, carrier) in cases {
         let c: Comment = parse_form(raw, cs, carrier).expect("form");
@@ -496,12 +403,7 @@ fn sjis_targets() -> Vec<OutputTarget> {
 }
 
 fn carriers() -> [Carrier; 4] {
-    [
-        Carrier::Docomo,
-        Carrier::Au,
-        Carrier::Softbank,
-        Carrier::Other,
-    ]
+    [Carrier::Docomo, Carrier::Au, Carrier::Softbank, Carrier::Other]
 }
 
 fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -589,12 +491,9 @@ proptest! {
 // Independent decoder.
 
 fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+    ["python3", "python"]
+        .into_iter()
+        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
 }
 
 /// Escapes text the way `PageEncoder::text` does, with the expected Unicode result of
@@ -620,7 +519,7 @@ fn expected_after_cp932(text: &str) -> String {
 #[test]
 fn pages_decode_identically_with_pythons_cp932_codec() {
     let Some(py) = python() else {
-        eprintln!("SKIPPED: python3 not found; the independent cp932 check did not run");
+        skipped("python3 not found; the independent cp932 check did not run");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -630,15 +529,10 @@ fn pages_decode_identically_with_pythons_cp932_codec() {
     for i in 0..200 {
         let text = strategy.new_tree(&mut runner).expect("strategy").current();
         let mut p = PageEncoder::new(DOCOMO);
-        p.markup("<html><body><p>")
-            .text(&text)
-            .text("☀")
-            .markup("</p></body></html>\n");
+        p.markup("<html><body><p>").text(&text).text("☀").markup("</p></body></html>\n");
         std::fs::write(dir.path().join(format!("{i}.html")), p.finish()).expect("write page");
-        let want = format!(
-            "<html><body><p>{}\u{E63E}</p></body></html>\n",
-            expected_after_cp932(&text)
-        );
+        let want =
+            format!("<html><body><p>{}\u{E63E}</p></body></html>\n", expected_after_cp932(&text));
         std::fs::write(dir.path().join(format!("{i}.want")), want.as_bytes()).expect("write");
         expected.push(i);
     }
@@ -651,22 +545,10 @@ fn pages_decode_identically_with_pythons_cp932_codec() {
         \x20       bad += 1; print(p.name, repr(got), repr(want))\n\
         print('checked', len(list(d.glob('*.html'))), 'bad', bad)\n\
         sys.exit(1 if bad else 0)\n";
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .expect("run python");
+    let out = Command::new(py).arg("-c").arg(script).arg(dir.path()).output().expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("checked {} bad 0", expected.len())),
-        "{stdout}"
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("checked {} bad 0", expected.len())), "{stdout}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,7 +557,7 @@ fn pages_decode_identically_with_pythons_cp932_codec() {
 #[test]
 fn generated_tables_are_reproducible() {
     let Some(py) = python() else {
-        eprintln!("SKIPPED: python3 not found; generate.py --check did not run");
+        skipped("python3 not found; generate.py --check did not run");
         return;
     };
     let sources = find_source(
@@ -700,7 +582,14 @@ fn generated_tables_are_reproducible() {
             cmd.arg("--emoji-sources").arg(s).arg("--kddi-yaml").arg(k);
         }
         _ => {
-            eprintln!("SKIPPED: EmojiSources.txt or kddi-table.yaml not found");
+            // kddi-table.yaml (Encode-JP-Mobile) is not packaged anywhere installable; only a
+            // copy beside the repository or ASHIATO_KDDI_YAML provides it, so this skip is
+            // never strict.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: EmojiSources.txt or kddi-table.yaml not found; generate.py --check did not run ***"
+            );
             return;
         }
     }
@@ -710,18 +599,14 @@ fn generated_tables_are_reproducible() {
                 cmd.arg("--e4u-xml").arg(x);
             }
             None => {
-                eprintln!("SKIPPED: emoji4unicode.xml not found (pip install --no-deps e4u)");
+                skipped("emoji4unicode.xml not found (pip install --no-deps e4u)");
                 return;
             }
         }
     }
     let out = cmd.output().expect("run generate.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.matches("identical").count(), 2, "{stdout}");
     assert!(Path::new(&script).is_file());
 }

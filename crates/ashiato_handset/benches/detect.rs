@@ -18,10 +18,7 @@ fn corpus() -> Vec<(HeaderList, Option<IpAddr>)> {
             let v: serde_json::Value = serde_json::from_str(line).expect("json line");
             let mut h = HeaderList::new();
             for pair in v["headers"].as_array().expect("headers") {
-                h.push(
-                    pair[0].as_str().expect("name"),
-                    pair[1].as_str().expect("value"),
-                );
+                h.push(pair[0].as_str().expect("name"), pair[1].as_str().expect("value"));
             }
             // Give every case a peer so the trust path (proxy walk, range lookup) is measured.
             let peer = v["peer"]

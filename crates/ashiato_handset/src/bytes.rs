@@ -2,14 +2,8 @@
 
 /// Trims optional whitespace (space, tab) from both ends (RFC 9110 OWS).
 pub(crate) fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|&c| c != b' ' && c != b'\t')
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|&c| c != b' ' && c != b'\t')
-        .map_or(start, |i| i + 1);
+    let start = b.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(start, |i| i + 1);
     b.get(start..end).unwrap_or(&[])
 }
 
@@ -52,10 +46,7 @@ pub(crate) fn parse_u32(b: &[u8]) -> Option<u32> {
     if b.is_empty() || b.len() > 9 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(
-        b.iter()
-            .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0')),
-    )
+    Some(b.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0')))
 }
 
 /// Leading ASCII digits of `b` parsed as `u32`, with the rest; `None` without a leading digit.
@@ -64,9 +55,9 @@ pub(crate) fn leading_u32(b: &[u8]) -> Option<(u32, &[u8])> {
     if n == 0 {
         return None;
     }
-    let v = b[..n].iter().fold(0u32, |acc, &d| {
-        acc.saturating_mul(10).saturating_add(u32::from(d - b'0'))
-    });
+    let v = b[..n]
+        .iter()
+        .fold(0u32, |acc, &d| acc.saturating_mul(10).saturating_add(u32::from(d - b'0')));
     Some((v, &b[n..]))
 }
 

@@ -152,22 +152,16 @@ fn screen_from(
     source: ScreenSource,
 ) -> (Option<Screen>, Option<ScreenSource>, u32) {
     match dev {
-        Some(d) if d.width > 0 && d.height > 0 => (
-            Some(Screen {
-                width: d.width,
-                height: d.height,
-            }),
-            Some(source),
-            d.colors,
-        ),
+        Some(d) if d.width > 0 && d.height > 0 => {
+            (Some(Screen { width: d.width, height: d.height }), Some(source), d.colors)
+        }
         Some(d) => (None, None, d.colors),
         None => (None, None, 0),
     }
 }
 
 fn html_major(v: Option<&str>) -> u8 {
-    v.and_then(|s| s.as_bytes().first())
-        .map_or(0, |b| b.wrapping_sub(b'0'))
+    v.and_then(|s| s.as_bytes().first()).map_or(0, |b| b.wrapping_sub(b'0'))
 }
 
 /// i-XHTML level from the i-mode HTML version (correspondence in `data/docomo_html.tsv`).
@@ -207,14 +201,7 @@ fn docomo<'a>(ua: &'a [u8], ids: &mut Ids<'a>) -> Option<Handset> {
         return None;
     }
     let foma = sep == Some(b' ') || (sep.is_none() && v0 >= b'2');
-    let mut h = base(
-        Carrier::Docomo,
-        if foma {
-            Generation::Foma
-        } else {
-            Generation::Mova
-        },
-    );
+    let mut h = base(Carrier::Docomo, if foma { Generation::Foma } else { Generation::Mova });
     let mut cache_kb: Option<u32> = None;
     let mut model: &[u8] = &[];
 
@@ -279,11 +266,7 @@ fn docomo<'a>(ua: &'a [u8], ids: &mut Ids<'a>) -> Option<Handset> {
     };
     let t = tables::tables();
     let dev = tables::lookup(&t.docomo, upper);
-    let mut html = if upper.is_empty() {
-        None
-    } else {
-        tables::docomo_html_version(upper)
-    };
+    let mut html = if upper.is_empty() { None } else { tables::docomo_html_version(upper) };
     if html.is_none() {
         html = dev.and_then(|d| d.ixhtml).and_then(html_for_ixhtml);
     }
@@ -305,9 +288,7 @@ fn docomo<'a>(ua: &'a [u8], ids: &mut Ids<'a>) -> Option<Handset> {
 
     h.xhtml = foma && major >= 4;
     if h.xhtml {
-        h.xhtml_level = dev
-            .and_then(|d| d.ixhtml)
-            .or_else(|| html.and_then(ixhtml_for_html));
+        h.xhtml_level = dev.and_then(|d| d.ixhtml).or_else(|| html.and_then(ixhtml_for_html));
         h.markup = Markup::Xhtml;
         h.doctype = Doctype::IXhtml;
     } else {
@@ -317,23 +298,11 @@ fn docomo<'a>(ua: &'a [u8], ids: &mut Ids<'a>) -> Option<Handset> {
     h.charset = Charset::ShiftJis;
     h.cookies = browser2;
     h.referer = browser2;
-    h.emoji = if major >= 4 {
-        EmojiScheme::Docomo
-    } else {
-        EmojiScheme::DocomoBasic
-    };
-    h.image_formats = if foma || major >= 4 {
-        ImageFormats::GIF_JPEG
-    } else {
-        ImageFormats::GIF
-    };
+    h.emoji = if major >= 4 { EmojiScheme::Docomo } else { EmojiScheme::DocomoBasic };
+    h.image_formats = if foma || major >= 4 { ImageFormats::GIF_JPEG } else { ImageFormats::GIF };
     let cache_bytes = cache.saturating_mul(KB);
     h.cache_bytes = Some(cache_bytes);
-    h.page_budget_bytes = if foma && !browser2 {
-        cache_bytes.min(30 * KB)
-    } else {
-        cache_bytes
-    };
+    h.page_budget_bytes = if foma && !browser2 { cache_bytes.min(30 * KB) } else { cache_bytes };
     h.needs_guid_on = true;
 
     let (screen, src, colors) = match dev {
@@ -370,9 +339,8 @@ fn parse_wh(f: &[u8]) -> Option<DisplayChars> {
 fn au(ua: &[u8], headers: &impl HeaderLookup, conn: Connection) -> Option<Handset> {
     let (wap2, devid, major) = if let Some(rest) = ua.strip_prefix(b"KDDI-") {
         let devid = take_until(rest, |c| c == b' ');
-        let major = find(ua, b"UP.Browser/")
-            .and_then(|i| leading_u32(&ua[i + 11..]))
-            .map_or(6, |(v, _)| v);
+        let major =
+            find(ua, b"UP.Browser/").and_then(|i| leading_u32(&ua[i + 11..])).map_or(6, |(v, _)| v);
         (true, devid, major)
     } else if let Some(rest) = ua.strip_prefix(b"UP.Browser/") {
         let (ver, dev) = split_once(take_until(rest, |c| c == b' '), b'-');
@@ -381,14 +349,7 @@ fn au(ua: &[u8], headers: &impl HeaderLookup, conn: Connection) -> Option<Handse
     } else {
         return None;
     };
-    let mut h = base(
-        Carrier::Au,
-        if wap2 {
-            Generation::Wap2
-        } else {
-            Generation::Wap1
-        },
-    );
+    let mut h = base(Carrier::Au, if wap2 { Generation::Wap2 } else { Generation::Wap1 });
     h.browser = Browser::UpBrowser(u8::try_from(major.min(99)).unwrap_or(99));
     h.device_id = model_from(devid);
     if let Some(&c3) = devid.get(2) {
@@ -410,10 +371,7 @@ fn au(ua: &[u8], headers: &impl HeaderLookup, conn: Connection) -> Option<Handse
         && w > 0
         && hh > 0
     {
-        screen = Some(Screen {
-            width: w,
-            height: hh,
-        });
+        screen = Some(Screen { width: w, height: hh });
         src = Some(ScreenSource::Header);
     }
     if let Some((bits, _)) =
@@ -431,9 +389,8 @@ fn au(ua: &[u8], headers: &impl HeaderLookup, conn: Connection) -> Option<Handse
     {
         h.display_chars = Some(DisplayChars { cols, rows });
     }
-    let pdu = non_empty(headers.header("x-up-devcap-max-pdu"))
-        .and_then(parse_u32)
-        .filter(|&n| n > 0);
+    let pdu =
+        non_empty(headers.header("x-up-devcap-max-pdu")).and_then(parse_u32).filter(|&n| n > 0);
     h.page_budget_bytes = pdu.unwrap_or(if wap2 { 9 * KB } else { 5 * KB });
     h.charset = Charset::ShiftJis;
     h.cookies = !wap2 || !conn.https;
@@ -536,10 +493,7 @@ fn softbank<'a>(ua: &'a [u8], headers: &impl HeaderLookup, ids: &mut Ids<'a>) ->
         && w > 0
         && hh > 0
     {
-        screen = Some(Screen {
-            width: w,
-            height: hh,
-        });
+        screen = Some(Screen { width: w, height: hh });
         src = Some(ScreenSource::Header);
     }
     if let Some(c) = non_empty(headers.header("x-jphone-color"))
@@ -551,11 +505,7 @@ fn softbank<'a>(ua: &'a [u8], headers: &impl HeaderLookup, ids: &mut Ids<'a>) ->
     h.screen_source = src;
     h.colors = colors;
 
-    h.browser = if ty == SbType::G3 {
-        softbank_3g_browser(ua)
-    } else {
-        Browser::Jphone
-    };
+    h.browser = if ty == SbType::G3 { softbank_3g_browser(ua) } else { Browser::Jphone };
     let g3 = ty == SbType::G3;
     h.cookies = matches!(ty, SbType::W | SbType::G3);
     h.charset = if g3 { Charset::Utf8 } else { Charset::ShiftJis };
@@ -565,11 +515,7 @@ fn softbank<'a>(ua: &'a [u8], headers: &impl HeaderLookup, ids: &mut Ids<'a>) ->
     } else {
         (Markup::Chtml, Doctype::Html)
     };
-    h.emoji = if g3 {
-        EmojiScheme::SoftbankUtf8
-    } else {
-        EmojiScheme::SoftbankWebcode
-    };
+    h.emoji = if g3 { EmojiScheme::SoftbankUtf8 } else { EmojiScheme::SoftbankWebcode };
     h.image_formats = match ty {
         SbType::C2 => ImageFormats::PNG,
         SbType::C3 | SbType::C4 | SbType::P | SbType::W => ImageFormats::JPEG_PNG,
@@ -655,14 +601,8 @@ fn willcom(ua: &[u8]) -> Option<Handset> {
     } else {
         // W-ZERO3 family (P2 `KtaiUA.php` checks `SHARP/WS`): IE Mobile / Opera.
         let start = find(ua, b"SHARP/").map_or(0, |i| i + 6);
-        h.model = model_from(take_until(&ua[start..], |c| {
-            c == b';' || c == b')' || c == b' '
-        }));
-        h.browser = if contains(ua, b"Opera") {
-            Browser::Opera
-        } else {
-            Browser::Ie
-        };
+        h.model = model_from(take_until(&ua[start..], |c| c == b';' || c == b')' || c == b' '));
+        h.browser = if contains(ua, b"Opera") { Browser::Opera } else { Browser::Ie };
     }
     h.page_budget_bytes = h.cache_bytes.unwrap_or(UNDOCUMENTED_KEITAI_BUDGET);
     keitai_html(&mut h);
@@ -724,11 +664,8 @@ fn smartphone(ua: &[u8]) -> Option<Handset> {
         } else if contains(ua, b"Windows Phone") {
             (Generation::Smartphone, None, Browser::Ie)
         } else if contains(ua, b"Android") {
-            let g = if contains(ua, b"Mobile") {
-                Generation::Smartphone
-            } else {
-                Generation::Tablet
-            };
+            let g =
+                if contains(ua, b"Mobile") { Generation::Smartphone } else { Generation::Tablet };
             let b = if contains(ua, b"Firefox/") {
                 Browser::Firefox
             } else if contains(ua, b"Chrome/") {
@@ -833,10 +770,7 @@ pub fn is_crawler(ua: &[u8]) -> bool {
     for (i, &b) in ua.iter().enumerate() {
         if CRAWLER_FIRST[b as usize] {
             let rest = &ua[i..];
-            if CRAWLER_TOKENS
-                .iter()
-                .any(|t| t[0] == b && rest.starts_with(t))
-            {
+            if CRAWLER_TOKENS.iter().any(|t| t[0] == b && rest.starts_with(t)) {
                 return true;
             }
         }
@@ -860,13 +794,7 @@ fn own_candidate<'a>(
 ) -> Option<Candidate<'a>> {
     let ua_carrier = h.imitates.unwrap_or(h.carrier);
     let header = |name: &str| non_empty(headers.header(name));
-    let c = |issuer, kind, value| {
-        Some(Candidate {
-            issuer,
-            kind,
-            value,
-        })
-    };
+    let c = |issuer, kind, value| Some(Candidate { issuer, kind, value });
     match ua_carrier {
         Carrier::Docomo => {
             // Prefer the subscriber ID over device serials (keitai.md §4).
@@ -876,16 +804,14 @@ fn own_candidate<'a>(
             if let Some(v) = ids.icc {
                 return c(Carrier::Docomo, IdKind::Icc, v);
             }
-            ids.serial
-                .and_then(|v| c(Carrier::Docomo, IdKind::Serial, v))
+            ids.serial.and_then(|v| c(Carrier::Docomo, IdKind::Serial, v))
         }
         Carrier::Au => header("x-up-subno").and_then(|v| c(Carrier::Au, IdKind::Subno, v)),
         Carrier::Softbank => {
             if let Some(v) = header("x-jphone-uid") {
                 return c(Carrier::Softbank, IdKind::JphoneUid, v);
             }
-            ids.serial
-                .and_then(|v| c(Carrier::Softbank, IdKind::Serial, v))
+            ids.serial.and_then(|v| c(Carrier::Softbank, IdKind::Serial, v))
         }
         Carrier::Emobile => header("x-em-uid").and_then(|v| c(Carrier::Emobile, IdKind::EmUid, v)),
         _ => None,
@@ -901,11 +827,7 @@ fn foreign_candidate<'a>(headers: &'a impl HeaderLookup) -> Option<Candidate<'a>
     ]
     .into_iter()
     .find_map(|(name, issuer, kind)| {
-        non_empty(headers.header(name)).map(|value| Candidate {
-            issuer,
-            kind,
-            value,
-        })
+        non_empty(headers.header(name)).map(|value| Candidate { issuer, kind, value })
     })
 }
 

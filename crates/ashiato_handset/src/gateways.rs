@@ -151,10 +151,7 @@ impl Gateways {
                 v.iter()
                     .map(|s| s.parse::<IpNet>())
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|source| GatewayError::Cidr {
-                        carrier: name.clone(),
-                        source,
-                    })
+                    .map_err(|source| GatewayError::Cidr { carrier: name.clone(), source })
             };
             g.carriers.push(CarrierGateways {
                 carrier,
@@ -171,10 +168,7 @@ impl Gateways {
     /// Builds a list from already-parsed carrier entries.
     #[must_use]
     pub fn from_carriers(carriers: Vec<CarrierGateways>) -> Self {
-        let mut g = Self {
-            carriers,
-            ..Self::default()
-        };
+        let mut g = Self { carriers, ..Self::default() };
         g.index();
         g
     }
@@ -188,11 +182,7 @@ impl Gateways {
                 for n in nets {
                     match n.v4_range() {
                         Some((start, end)) => {
-                            let r = V4Range {
-                                start,
-                                end,
-                                carrier: c.carrier,
-                            };
+                            let r = V4Range { start, end, carrier: c.carrier };
                             if trusted {
                                 self.v4_browser.push(r);
                             } else {
@@ -239,11 +229,7 @@ impl Gateways {
         match canonical_ip(ip) {
             IpAddr::V4(v4) => {
                 let x = u32::from(v4);
-                if let Some(r) = self
-                    .v4_untrusted
-                    .iter()
-                    .find(|r| r.start <= x && x <= r.end)
-                {
+                if let Some(r) = self.v4_untrusted.iter().find(|r| r.start <= x && x <= r.end) {
                     return GatewayMatch::Untrusted(r.carrier);
                 }
                 // Sorted by start: stop scanning once ranges begin above x.
@@ -291,10 +277,7 @@ impl Trust {
     /// The shipped gateway list and no trusted proxy.
     #[must_use]
     pub fn builtin() -> Self {
-        Self {
-            gateways: Gateways::builtin().clone(),
-            proxies: TrustedProxies::none(),
-        }
+        Self { gateways: Gateways::builtin().clone(), proxies: TrustedProxies::none() }
     }
 
     /// Trusts nothing: no gateway ranges, no proxies.

@@ -148,10 +148,7 @@ impl HeaderList {
 
 impl HeaderLookup for HeaderList {
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == lowercase_name)
-            .map(|(_, v)| v.as_slice())
+        self.entries.iter().find(|(n, _)| n == lowercase_name).map(|(_, v)| v.as_slice())
     }
 }
 
@@ -176,23 +173,14 @@ mod tests {
         )
         .expect("valid block");
         assert_eq!(list.header("x-dcmguid"), Some(&b"abc1234"[..]));
-        assert_eq!(
-            list.header("x-forwarded-for"),
-            Some(&b"1.2.3.4, 5.6.7.8"[..])
-        );
-        assert_eq!(
-            list.header("user-agent"),
-            Some(&b"DoCoMo/2.0 N905i(c100;TB;W24H16)"[..])
-        );
+        assert_eq!(list.header("x-forwarded-for"), Some(&b"1.2.3.4, 5.6.7.8"[..]));
+        assert_eq!(list.header("user-agent"), Some(&b"DoCoMo/2.0 N905i(c100;TB;W24H16)"[..]));
         assert_eq!(list.len(), 3);
     }
 
     #[test]
     fn errors_and_folding() {
-        assert_eq!(
-            HeaderList::parse(b"nonsense"),
-            Err(HeaderParseError::MissingColon { line: 1 })
-        );
+        assert_eq!(HeaderList::parse(b"nonsense"), Err(HeaderParseError::MissingColon { line: 1 }));
         assert_eq!(
             HeaderList::parse(b"Bad Name: x"),
             Err(HeaderParseError::InvalidName { line: 1 })

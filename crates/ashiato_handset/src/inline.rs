@@ -14,10 +14,7 @@ pub struct InlineStr<const N: usize> {
 
 impl<const N: usize> InlineStr<N> {
     /// The empty string.
-    pub const EMPTY: Self = Self {
-        len: 0,
-        buf: [0; N],
-    };
+    pub const EMPTY: Self = Self { len: 0, buf: [0; N] };
 
     /// Copies `bytes`, replacing anything but printable ASCII (0x20..=0x7E) with `?` and keeping
     /// at most `N` bytes (and at most 255).

@@ -85,19 +85,11 @@ impl IpNet {
 }
 
 fn mask32(prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix.min(32)))
-    }
+    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) }
 }
 
 fn mask128(prefix: u8) -> u128 {
-    if prefix == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(prefix.min(128)))
-    }
+    if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix.min(128))) }
 }
 
 impl FromStr for IpNet {
@@ -154,10 +146,7 @@ impl TrustedProxies {
     /// # Errors
     /// The first entry that is not an address or CIDR.
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, IpNetParseError> {
-        let nets = items
-            .iter()
-            .map(|s| s.as_ref().parse())
-            .collect::<Result<Vec<_>, _>>()?;
+        let nets = items.iter().map(|s| s.as_ref().parse()).collect::<Result<Vec<_>, _>>()?;
         Ok(Self { nets })
     }
 
@@ -256,66 +245,29 @@ mod tests {
         assert_eq!("1.2.3.4".parse::<IpNet>().expect("bare").prefix(), 32);
         assert!("1.2.3.4/33".parse::<IpNet>().is_err());
         assert!("1.2.3.4/".parse::<IpNet>().is_err());
-        assert!(
-            "::/0"
-                .parse::<IpNet>()
-                .expect("v6")
-                .contains(ip("2001:db8::1"))
-        );
-        assert_eq!(
-            "10.1.2.3/8"
-                .parse::<IpNet>()
-                .expect("host bits")
-                .to_string(),
-            "10.0.0.0/8"
-        );
+        assert!("::/0".parse::<IpNet>().expect("v6").contains(ip("2001:db8::1")));
+        assert_eq!("10.1.2.3/8".parse::<IpNet>().expect("host bits").to_string(), "10.0.0.0/8");
     }
 
     #[test]
     fn resolve() {
         let proxies = TrustedProxies::parse(&["127.0.0.1", "10.0.0.0/8"]).expect("proxies");
         // Untrusted peer: headers ignored.
-        assert_eq!(
-            client_ip(ip("8.8.8.8"), Some(b"210.153.84.1"), None, &proxies),
-            ip("8.8.8.8")
-        );
+        assert_eq!(client_ip(ip("8.8.8.8"), Some(b"210.153.84.1"), None, &proxies), ip("8.8.8.8"));
         // Trusted peer: walk from the right.
         assert_eq!(
-            client_ip(
-                ip("127.0.0.1"),
-                Some(b"1.1.1.1, 210.153.84.1, 10.0.0.2"),
-                None,
-                &proxies
-            ),
+            client_ip(ip("127.0.0.1"), Some(b"1.1.1.1, 210.153.84.1, 10.0.0.2"), None, &proxies),
             ip("210.153.84.1")
         );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), Some(b"10.0.0.3"), None, &proxies),
-            ip("10.0.0.3")
-        );
+        assert_eq!(client_ip(ip("127.0.0.1"), Some(b"10.0.0.3"), None, &proxies), ip("10.0.0.3"));
         assert_eq!(
             client_ip(ip("127.0.0.1"), Some(b"junk, 10.0.0.3"), None, &proxies),
             ip("10.0.0.3")
         );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), Some(b"[::1]:80"), None, &proxies),
-            ip("::1")
-        );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), Some(b"1.2.3.4:99"), None, &proxies),
-            ip("1.2.3.4")
-        );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), None, Some(b"9.9.9.9"), &proxies),
-            ip("9.9.9.9")
-        );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), None, Some(b"nope"), &proxies),
-            ip("127.0.0.1")
-        );
-        assert_eq!(
-            client_ip(ip("127.0.0.1"), Some(b" "), None, &proxies),
-            ip("127.0.0.1")
-        );
+        assert_eq!(client_ip(ip("127.0.0.1"), Some(b"[::1]:80"), None, &proxies), ip("::1"));
+        assert_eq!(client_ip(ip("127.0.0.1"), Some(b"1.2.3.4:99"), None, &proxies), ip("1.2.3.4"));
+        assert_eq!(client_ip(ip("127.0.0.1"), None, Some(b"9.9.9.9"), &proxies), ip("9.9.9.9"));
+        assert_eq!(client_ip(ip("127.0.0.1"), None, Some(b"nope"), &proxies), ip("127.0.0.1"));
+        assert_eq!(client_ip(ip("127.0.0.1"), Some(b" "), None, &proxies), ip("127.0.0.1"));
     }
 }

@@ -103,10 +103,7 @@ impl Carrier {
     /// Whether this is a Japanese feature-phone carrier (docomo, au, SoftBank, WILLCOM, EMOBILE).
     #[must_use]
     pub fn is_keitai(self) -> bool {
-        matches!(
-            self,
-            Self::Docomo | Self::Au | Self::Softbank | Self::Willcom | Self::Emobile
-        )
+        matches!(self, Self::Docomo | Self::Au | Self::Softbank | Self::Willcom | Self::Emobile)
     }
 }
 

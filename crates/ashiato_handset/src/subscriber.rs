@@ -78,11 +78,7 @@ pub struct SubscriberId {
 
 impl SubscriberId {
     pub(crate) fn new(carrier: Carrier, kind: IdKind, value: InlineStr<64>) -> Self {
-        Self {
-            carrier,
-            kind,
-            value,
-        }
+        Self { carrier, kind, value }
     }
 
     /// The carrier that issued the ID.
@@ -124,10 +120,7 @@ impl fmt::Debug for SubscriberId {
         f.debug_struct("SubscriberId")
             .field("carrier", &self.carrier)
             .field("kind", &self.kind)
-            .field(
-                "value",
-                &format_args!("<redacted {} bytes>", self.value.len()),
-            )
+            .field("value", &format_args!("<redacted {} bytes>", self.value.len()))
             .finish()
     }
 }

@@ -143,10 +143,7 @@ pub(crate) fn lookup(table: &'static [Device], key: &[u8]) -> Option<&'static De
     let mut buf = [0u8; 32];
     let n = upper_key(key, &mut buf)?;
     let k = &buf[..n];
-    table
-        .binary_search_by(|d| d.key.as_bytes().cmp(k))
-        .ok()
-        .map(|i| &table[i])
+    table.binary_search_by(|d| d.key.as_bytes().cmp(k)).ok().map(|i| &table[i])
 }
 
 /// The 2008 naming `<V><NN><A-F>` (N01A, SH06A3, P07A3), keitai.md §2.1: one or two capitals,

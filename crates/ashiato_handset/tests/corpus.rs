@@ -45,15 +45,9 @@ fn check_case(case: &Value, trust: &Trust) -> Vec<String> {
         match key.as_str() {
             "not_image_formats" => {
                 for f in want.as_array().expect("list") {
-                    if json["image_formats"]
-                        .as_array()
-                        .expect("formats")
-                        .contains(f)
-                    {
-                        errors.push(format!(
-                            "image_formats {} contains {f}",
-                            json["image_formats"]
-                        ));
+                    if json["image_formats"].as_array().expect("formats").contains(f) {
+                        errors
+                            .push(format!("image_formats {} contains {f}", json["image_formats"]));
                     }
                 }
             }
@@ -206,12 +200,7 @@ fn gateway_boundaries() {
         assert!(!trusted(&au, p), "au {p}");
     }
     let sb = id_request(SB_UA, "X-JPHONE-UID", "a1b2c3d4e5f6g7h8");
-    for p in [
-        "123.108.237.1",
-        "123.108.237.31",
-        "210.228.189.188",
-        "210.228.189.191",
-    ] {
+    for p in ["123.108.237.1", "123.108.237.31", "210.228.189.188", "210.228.189.191"] {
         assert!(trusted(&sb, p), "softbank {p}");
     }
     for p in ["123.108.237.32", "210.228.189.192", "210.230.128.225"] {
@@ -227,21 +216,12 @@ fn s01_s02_rejections_are_reported() {
     let t = Trust::builtin();
     let pc = detect(&docomo, Some(ip("198.51.100.7")), &t);
     assert!(!pc.subscriber_id_trusted && pc.subscriber_id().is_none());
-    assert_eq!(
-        pc.subscriber_id_rejected,
-        Some(IdRejection::NotCarrierRange)
-    );
+    assert_eq!(pc.subscriber_id_rejected, Some(IdRejection::NotCarrierRange));
     assert!(pc.untrusted_id_presented());
     let full = detect(&docomo, Some(ip("210.153.87.1")), &t);
-    assert_eq!(
-        full.subscriber_id_rejected,
-        Some(IdRejection::UntrustedRange)
-    );
+    assert_eq!(full.subscriber_id_rejected, Some(IdRejection::UntrustedRange));
     let wrong = detect(&docomo, Some(ip("123.108.237.1")), &t);
-    assert_eq!(
-        wrong.subscriber_id_rejected,
-        Some(IdRejection::WrongCarrierRange)
-    );
+    assert_eq!(wrong.subscriber_id_rejected, Some(IdRejection::WrongCarrierRange));
     let none = detect(&docomo, None, &t);
     assert_eq!(none.subscriber_id_rejected, Some(IdRejection::NoPeer));
     // A PC UA sending a docomo header from the docomo range: carrier mismatch.
@@ -266,11 +246,8 @@ fn empty_id_headers_are_absent() {
         (SB_UA, "X-EM-UID"),
     ] {
         for value in ["", " ", "\t"] {
-            let h = detect(
-                &id_request(ua, name, value),
-                Some(ip("210.153.84.1")),
-                &Trust::builtin(),
-            );
+            let h =
+                detect(&id_request(ua, name, value), Some(ip("210.153.84.1")), &Trust::builtin());
             assert_eq!(h.subscriber_id_kind, None, "{name}={value:?}");
             assert!(!h.untrusted_id_presented());
         }
@@ -292,15 +269,9 @@ fn crawlers_never_get_ids_or_sessions() {
     // The handset's markup is kept.
     assert_eq!(serde_json::to_value(&h).expect("json")["markup"], "xhtml");
     let y = "DoCoMo/2.0 SH902i (compatible; Y!J-SRD/1.0; http://help.yahoo.co.jp/help/jp/search/indexing/indexing-27.html)";
-    let h = detect(
-        &id_request(y, "X-DCMGUID", "abc1234"),
-        Some(ip("210.153.84.1")),
-        &Trust::builtin(),
-    );
-    assert_eq!(
-        (h.carrier, h.subscriber_id_trusted),
-        (Carrier::Crawler, false)
-    );
+    let h =
+        detect(&id_request(y, "X-DCMGUID", "abc1234"), Some(ip("210.153.84.1")), &Trust::builtin());
+    assert_eq!((h.carrier, h.subscriber_id_trusted), (Carrier::Crawler, false));
 }
 
 #[test]
@@ -319,12 +290,7 @@ fn trusted_proxies_and_forwarded_headers() {
     spoof.push("X-Forwarded-For", "210.153.84.1, 198.51.100.9");
     assert!(!detect(&spoof, Some(ip("127.0.0.1")), &t).subscriber_id_trusted);
     assert_eq!(
-        client_ip(
-            ip("127.0.0.1"),
-            spoof.header("x-forwarded-for"),
-            None,
-            &t.proxies
-        ),
+        client_ip(ip("127.0.0.1"), spoof.header("x-forwarded-for"), None, &t.proxies),
         ip("198.51.100.9")
     );
 }
@@ -337,14 +303,8 @@ fn s06_reloaded_list_removes_and_adds_blocks() {
     )
     .expect("replacement list");
     let t = Trust::new(replaced, TrustedProxies::none());
-    assert!(
-        !detect(&au, Some(ip("210.230.128.225")), &t).subscriber_id_trusted,
-        "removed block"
-    );
-    assert!(
-        detect(&au, Some(ip("192.0.2.7")), &t).subscriber_id_trusted,
-        "added block"
-    );
+    assert!(!detect(&au, Some(ip("210.230.128.225")), &t).subscriber_id_trusted, "removed block");
+    assert!(detect(&au, Some(ip("192.0.2.7")), &t).subscriber_id_trusted, "added block");
     let today = time::Date::from_calendar_date(2026, time::Month::May, 1).expect("date");
     assert_eq!(t.gateways.age_days(today), Some(120));
     assert!(t.gateways.is_stale(today));
@@ -363,10 +323,7 @@ fn s09_raw_id_never_in_debug_or_json() {
     assert!(!format!("{h:?}").contains(raw));
     assert!(!serde_json::to_string(&h).expect("json").contains(raw));
     let id = h.subscriber_id().expect("trusted id");
-    assert_eq!(
-        id.keyed_hash_hex(b"k"),
-        keyed_hash_hex(Carrier::Docomo, raw.as_bytes(), b"k")
-    );
+    assert_eq!(id.keyed_hash_hex(b"k"), keyed_hash_hex(Carrier::Docomo, raw.as_bytes(), b"k"));
 }
 
 // --- Property tests ---------------------------------------------------------------------------
@@ -423,10 +380,7 @@ fn arb_headers() -> impl Strategy<Value = HeaderList> {
         prop::sample::select(UA_PREFIXES),
         prop::collection::vec(any::<u8>(), 0..80),
         prop::collection::vec(
-            (
-                prop::sample::select(HEADER_NAMES),
-                prop::collection::vec(any::<u8>(), 0..40),
-            ),
+            (prop::sample::select(HEADER_NAMES), prop::collection::vec(any::<u8>(), 0..40)),
             0..8,
         ),
     )

@@ -319,14 +319,19 @@ mod tests {
         let jump = |u: &str| format!("/jump?u={u}");
         let html = render(&page, &ctx(LinkParams::default(), &jump));
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;<br>2行目"));
+        assert!(
+            html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;<br>2行目")
+        );
     }
 
     #[test]
     fn cookieless_links_and_forms_carry_the_session_and_post_forms_the_csrf_token() {
         let mut page = Page::new("t");
         page.push(Block::Paragraph(vec![Inline::link("/home", "home")]));
-        page.push(Block::Paragraph(vec![Inline::Link(Link::external("http://example.com/?a=1", "ext"))]));
+        page.push(Block::Paragraph(vec![Inline::Link(Link::external(
+            "http://example.com/?a=1",
+            "ext",
+        ))]));
         page.push(Block::Form(Form {
             action: "/login".into(),
             method: Method::Post,
@@ -343,7 +348,10 @@ mod tests {
         assert!(html.contains("name=\"ksid\" value=\"SeSs\""));
         assert!(html.contains("name=\"csrf\" value=\"CSRF123\""));
         assert!(html.contains("href=\"/jump?to=http%3A%2F%2Fexample.com%2F%3Fa%3D1\""), "{html}");
-        assert!(!html.contains("href=\"http://example.com"), "outbound link not sent through /jump");
+        assert!(
+            !html.contains("href=\"http://example.com"),
+            "outbound link not sent through /jump"
+        );
         assert!(html.contains("accesskey=\"0\">0 top</a>"));
     }
 }

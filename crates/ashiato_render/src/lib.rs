@@ -11,4 +11,6 @@ pub mod i18n;
 pub mod page;
 pub mod url;
 
-pub use page::{Block, Field, FieldKind, Form, Inline, InputMode, Link, MenuItem, Method, Notice, Page};
+pub use page::{
+    Block, Field, FieldKind, Form, Inline, InputMode, Link, MenuItem, Method, Notice, Page,
+};

@@ -41,7 +41,12 @@ pub struct NewCommunity<'a> {
 }
 
 /// Creates a community with `admin` as its first member. Call inside [`crate::write`].
-pub fn create(conn: &mut AnyConnection, c: &NewCommunity<'_>, admin: MemberId, now: Timestamp) -> StoreResult<CommunityId> {
+pub fn create(
+    conn: &mut AnyConnection,
+    c: &NewCommunity<'_>,
+    admin: MemberId,
+    now: Timestamp,
+) -> StoreResult<CommunityId> {
     let id = diesel::insert_into(communities::table)
         .values((
             communities::name.eq(c.name),
@@ -65,7 +70,12 @@ pub fn create(conn: &mut AnyConnection, c: &NewCommunity<'_>, admin: MemberId, n
 }
 
 /// Adds a member (joined at once). Call inside [`crate::write`].
-pub fn join(conn: &mut AnyConnection, community: CommunityId, member: MemberId, now: Timestamp) -> StoreResult<()> {
+pub fn join(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<()> {
     diesel::insert_into(community_members::table)
         .values((
             community_members::community_id.eq(community.0),
@@ -122,7 +132,10 @@ pub fn add_topic_comment(
         .returning(topic_comments::id)
         .get_result::<i64>(conn)?;
     diesel::update(topics::table.find(topic.0))
-        .set((topics::comment_count.eq(topics::comment_count + 1), topics::last_activity_at.eq(now.0)))
+        .set((
+            topics::comment_count.eq(topics::comment_count + 1),
+            topics::last_activity_at.eq(now.0),
+        ))
         .execute(conn)?;
     Ok(TopicCommentId(id))
 }

@@ -119,9 +119,8 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
         flags: &Overrides,
     ) -> Result<Config, ConfigError> {
-        let mut table = toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
-            source_name: "defaults".into(),
-            reason: e.to_string(),
+        let mut table = toml::Table::try_from(Config::default()).map_err(|e| {
+            ConfigError::Invalid { source_name: "defaults".into(), reason: e.to_string() }
         })?;
         let known: BTreeSet<String> = table.keys().cloned().collect();
         if let Some(path) = file {
@@ -129,10 +128,11 @@ impl Config {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-            let from_file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid {
-                source_name: path.display().to_string(),
-                reason: e.message().to_owned(),
-            })?;
+            let from_file: toml::Table =
+                text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    source_name: path.display().to_string(),
+                    reason: e.message().to_owned(),
+                })?;
             for (k, v) in from_file {
                 if !known.contains(&k) {
                     return Err(ConfigError::Invalid {
@@ -167,9 +167,8 @@ impl Config {
         if let Some(b) = &flags.bind {
             table.insert("bind".into(), toml::Value::String(b.clone()));
         }
-        let config: Config = table.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
-            source_name: "settings".into(),
-            reason: e.message().to_owned(),
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid { source_name: "settings".into(), reason: e.message().to_owned() }
         })?;
         config.check()?;
         Ok(config)
@@ -181,7 +180,10 @@ impl Config {
             reason: format!("{:?} is not ADDRESS:PORT ({e})", self.bind),
         })?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(ConfigError::Value { key: "log_format", reason: "use text or json".into() });
+            return Err(ConfigError::Value {
+                key: "log_format",
+                reason: "use text or json".into(),
+            });
         }
         for (key, v) in [
             ("invitation_days", self.invitation_days),
@@ -193,10 +195,9 @@ impl Config {
             }
         }
         if !self.database_url.is_empty() {
-            self.database_url.parse::<ashiato_store::DatabaseUrl>().map_err(|e| ConfigError::Value {
-                key: "database_url",
-                reason: e.to_string(),
-            })?;
+            self.database_url
+                .parse::<ashiato_store::DatabaseUrl>()
+                .map_err(|e| ConfigError::Value { key: "database_url", reason: e.to_string() })?;
         }
         Ok(())
     }
@@ -207,9 +208,9 @@ impl Config {
             ashiato_store::DatabaseUrl::Sqlite(self.data_dir.join("ashiato.sqlite3"))
         } else {
             // Checked in `load`; a config built in code gets the default instead of a panic.
-            self.database_url
-                .parse()
-                .unwrap_or_else(|_| ashiato_store::DatabaseUrl::Sqlite(self.data_dir.join("ashiato.sqlite3")))
+            self.database_url.parse().unwrap_or_else(|_| {
+                ashiato_store::DatabaseUrl::Sqlite(self.data_dir.join("ashiato.sqlite3"))
+            })
         }
     }
 
@@ -219,8 +220,11 @@ impl Config {
             return self.host_names.iter().map(|h| h.to_ascii_lowercase()).collect();
         }
         let port = self.bind.parse::<SocketAddr>().map_or(8080, |a| a.port());
-        let mut candidates =
-            vec![self.bind.to_ascii_lowercase(), format!("localhost:{port}"), format!("127.0.0.1:{port}")];
+        let mut candidates = vec![
+            self.bind.to_ascii_lowercase(),
+            format!("localhost:{port}"),
+            format!("127.0.0.1:{port}"),
+        ];
         if port == 80 {
             candidates.extend(["localhost".into(), "127.0.0.1".into()]);
         }
@@ -246,11 +250,16 @@ impl Config {
 /// Turns an environment string into a TOML value of the same kind as the setting's default:
 /// numbers and booleans are parsed, lists are TOML arrays (`["a", "b"]`) or comma-separated.
 fn env_value(default: &toml::Value, raw: &str) -> toml::Value {
-    let parsed = || format!("v = {raw}").parse::<toml::Table>().ok().and_then(|mut t| t.remove("v"));
+    let parsed =
+        || format!("v = {raw}").parse::<toml::Table>().ok().and_then(|mut t| t.remove("v"));
     match default {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
         toml::Value::Array(_) if !raw.trim_start().starts_with('[') => toml::Value::Array(
-            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.into()))
+                .collect(),
         ),
         _ => parsed().unwrap_or_else(|| toml::Value::String(raw.to_owned())),
     }
@@ -268,10 +277,18 @@ mod tests {
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("a.toml");
-        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\nopen_signup = true\ninvitation_days = 3\n").expect("write");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:9000\"\nopen_signup = true\ninvitation_days = 3\n",
+        )
+        .expect("write");
         let c = Config::load(
             Some(&file),
-            env(&[("ASHIATO_INVITATION_DAYS", "5"), ("ASHIATO_HOST_NAMES", "sns.example.jp, m.example.jp"), ("PATH", "/bin")]),
+            env(&[
+                ("ASHIATO_INVITATION_DAYS", "5"),
+                ("ASHIATO_HOST_NAMES", "sns.example.jp, m.example.jp"),
+                ("PATH", "/bin"),
+            ]),
             &Overrides { bind: Some("127.0.0.1:9100".into()), ..Overrides::default() },
         )
         .expect("valid");
@@ -288,22 +305,60 @@ mod tests {
         std::fs::write(&file, "opensignup = true\n").expect("write");
         let err = Config::load(Some(&file), env(&[]), &Overrides::default()).expect_err("typo");
         assert!(err.to_string().contains("unknown key `opensignup`"), "{err}");
-        let err = Config::load(None, env(&[("ASHIATO_DATABSE_URL", "x")]), &Overrides::default()).expect_err("typo");
+        let err = Config::load(None, env(&[("ASHIATO_DATABSE_URL", "x")]), &Overrides::default())
+            .expect_err("typo");
         assert!(err.to_string().contains("ASHIATO_DATABSE_URL"), "{err}");
         // Test and tooling variables are not settings and are left alone.
-        assert!(Config::load(None, env(&[("ASHIATO_TEST_POSTGRES", "x"), ("ASHIATO_LOG", "debug")]), &Overrides::default()).is_ok());
+        assert!(
+            Config::load(
+                None,
+                env(&[("ASHIATO_TEST_POSTGRES", "x"), ("ASHIATO_LOG", "debug")]),
+                &Overrides::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn bad_values_are_one_clear_line() {
-        let err = Config::load(None, env(&[("ASHIATO_OPEN_SIGNUP", "maybe")]), &Overrides::default()).expect_err("bad bool");
-        assert!(err.to_string().contains("open_signup") || err.to_string().contains("bool"), "{err}");
-        let err = Config::load(None, env(&[]), &Overrides { bind: Some("localhost".into()), ..Overrides::default() })
-            .expect_err("no port");
+        let err =
+            Config::load(None, env(&[("ASHIATO_OPEN_SIGNUP", "maybe")]), &Overrides::default())
+                .expect_err("bad bool");
+        assert!(
+            err.to_string().contains("open_signup") || err.to_string().contains("bool"),
+            "{err}"
+        );
+        let err = Config::load(
+            None,
+            env(&[]),
+            &Overrides { bind: Some("localhost".into()), ..Overrides::default() },
+        )
+        .expect_err("no port");
         assert!(err.to_string().starts_with("invalid setting bind"), "{err}");
-        let err = Config::load(None, env(&[("ASHIATO_DATABASE_URL", "mysql://root:pw@h/db")]), &Overrides::default())
-            .expect_err("unsupported");
+        let err = Config::load(
+            None,
+            env(&[("ASHIATO_DATABASE_URL", "mysql://root:pw@h/db")]),
+            &Overrides::default(),
+        )
+        .expect_err("unsupported");
         assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+
+    /// `deploy/ashiato.example.toml` documents every key with its default value.
+    #[test]
+    fn example_file_lists_every_key_with_its_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/ashiato.example.toml");
+        let text = std::fs::read_to_string(&path).expect("read the example config");
+        let example: toml::Table = text.parse().expect("example parses");
+        let defaults = toml::Table::try_from(Config::default()).expect("defaults");
+        assert_eq!(
+            example.keys().collect::<BTreeSet<_>>(),
+            defaults.keys().collect::<BTreeSet<_>>(),
+            "keys in the example vs the Config struct"
+        );
+        let loaded =
+            Config::load(Some(&path), env(&[]), &Overrides::default()).expect("example loads");
+        assert_eq!(loaded, Config::default(), "the example shows the defaults");
     }
 
     #[test]

@@ -108,8 +108,12 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            WebError::Internal(cause) => tracing::error!(error.cause = %cause, "request failed"),
-            WebError::Unavailable(cause) => tracing::warn!(error.cause = %cause, "database unavailable"),
+            WebError::Internal(cause) => {
+                tracing::error!(error.cause = %cause, "request failed");
+            }
+            WebError::Unavailable(cause) => {
+                tracing::warn!(error.cause = %cause, "database unavailable");
+            }
             _ => {}
         }
         let mut response = HttpResponse::new(self.status_code());

@@ -18,28 +18,31 @@ use crate::state::AppState;
 /// Refuses requests whose `Host` is not one of ours, before any session or subscriber-ID logic
 /// runs: a page reached through DNS rebinding carries the attacker's host name (security.md
 /// §1, S-03). Answers 421 Misdirected Request.
-pub async fn check_host(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
-    let allowed = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .is_some_and(|host| state.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(host.trim())))
-        });
+pub async fn check_host(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let allowed = req.app_data::<web::Data<AppState>>().is_some_and(|state| {
+        req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
+            state.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(host.trim()))
+        })
+    });
     if allowed {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     tracing::warn!(security.event = "foreign_host", "request refused: Host is not one of ours");
     let mut response = HttpResponse::new(StatusCode::MISDIRECTED_REQUEST);
     response.extensions_mut().insert(ErrorPage::BadHost);
-    let response = error_page(req.request(), response, ErrorPage::BadHost);
+    let response = error_page(req.request(), &response, ErrorPage::BadHost);
     Ok(req.into_response(response))
 }
 
 /// Logs one line per request: method, route pattern (never the query string, where session
 /// tokens travel, nor the raw path, where invitation tokens do), status and duration.
-pub async fn access_log(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = req.method().to_string();
     let response = next.call(req).await?;
@@ -56,7 +59,10 @@ pub async fn access_log(req: ServiceRequest, next: Next<impl MessageBody + 'stat
 
 /// Writes the short page for error responses (those carrying an [`ErrorPage`] marker, and
 /// bare 404/405 from the router), in the reader's language.
-pub async fn error_pages(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let response = next.call(req).await?.map_into_boxed_body();
     let marker = response.response().extensions().get::<ErrorPage>().copied();
     let kind = marker.or(match response.status() {
@@ -66,15 +72,20 @@ pub async fn error_pages(req: ServiceRequest, next: Next<impl MessageBody + 'sta
     });
     let Some(kind) = kind else { return Ok(response) };
     // Bodies a handler wrote on purpose (a form with a message) stay as they are.
-    if marker.is_none() && !matches!(response.response().body().size(), actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None) {
+    if marker.is_none()
+        && !matches!(
+            response.response().body().size(),
+            actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
+        )
+    {
         return Ok(response);
     }
     let (req, res) = response.into_parts();
-    let page = error_page(&req, res, kind);
+    let page = error_page(&req, &res, kind);
     Ok(ServiceResponse::new(req, page))
 }
 
-fn error_page(req: &actix_web::HttpRequest, res: HttpResponse, kind: ErrorPage) -> HttpResponse {
+fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage) -> HttpResponse {
     let lang = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -84,7 +95,11 @@ fn error_page(req: &actix_web::HttpRequest, res: HttpResponse, kind: ErrorPage) 
     let mut page = Page::new(cat.t(kind.message_key()));
     page.push(Block::Notice(Notice::Error(cat.t(kind.message_key()).into())));
     if kind != ErrorPage::BadHost {
-        page.menu = vec![ashiato_render::page::MenuItem { key: Some('0'), text: cat.t("status.back_home").into(), path: "/".into() }];
+        page.menu = vec![ashiato_render::page::MenuItem {
+            key: Some('0'),
+            text: cat.t("status.back_home").into(),
+            path: "/".into(),
+        }];
     }
     let no_jump = |_: &str| String::from("/");
     let ctx = RenderContext { lang, links: LinkParams::default(), csrf: None, jump: &no_jump };

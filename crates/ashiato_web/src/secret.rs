@@ -40,8 +40,10 @@ impl Secret {
         let err = |reason: String| SecretError { path: path.clone(), reason };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let bytes = hex::decode(text.trim()).map_err(|_| err("not 64 hex digits".into()))?;
-                let bytes: [u8; 32] = bytes.try_into().map_err(|_| err("not 64 hex digits".into()))?;
+                let bytes =
+                    hex::decode(text.trim()).map_err(|_| err("not 64 hex digits".into()))?;
+                let bytes: [u8; 32] =
+                    bytes.try_into().map_err(|_| err("not 64 hex digits".into()))?;
                 Ok(Secret(bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -106,7 +108,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key")).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(format!("{a:?}"), "Secret(…)");
@@ -120,7 +125,10 @@ mod tests {
         let tag = s.mac_hex("jump", &[b"http://example.com/"], 32);
         assert!(s.verify_hex("jump", &[b"http://example.com/"], &tag));
         assert!(!s.verify_hex("jump", &[b"http://evil.example/"], &tag));
-        assert!(!s.verify_hex("jump", &[b"http://example.com/"], &tag[..8]), "short tags are refused");
+        assert!(
+            !s.verify_hex("jump", &[b"http://example.com/"], &tag[..8]),
+            "short tags are refused"
+        );
     }
 
     #[test]

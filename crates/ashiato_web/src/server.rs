@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 
+use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
@@ -19,18 +20,17 @@ pub fn configure_app(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clon
     }
 }
 
-/// Runs the server on an already bound listener until SIGINT/SIGTERM, then finishes the
-/// requests in flight (up to 10 s) and returns.
-pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+/// Builds the server on an already bound listener. Awaiting the returned [`Server`] runs it
+/// until SIGINT/SIGTERM (or its handle's `stop`), after which requests in flight get up to
+/// 10 s to finish.
+pub fn build(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let workers = match state.config.workers {
         0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         n => n,
     };
-    let app_state = state.clone();
-    HttpServer::new(move || {
+    Ok(HttpServer::new(move || {
         App::new()
-            .configure(configure_app(app_state.clone()))
-            .app_data(web::Data::new(app_state.clone()))
+            .configure(configure_app(state.clone()))
             .wrap(from_fn(middleware::error_pages))
             .wrap(from_fn(middleware::access_log))
             .wrap(from_fn(middleware::check_host))
@@ -38,6 +38,10 @@ pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()
     .workers(workers)
     .shutdown_timeout(10)
     .listen(listener)?
-    .run()
-    .await
+    .run())
+}
+
+/// Builds and runs the server until it is stopped.
+pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+    build(state, listener)?.await
 }

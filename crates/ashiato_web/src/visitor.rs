@@ -50,9 +50,9 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    /// The logged-in member, or a redirect to the login page.
-    pub fn require_member(&self) -> Result<&Member, HttpResponse> {
-        self.member.as_ref().ok_or_else(|| self.redirect("/login"))
+    /// The redirect a page for members answers to someone not logged in.
+    pub fn login_redirect(&self) -> HttpResponse {
+        self.redirect("/login")
     }
 
     /// The logged-in member's id, if any.
@@ -76,7 +76,8 @@ impl Visitor {
 
     fn idle_ms(&self) -> i64 {
         let c = &self.state.config;
-        let minutes = if self.cookies { c.session_idle_minutes } else { c.url_session_idle_minutes };
+        let minutes =
+            if self.cookies { c.session_idle_minutes } else { c.url_session_idle_minutes };
         minutes * MINUTE_MS
     }
 
@@ -203,7 +204,9 @@ impl Visitor {
     pub fn redirect(&self, path: &str) -> HttpResponse {
         let location = format!("{}{}", self.origin, self.link_params().apply(path));
         let mut response = HttpResponse::SeeOther();
-        response.insert_header((header::LOCATION, location)).insert_header((header::CACHE_CONTROL, "no-store"));
+        response
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
         self.add_cookie(&mut response);
         response.finish()
     }
@@ -232,7 +235,9 @@ fn presented_token(req: &HttpRequest) -> Option<String> {
     from_query
         .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
         // Tokens are 43 URL-safe base64 characters; anything else cannot be ours.
-        .filter(|t| t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|t| {
+            t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 impl FromRequest for Visitor {
@@ -251,9 +256,16 @@ impl FromRequest for Visitor {
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
                 .map_or(Lang::Ja, Lang::negotiate);
-            let info = req.connection_info();
-            let origin = format!("{}://{}", info.scheme(), info.host());
-            drop(info);
+            // The Host header was checked against our names by the middleware; forwarded-host
+            // headers are not, so they are ignored. The scheme comes from the configuration.
+            let host = req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme =
+                if state.config.base_url().starts_with("https://") { "https" } else { "http" };
+            let origin = format!("{scheme}://{host}");
             let mut visitor = Visitor {
                 state: state.clone(),
                 session: None,
@@ -270,7 +282,9 @@ impl FromRequest for Visitor {
             let found = state
                 .run(move |c| {
                     let t = now();
-                    let Some(session) = sessions::find(c, &lookup_token, t)? else { return Ok(None) };
+                    let Some(session) = sessions::find(c, &lookup_token, t)? else {
+                        return Ok(None);
+                    };
                     if t.0 - session.last_seen_at.0 >= TOUCH_INTERVAL_MS {
                         sessions::touch(c, session.id, t, idle_ms)?;
                     }

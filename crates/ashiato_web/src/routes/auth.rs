@@ -4,7 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ashiato_core::account::{Email, NewMember};
 use ashiato_core::{Invalid, Problem, password};
-use ashiato_render::page::{Block, Field, FieldKind, Form, Inline, InputMode, Method, Notice, Page};
+use ashiato_render::page::{
+    Block, Field, FieldKind, Form, Inline, InputMode, Method, Notice, Page,
+};
 use ashiato_store::accounts::{self, SignUp};
 use ashiato_store::db::random_bytes;
 use serde::Deserialize;
@@ -58,7 +60,11 @@ pub async fn login_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> 
 
 /// Checks e-mail and password on the blocking pool. Unknown addresses are checked against a
 /// dummy hash so that the answer takes as long as for a real account.
-async fn verify_credentials(visitor: &Visitor, email: &str, password: String) -> Result<Option<ashiato_core::MemberId>, WebError> {
+async fn verify_credentials(
+    visitor: &Visitor,
+    email: &str,
+    password: String,
+) -> Result<Option<ashiato_core::MemberId>, WebError> {
     let email = Email::parse(email).ok();
     visitor
         .state()
@@ -79,13 +85,17 @@ async fn verify_credentials(visitor: &Visitor, email: &str, password: String) ->
 }
 
 /// `POST /login`.
-pub async fn login(mut visitor: Visitor, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
+pub async fn login(
+    mut visitor: Visitor,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
     if visitor.check_csrf(form.csrf.as_deref()).is_err() {
         // The reader's session expired (or the post is forged): nothing happens, and the form
         // comes back with what they typed, under a fresh token.
         visitor.ensure_session().await?;
-        let page = login_page(&visitor, &form.email, Some(visitor.cat().t("field.csrf_expired").into()));
+        let page =
+            login_page(&visitor, &form.email, Some(visitor.cat().t("field.csrf_expired").into()));
         return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
     }
     match verify_credentials(&visitor, &form.email, form.password).await? {
@@ -96,7 +106,8 @@ pub async fn login(mut visitor: Visitor, form: web::Form<LoginForm>) -> Result<H
             Ok(visitor.redirect("/home"))
         }
         None => {
-            let page = login_page(&visitor, &form.email, Some(visitor.cat().t("login.failed").into()));
+            let page =
+                login_page(&visitor, &form.email, Some(visitor.cat().t("login.failed").into()));
             Ok(visitor.page(&page))
         }
     }
@@ -127,7 +138,10 @@ pub async fn logout_form(visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 /// `POST /logout`.
-pub async fn logout(mut visitor: Visitor, form: web::Form<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn logout(
+    mut visitor: Visitor,
+    form: web::Form<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.logout().await?;
     visitor.ensure_session().await?;
@@ -147,11 +161,20 @@ pub struct JoinForm {
     csrf: Option<String>,
 }
 
-fn join_page(visitor: &Visitor, action: &str, invited_by: Option<&str>, form: &JoinForm, errors: &[Invalid], notice: Option<String>) -> Page {
+fn join_page(
+    visitor: &Visitor,
+    action: &str,
+    invited_by: Option<&str>,
+    form: &JoinForm,
+    errors: &[Invalid],
+    notice: Option<String>,
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("join.title"));
     if let Some(name) = invited_by {
-        page.push(Block::Paragraph(vec![Inline::text(cat.f("join.invited_by", &[("nickname", name)]))]));
+        page.push(Block::Paragraph(vec![Inline::text(
+            cat.f("join.invited_by", &[("nickname", name)]),
+        )]));
     }
     if let Some(n) = notice {
         page.push(Block::Notice(Notice::Error(n)));
@@ -167,7 +190,11 @@ fn join_page(visitor: &Visitor, action: &str, invited_by: Option<&str>, form: &J
                 mode: InputMode::Hiragana,
             },
         ),
-        Field::new("password", format!("{} ({})", cat.t("field.password"), cat.t("join.password_hint")), FieldKind::Password),
+        Field::new(
+            "password",
+            format!("{} ({})", cat.t("field.password"), cat.t("join.password_hint")),
+            FieldKind::Password,
+        ),
     ];
     attach_errors(cat, &mut fields, errors);
     page.push(Block::Form(Form {
@@ -197,7 +224,10 @@ fn invitation_error_page(visitor: &Visitor, problem: Problem) -> HttpResponse {
 }
 
 /// Who sent the invitation, or why it cannot be used.
-async fn check_invitation(visitor: &Visitor, token: String) -> Result<Result<(Option<String>, Option<String>), Problem>, WebError> {
+async fn check_invitation(
+    visitor: &Visitor,
+    token: String,
+) -> Result<Result<(Option<String>, Option<String>), Problem>, WebError> {
     let result = visitor
         .state()
         .run(move |c| {
@@ -218,20 +248,32 @@ async fn check_invitation(visitor: &Visitor, token: String) -> Result<Result<(Op
 }
 
 /// `GET /join/{token}`.
-pub async fn join_form(mut visitor: Visitor, token: web::Path<String>) -> Result<HttpResponse, WebError> {
+pub async fn join_form(
+    mut visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
     let token = token.into_inner();
     let (inviter, email) = match check_invitation(&visitor, token.clone()).await? {
         Ok(found) => found,
         Err(problem) => return Ok(invitation_error_page(&visitor, problem)),
     };
     visitor.ensure_session().await?;
-    let form = JoinForm { email: email.unwrap_or_default(), nickname: String::new(), password: String::new(), csrf: None };
+    let form = JoinForm {
+        email: email.unwrap_or_default(),
+        nickname: String::new(),
+        password: String::new(),
+        csrf: None,
+    };
     let page = join_page(&visitor, &format!("/join/{token}"), inviter.as_deref(), &form, &[], None);
     Ok(visitor.page(&page))
 }
 
 /// `POST /join/{token}`.
-pub async fn join(visitor: Visitor, token: web::Path<String>, form: web::Form<JoinForm>) -> Result<HttpResponse, WebError> {
+pub async fn join(
+    visitor: Visitor,
+    token: web::Path<String>,
+    form: web::Form<JoinForm>,
+) -> Result<HttpResponse, WebError> {
     register(visitor, Some(token.into_inner()), form.into_inner()).await
 }
 
@@ -241,16 +283,28 @@ pub async fn join_open_form(mut visitor: Visitor) -> Result<HttpResponse, WebErr
         return Ok(invitation_error_page(&visitor, Problem::InvitationRequired));
     }
     visitor.ensure_session().await?;
-    let form = JoinForm { email: String::new(), nickname: String::new(), password: String::new(), csrf: None };
+    let form = JoinForm {
+        email: String::new(),
+        nickname: String::new(),
+        password: String::new(),
+        csrf: None,
+    };
     Ok(visitor.page(&join_page(&visitor, "/join", None, &form, &[], None)))
 }
 
 /// `POST /join`.
-pub async fn join_open(visitor: Visitor, form: web::Form<JoinForm>) -> Result<HttpResponse, WebError> {
+pub async fn join_open(
+    visitor: Visitor,
+    form: web::Form<JoinForm>,
+) -> Result<HttpResponse, WebError> {
     register(visitor, None, form.into_inner()).await
 }
 
-async fn register(mut visitor: Visitor, token: Option<String>, form: JoinForm) -> Result<HttpResponse, WebError> {
+async fn register(
+    mut visitor: Visitor,
+    token: Option<String>,
+    form: JoinForm,
+) -> Result<HttpResponse, WebError> {
     let action = token.as_ref().map_or_else(|| "/join".to_owned(), |t| format!("/join/{t}"));
     if visitor.check_csrf(form.csrf.as_deref()).is_err() {
         visitor.ensure_session().await?;
@@ -314,7 +368,8 @@ pub struct InviteForm {
 fn invite_page(visitor: &Visitor, email: &str, error: Option<String>) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("invite.title"));
-    let mut email_field = Field::new("email", cat.t("invite.email_hint"), FieldKind::Email(email.into()));
+    let mut email_field =
+        Field::new("email", cat.t("invite.email_hint"), FieldKind::Email(email.into()));
     email_field.error = error;
     page.push(Block::Form(Form {
         action: "/invite".into(),
@@ -337,7 +392,10 @@ pub async fn invite_form(mut visitor: Visitor) -> Result<HttpResponse, WebError>
 }
 
 /// `POST /invite`: creates an invitation and shows its link.
-pub async fn invite(visitor: Visitor, form: web::Form<InviteForm>) -> Result<HttpResponse, WebError> {
+pub async fn invite(
+    visitor: Visitor,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(inviter) = visitor.member_id() else { return Ok(visitor.redirect("/login")) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let email = match form.email.trim() {
@@ -345,13 +403,17 @@ pub async fn invite(visitor: Visitor, form: web::Form<InviteForm>) -> Result<Htt
         typed => match Email::parse(typed) {
             Ok(e) => Some(e),
             Err(p) => {
-                let page = invite_page(&visitor, &form.email, Some(problem_message(visitor.cat(), p)));
+                let page =
+                    invite_page(&visitor, &form.email, Some(problem_message(visitor.cat(), p)));
                 return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
             }
         },
     };
     let days = visitor.state().config.invitation_days;
-    let issued = visitor.state().run(move |c| accounts::create_invitation(c, Some(inviter), email.as_ref(), now(), days)).await?;
+    let issued = visitor
+        .state()
+        .run(move |c| accounts::create_invitation(c, Some(inviter), email.as_ref(), now(), days))
+        .await?;
     let cat = visitor.cat();
     let link = format!("{}/join/{}", visitor.state().config.base_url(), issued.token);
     let mut page = Page::new(cat.t("invite.title"));

@@ -10,6 +10,8 @@ use crate::state::AppState;
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     match state.run(accounts::member_count).await {
         Ok(_) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n"),
-        Err(_) => HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body("unavailable\n"),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("unavailable\n"),
     }
 }

@@ -18,14 +18,13 @@ pub async fn top(visitor: Visitor) -> Result<HttpResponse, WebError> {
 
 /// `/home`: who is logged in and their friends.
 pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let member = match visitor.require_member() {
-        Ok(m) => m.clone(),
-        Err(redirect) => return Ok(redirect),
-    };
+    let Some(member) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
     let id = member.id;
     let (count, list) = visitor
         .state()
-        .run(move |c| Ok((friends::friend_count(c, id)?, friends::list_friends(c, id, HOME_FRIENDS, 0)?)))
+        .run(move |c| {
+            Ok((friends::friend_count(c, id)?, friends::list_friends(c, id, HOME_FRIENDS, 0)?))
+        })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("home.title", &[("nickname", &member.nickname)]));
@@ -35,7 +34,9 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
         page.push(Block::Paragraph(vec![Inline::text(cat.t("home.no_friends"))]));
     } else {
         page.push(Block::List(
-            list.iter().map(|f| vec![Inline::link(format!("/m/{}", f.id), f.nickname.clone())]).collect(),
+            list.iter()
+                .map(|f| vec![Inline::link(format!("/m/{}", f.id), f.nickname.clone())])
+                .collect(),
         ));
     }
     page.menu = menu(cat, true);

@@ -13,13 +13,31 @@ pub mod home;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home::top)))
         .service(web::resource("/home").route(web::get().to(home::home)))
-        .service(web::resource("/login").route(web::get().to(auth::login_form)).route(web::post().to(auth::login)))
-        .service(web::resource("/logout").route(web::get().to(auth::logout_form)).route(web::post().to(auth::logout)))
-        .service(web::resource("/join").route(web::get().to(auth::join_open_form)).route(web::post().to(auth::join_open)))
         .service(
-            web::resource("/join/{token}").route(web::get().to(auth::join_form)).route(web::post().to(auth::join)),
+            web::resource("/login")
+                .route(web::get().to(auth::login_form))
+                .route(web::post().to(auth::login)),
         )
-        .service(web::resource("/invite").route(web::get().to(auth::invite_form)).route(web::post().to(auth::invite)))
+        .service(
+            web::resource("/logout")
+                .route(web::get().to(auth::logout_form))
+                .route(web::post().to(auth::logout)),
+        )
+        .service(
+            web::resource("/join")
+                .route(web::get().to(auth::join_open_form))
+                .route(web::post().to(auth::join_open)),
+        )
+        .service(
+            web::resource("/join/{token}")
+                .route(web::get().to(auth::join_form))
+                .route(web::post().to(auth::join)),
+        )
+        .service(
+            web::resource("/invite")
+                .route(web::get().to(auth::invite_form))
+                .route(web::post().to(auth::invite)),
+        )
         .service(web::resource("/healthz").route(web::get().to(health::healthz)));
 }
 
@@ -43,9 +61,17 @@ pub fn attach_errors(cat: &Catalog, fields: &mut [Field], errors: &[Invalid]) {
 
 /// The footer menu for a logged-in or anonymous reader, with number keys.
 pub fn menu(cat: &Catalog, logged_in: bool) -> Vec<MenuItem> {
-    let item = |key: char, text: &str, path: &str| MenuItem { key: Some(key), text: text.into(), path: path.into() };
+    let item = |key: char, text: &str, path: &str| MenuItem {
+        key: Some(key),
+        text: text.into(),
+        path: path.into(),
+    };
     if logged_in {
-        vec![item('0', cat.t("menu.home"), "/home"), item('8', cat.t("menu.invite"), "/invite"), item('9', cat.t("menu.logout"), "/logout")]
+        vec![
+            item('0', cat.t("menu.home"), "/home"),
+            item('8', cat.t("menu.invite"), "/invite"),
+            item('9', cat.t("menu.logout"), "/logout"),
+        ]
     } else {
         vec![item('0', cat.t("menu.top"), "/"), item('9', cat.t("menu.login"), "/login")]
     }

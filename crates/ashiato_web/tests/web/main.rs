@@ -1,1 +1,12 @@
-fn main() {}
+//! Web tests: the real router behind a real HTTP listener on loopback, on both backends.
+
+mod auth;
+mod support;
+
+use ashiato_test_support::Suite;
+
+fn main() {
+    let mut suite = Suite::new();
+    auth::register(&mut suite);
+    suite.run();
+}

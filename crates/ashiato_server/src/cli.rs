@@ -1,0 +1,82 @@
+//! Command-line syntax.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// ashiato: a social network for Japanese mobile phones.
+#[derive(Debug, Parser)]
+#[command(name = "ashiato", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file (every key: deploy/ashiato.example.toml).
+    #[arg(long, global = true, env = "ASHIATO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite file, secret key, photos) [env: ASHIATO_DATA_DIR].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB [env: ASHIATO_DATABASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Address and port to listen on [env: ASHIATO_BIND] [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<String>,
+        /// On an empty database, create a small demo community first and print how to log in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage members.
+    Member {
+        /// What to do with members.
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Create an invitation and print its sign-up link.
+    Invite {
+        /// Address of the person invited (shown on the sign-up form).
+        #[arg(long)]
+        email: Option<String>,
+        /// Inviting member (e-mail or id); they and the invitee become friends.
+        #[arg(long, value_name = "MEMBER")]
+        from: Option<String>,
+    },
+    /// Show what ashiato makes of a handset's request headers, as JSON.
+    Handset {
+        /// A header line, `Name: value`; repeat for several. Without any, a header block is read
+        /// from standard input.
+        #[arg(short = 'H', long = "header", value_name = "HEADER")]
+        headers: Vec<String>,
+        /// The TCP peer address the request came from (decides subscriber-ID trust).
+        #[arg(long)]
+        peer: Option<IpAddr>,
+    },
+}
+
+/// Member subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Create a member and print their id.
+    Add {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Nickname shown to others.
+        #[arg(long)]
+        nickname: String,
+        /// Password (8 characters or more, not a common one).
+        #[arg(long)]
+        password: String,
+    },
+}

@@ -1,0 +1,250 @@
+//! What each subcommand does.
+
+#![expect(clippy::print_stdout, reason = "standard output is the interface of these commands")]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+
+use ashiato_core::account::{Email, NewMember};
+use ashiato_core::{MemberId, password};
+use ashiato_handset::{Date, HeaderList, Trust};
+use ashiato_store::db::random_bytes;
+use ashiato_store::{Db, DbOptions, OpenError, StoreError, accounts, write};
+use ashiato_web::config::{Config, ConfigError, Overrides};
+use ashiato_web::secret::{Secret, SecretError};
+use ashiato_web::state::now;
+use ashiato_web::{AppState, server};
+
+use crate::cli::{Cli, Command, MemberCommand};
+use crate::demo;
+
+/// Why a command failed. Each prints as one line without secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// Bad configuration.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The data directory cannot be used.
+    #[error("the data directory {path} is not usable: {reason}")]
+    DataDir {
+        /// Path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The secret key file cannot be used.
+    #[error("{0}")]
+    Secret(#[from] SecretError),
+    /// The database cannot be opened.
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    /// A storage call failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Input given on the command line is not valid.
+    #[error("{0}")]
+    Usage(String),
+    /// The listening socket or server failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl OpsError {
+    /// Process exit status, following sysexits(3) where one fits.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            OpsError::Usage(_) => 64,                             // EX_USAGE
+            OpsError::Config(_) => 78,                            // EX_CONFIG
+            OpsError::Open(_) | OpsError::Store(_) => 69,         // EX_UNAVAILABLE
+            OpsError::DataDir { .. } | OpsError::Secret(_) => 73, // EX_CANTCREAT
+            OpsError::Io(_) => 74,                                // EX_IOERR
+        }
+    }
+}
+
+fn load_config(cli: &Cli, bind: Option<String>) -> Result<Config, OpsError> {
+    let overrides =
+        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database.clone(), bind };
+    Ok(Config::load(cli.config.as_deref(), std::env::vars(), &overrides)?)
+}
+
+/// Creates the data directory if needed and proves it is writable.
+fn prepare_data_dir(dir: &Path) -> Result<(), OpsError> {
+    let fail = |reason: String| OpsError::DataDir { path: dir.display().to_string(), reason };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(|e| fail(e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))?;
+    Ok(())
+}
+
+fn open_db(config: &Config) -> Result<Db, OpsError> {
+    let options = DbOptions {
+        pool_size: config.database_pool_size,
+        pool_timeout: std::time::Duration::from_millis(config.database_timeout_ms),
+        ..DbOptions::default()
+    };
+    Ok(Db::open(&config.database(), &options)?)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ASHIATO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ =
+        if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs the command.
+pub fn run(cli: &Cli) -> Result<(), OpsError> {
+    match &cli.command {
+        Command::Serve { bind, demo } => serve(cli, bind.clone(), *demo),
+        Command::Migrate => {
+            let config = load_config(cli, None)?;
+            if let ashiato_store::DatabaseUrl::Sqlite(_) = config.database() {
+                prepare_data_dir(&config.data_dir)?;
+            }
+            let applied = ashiato_store::db::migrate(&config.database())?;
+            println!("{} migration(s) applied to {}", applied.len(), config.database());
+            for name in applied {
+                println!("  {name}");
+            }
+            Ok(())
+        }
+        Command::Member { command: MemberCommand::Add { email, nickname, password: plain } } => {
+            let config = load_config(cli, None)?;
+            prepare_data_dir(&config.data_dir)?;
+            let db = open_db(&config)?;
+            let id = add_member(&db, email, nickname, plain)?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Invite { email, from } => {
+            let config = load_config(cli, None)?;
+            prepare_data_dir(&config.data_dir)?;
+            let db = open_db(&config)?;
+            let link = invite(&db, &config, email.as_deref(), from.as_deref())?;
+            println!("{link}");
+            Ok(())
+        }
+        Command::Handset { headers, peer } => handset(headers, *peer),
+    }
+}
+
+fn serve(cli: &Cli, bind: Option<String>, demo: bool) -> Result<(), OpsError> {
+    let mut config = load_config(cli, bind)?;
+    init_logging(&config);
+    prepare_data_dir(&config.data_dir)?;
+    let secret = Secret::load_or_create(&config.data_dir)?;
+    let db = open_db(&config)?;
+    if demo {
+        match demo::seed(&db, now())? {
+            Some(summary) => eprintln!("{}", summary.instructions(&config.base_url())),
+            None => eprintln!("ashiato: the database already has members; no demo data added"),
+        }
+    }
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| OpsError::Io(format!("cannot listen on {}: {e}", config.bind)))?;
+    // `--bind 127.0.0.1:0` picks a free port; host names and links must name the real one.
+    if let Ok(actual) = listener.local_addr()
+        && config.bind.ends_with(":0")
+    {
+        config.bind = actual.to_string();
+    }
+    let state = AppState::new(db, config.clone(), secret);
+    eprintln!(
+        "ashiato: serving {} (listening on {}, database {})",
+        config.base_url(),
+        config.bind,
+        config.database()
+    );
+    actix_web::rt::System::new()
+        .block_on(server::serve(state, listener))
+        .map_err(|e| OpsError::Io(format!("server stopped: {e}")))
+}
+
+/// Validates, hashes and stores a new member.
+pub fn add_member(db: &Db, email: &str, nickname: &str, plain: &str) -> Result<MemberId, OpsError> {
+    let new = NewMember::validate(email, nickname, plain).map_err(|errors| {
+        OpsError::Usage(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    })?;
+    let salt: [u8; password::SALT_LEN] = random_bytes()?;
+    let hash = password::hash(plain, &salt).map_err(|e| OpsError::Io(e.to_string()))?;
+    let mut conn = db.conn()?;
+    write(&mut conn, |c| accounts::create_member(c, &new, &hash, now())).map_err(|e| match e {
+        StoreError::Rejected(p) => OpsError::Usage(format!("email {p}")),
+        other => other.into(),
+    })
+}
+
+fn invite(
+    db: &Db,
+    config: &Config,
+    email: Option<&str>,
+    from: Option<&str>,
+) -> Result<String, OpsError> {
+    let email =
+        email.map(Email::parse).transpose().map_err(|p| OpsError::Usage(format!("email {p}")))?;
+    let mut conn = db.conn()?;
+    let inviter = match from {
+        None => None,
+        Some(who) => {
+            let found = match who.parse::<i64>() {
+                Ok(id) => Some(accounts::find_member(&mut conn, MemberId(id))?),
+                Err(_) => {
+                    let e =
+                        Email::parse(who).map_err(|p| OpsError::Usage(format!("--from {p}")))?;
+                    accounts::find_by_email(&mut conn, &e)?
+                }
+            };
+            Some(found.ok_or_else(|| OpsError::Usage(format!("--from: no member {who}")))?.id)
+        }
+    };
+    let issued = accounts::create_invitation(
+        &mut conn,
+        inviter,
+        email.as_ref(),
+        now(),
+        config.invitation_days,
+    )?;
+    Ok(format!("{}/join/{}", config.base_url(), issued.token))
+}
+
+fn handset(lines: &[String], peer: Option<std::net::IpAddr>) -> Result<(), OpsError> {
+    let headers = if lines.is_empty() {
+        let mut block = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut block)
+            .map_err(|e| OpsError::Io(format!("reading headers: {e}")))?;
+        HeaderList::parse(&block).map_err(|e| OpsError::Usage(format!("header block: {e}")))?
+    } else {
+        let mut list = HeaderList::new();
+        for line in lines {
+            list.parse_line(line.as_bytes())
+                .map_err(|e| OpsError::Usage(format!("-H {line:?}: {e}")))?;
+        }
+        list
+    };
+    let trust = Trust::builtin();
+    let today = today();
+    if let (true, Some(verified)) = (trust.gateways.is_stale(today), trust.gateways.last_verified())
+    {
+        eprintln!(
+            "ashiato: warning: the carrier gateway list was last verified on {verified}, more than {} days ago",
+            ashiato_handset::STALE_AFTER_DAYS
+        );
+    }
+    let profile = ashiato_handset::detect(&headers, peer, &trust);
+    let json = serde_json::to_string_pretty(&profile).map_err(|e| OpsError::Io(e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}

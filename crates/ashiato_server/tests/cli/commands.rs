@@ -1,0 +1,198 @@
+//! Operator commands and how they fail.
+
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::{ashiato, run};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("member_add_prints_the_id_and_refuses_duplicates", member_add)
+        .on_both("invite_prints_a_sign_up_link", invite_prints_link)
+        .plain("migrate_reports_what_it_applied", migrate_reports)
+        .plain("corrupt_sqlite_file_fails_with_one_line", corrupt_sqlite)
+        .plain("unwritable_data_dir_fails_with_one_line", unwritable_data_dir)
+        .plain("unreachable_postgres_fails_without_printing_the_password", unreachable_postgres)
+        .plain("unknown_config_key_is_refused", unknown_config_key)
+        .plain("handset_prints_the_profile_as_json", handset_json);
+}
+
+fn db_arg(t: &TestDb) -> String {
+    t.url.to_string()
+}
+
+fn member_add(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let add = |email: &str, password: &str| {
+        run(ashiato().args(["--data-dir"]).arg(dir.path()).args([
+            "--database",
+            &db_arg(t),
+            "member",
+            "add",
+            "--email",
+            email,
+            "--nickname",
+            "はなこ",
+            "--password",
+            password,
+        ]))
+    };
+    let ok = add("hanako@example.jp", "sakura-2008-spring");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let id: i64 = ok.stdout.trim().parse().expect("prints the new id");
+    assert!(id > 0);
+    let dup = add("HANAKO@example.jp", "sakura-2008-spring");
+    assert_eq!(dup.code, 64);
+    assert_eq!(dup.stderr.trim(), "ashiato: email is already registered");
+    let weak = add("other@example.jp", "12345678");
+    assert_eq!(weak.code, 64);
+    assert_eq!(weak.stderr.lines().count(), 1, "{}", weak.stderr);
+    assert!(weak.stderr.contains("password is too easy to guess"), "{}", weak.stderr);
+    assert!(!weak.stderr.contains("12345678"), "the password was echoed");
+}
+
+fn invite_prints_link(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = |extra: &[&str]| {
+        let mut cmd = ashiato();
+        cmd.arg("--data-dir").arg(dir.path()).args(["--database", &db_arg(t)]).args(extra);
+        run(&mut cmd)
+    };
+    assert_eq!(
+        base(&[
+            "member",
+            "add",
+            "--email",
+            "a@example.jp",
+            "--nickname",
+            "あ",
+            "--password",
+            "sakura-2008-spring"
+        ])
+        .code,
+        0
+    );
+    let inv = base(&["invite", "--email", "b@example.jp", "--from", "a@example.jp"]);
+    assert_eq!(inv.code, 0, "{}", inv.stderr);
+    let link = inv.stdout.trim();
+    assert!(
+        link.starts_with("http://127.0.0.1:8080/join/")
+            && link.len() == "http://127.0.0.1:8080/join/".len() + 22,
+        "{link}"
+    );
+    let nobody = base(&["invite", "--from", "ghost@example.jp"]);
+    assert_eq!(
+        (nobody.code, nobody.stderr.trim()),
+        (64, "ashiato: --from: no member ghost@example.jp")
+    );
+}
+
+fn migrate_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = run(ashiato().arg("--data-dir").arg(dir.path()).arg("migrate"));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("_initial"), "{}", first.stdout);
+    let second = run(ashiato().arg("--data-dir").arg(dir.path()).arg("migrate"));
+    assert!(second.stdout.starts_with("0 migration(s) applied"), "{}", second.stdout);
+    assert!(dir.path().join("ashiato.sqlite3").is_file());
+}
+
+fn corrupt_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ashiato.sqlite3"), b"not a database at all".repeat(200))
+        .expect("write");
+    let out =
+        run(ashiato().arg("--data-dir").arg(dir.path()).args(["serve", "--bind", "127.0.0.1:0"]));
+    assert_eq!(out.code, 69, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("is not a usable database"), "{}", out.stderr);
+}
+
+fn unwritable_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").expect("write");
+    // A directory cannot be created below a regular file, whoever runs the test (root too).
+    let out = run(ashiato().arg("--data-dir").arg(file.join("data")).args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(out.code, 73, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.starts_with("ashiato: the data directory"), "{}", out.stderr);
+}
+
+fn unreachable_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(ashiato().arg("--data-dir").arg(dir.path()).args([
+        "--database",
+        "postgres://app:hunter2@127.0.0.1:1/ashiato",
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(out.code, 69, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("127.0.0.1:1") && !out.stderr.contains("hunter2"),
+        "{}",
+        out.stderr
+    );
+}
+
+fn unknown_config_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ashiato.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:0\"\nopensignup = true\n").expect("write");
+    let out =
+        run(ashiato().arg("--config").arg(&file).arg("--data-dir").arg(dir.path()).arg("migrate"));
+    assert_eq!(out.code, 78, "{}", out.stderr);
+    assert!(out.stderr.contains("unknown key `opensignup`"), "{}", out.stderr);
+    let env = run(ashiato()
+        .env("ASHIATO_OPENSIGNUP", "true")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate"));
+    assert_eq!(env.code, 78, "{}", env.stderr);
+    assert!(env.stderr.contains("ASHIATO_OPENSIGNUP"), "{}", env.stderr);
+}
+
+fn handset_json() {
+    let out = run(ashiato().args([
+        "handset",
+        "-H",
+        "User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)",
+        "-H",
+        "X-DCMGUID: 0a1B2c3",
+        "--peer",
+        "210.153.84.1",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["carrier"], "docomo");
+    assert_eq!(v["model"], "N905i");
+    assert_eq!(v["subscriber_id_trusted"], true);
+    assert_eq!(v["subscriber_id_kind"], "imode_id");
+    assert!(!out.stdout.contains("0a1B2c3"), "raw subscriber ID printed");
+    // The same ID header in a block on standard input, from a PC's address: not trusted.
+    let mut child = ashiato()
+        .args(["handset", "--peer", "203.0.113.9"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)\r\nX-DCMGUID: 0a1B2c3\r\n")
+            .expect("write headers");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["carrier"], "docomo");
+    assert_eq!(v["subscriber_id_trusted"], false, "an ID from a PC address was trusted");
+    assert_eq!(v["subscriber_id_kind"], "imode_id");
+}

@@ -1,0 +1,118 @@
+//! `ashiato serve --demo` as a newcomer runs it: the demo community appears, a browser logs in
+//! and sees friends, the access log holds no query strings, and SIGTERM stops it cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ashiato_test_support::http::Request;
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::ashiato;
+
+pub fn register(suite: &mut Suite) {
+    suite.on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo);
+}
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &std::path::Path, database: &str) -> Running {
+    let mut child = ashiato()
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database", database, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("ASHIATO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ashiato serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("ashiato: serving http://") {
+                let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let _ = tx.send(addr);
+            }
+            sink.lock().expect("log lock").push_str(&(line + "\n"));
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("server did not start:\n{}", log.lock().expect("log").as_str()));
+    Running { child, addr: addr.parse().expect("address"), log }
+}
+
+fn serve_demo(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut running = start(dir.path(), &t.url.to_string());
+    let addr = running.addr;
+    {
+        let log = running.log.lock().expect("log");
+        assert!(log.contains("demo community created: 12 members"), "{log}");
+        assert!(log.contains("with password ashiato-demo"), "{log}");
+    }
+    // Log in the way a browser does: form, cookie, CSRF token.
+    let form = Request::get("/login").send(addr).expect("login page");
+    let cookie = form
+        .headers_named("set-cookie")
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+        .expect("session cookie");
+    let html = form.text();
+    let csrf_at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    let csrf = &html[csrf_at..csrf_at + html[csrf_at..].find('"').expect("end")];
+    let body = format!("email=hanako%40demo.ashiato.jp&password=ashiato-demo&csrf={csrf}");
+    let login =
+        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
+    assert_eq!(login.status, 303, "{}", login.text());
+    let cookie = login
+        .headers_named("set-cookie")
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+        .expect("new session cookie");
+    let home = Request::get("/home").header("Cookie", &cookie).send(addr).expect("home").text();
+    for name in ["はなこさんのホーム", "マイミク(5)", "たろう", "ゆき", "みさき", "そら", "えみ"]
+    {
+        assert!(home.contains(name), "{name} missing from {home}");
+    }
+    // A session token in the query string must never reach the log.
+    let secret = "QueryStringSecretQueryStringSecretQuerySt12";
+    Request::get(&format!("/login?ksid={secret}&x=1")).send(addr).expect("request");
+    // Graceful shutdown on SIGTERM, as systemd stops the service.
+    let pid = running.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = running.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    let log = running.log.lock().expect("log").clone();
+    assert!(log.contains("http.route=/home"), "access log missing: {log}");
+    assert!(!log.contains(secret) && !log.contains("ksid"), "query string logged: {log}");
+    assert_eq!(
+        log.matches("ashiato-demo").count(),
+        1,
+        "the demo password appears beyond its banner line: {log}"
+    );
+}

@@ -1,0 +1,299 @@
+//! Accounts through the real router: login, logout, sessions, invitations, the Host check.
+
+use ashiato_core::account::Email;
+use ashiato_core::time::DAY_MS;
+use ashiato_store::{accounts, friends};
+use ashiato_test_support::http::Request;
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::support::{Browser, PASSWORD, TestApp, form_body, member};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("healthz_answers_ok", healthz_answers_ok)
+        .on_both("foreign_host_is_refused_before_any_session", foreign_host_is_refused)
+        .on_both("login_rotates_the_session_and_shows_friends", login_rotates_session)
+        .on_both("wrong_password_keeps_the_email_and_logs_nobody_in", wrong_password)
+        .on_both("post_without_csrf_token_changes_nothing", post_without_csrf)
+        .on_both("unknown_session_token_is_never_adopted", unknown_token_not_adopted)
+        .on_both("logout_ends_the_session_on_the_server", logout_ends_session)
+        .on_both("invitation_sign_up_makes_friends", invitation_sign_up)
+        .on_both("bad_sign_up_input_is_explained_and_writes_nothing", bad_sign_up_input)
+        .on_both("used_and_expired_invitations_are_explained", used_and_expired_invitations)
+        .on_both("unknown_pages_get_a_short_page", unknown_page);
+}
+
+fn healthz_answers_ok(t: &TestDb) {
+    let app = TestApp::start(t);
+    let res = app.get("/healthz");
+    assert_eq!((res.status, res.text().as_str()), (200, "ok\n"));
+}
+
+fn foreign_host_is_refused(t: &TestDb) {
+    let app = TestApp::start(t);
+    // A DNS-rebinding page reaches us with its own host name.
+    let res = app.send(&Request::get("/login").header("Host", "attacker.example"));
+    assert_eq!(res.status, 421);
+    assert!(res.header("set-cookie").is_none(), "a session was created for a foreign host");
+    assert!(res.text().contains("このホスト名では利用できません"));
+    // Our own names work, in any letter case.
+    let ok =
+        app.send(&Request::get("/login").header("Host", &format!("LOCALHOST:{}", app.addr.port())));
+    assert_eq!(ok.status, 200);
+}
+
+fn login_rotates_session(t: &TestDb) {
+    let hanako = member(t, "hanako@example.jp", "はなこ");
+    let taro = member(t, "taro@example.jp", "たろう");
+    member(t, "stranger@example.jp", "しらないひと");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            friends::befriend(c, hanako, taro, ashiato_web::state::now())
+        })
+        .expect("befriend");
+    }
+    let app = TestApp::start(t);
+    let mut b = Browser::new(&app);
+    let form = b.get("/login");
+    assert_eq!(form.status, 200);
+    let anonymous =
+        b.cookie.clone().expect("login form issues an anonymous session for its CSRF token");
+    let res = b.login("Hanako@Example.JP", PASSWORD);
+    assert_eq!(res.status, 303);
+    assert_eq!(res.header("location"), Some(format!("http://{}/home", app.addr).as_str()));
+    let logged_in = b.cookie.clone().expect("new cookie");
+    assert_ne!(anonymous, logged_in, "the session token must change at login");
+    let home = b.get("/home").text();
+    assert!(home.contains("はなこさんのホーム"), "{home}");
+    assert!(home.contains("マイミク(1)") && home.contains("たろう"), "{home}");
+    assert!(!home.contains("しらないひと"));
+    assert!(home.contains("ようこそ、はなこさん"), "flash after login");
+    // The pre-login token is dead: presenting it gets the login page, not the home page.
+    let old =
+        app.send(&Request::get("/home").header("Cookie", &format!("ashiato_session={anonymous}")));
+    assert_eq!(old.status, 303);
+    assert!(old.header("location").is_some_and(|l| l.ends_with("/login")));
+}
+
+fn wrong_password(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start(t);
+    let mut b = Browser::new(&app);
+    for (email, password) in
+        [("hanako@example.jp", "wrong-password-1"), ("nobody@example.jp", PASSWORD)]
+    {
+        let res = b.login(email, password);
+        assert_eq!(res.status, 200);
+        let html = res.text();
+        assert!(html.contains("メールアドレスかパスワードが違います"), "{html}");
+        assert!(html.contains(&format!("value=\"{email}\"")), "typed e-mail kept");
+        assert_eq!(b.get("/home").status, 303, "logged in after a failed login");
+    }
+}
+
+fn post_without_csrf(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start(t);
+    let mut b = Browser::new(&app);
+    b.get("/login");
+    let forged = Request::post_form(
+        "/login",
+        form_body(&[("email", "hanako@example.jp"), ("password", PASSWORD)]),
+    );
+    let res = b.send(forged);
+    assert_eq!(res.status, 403);
+    assert!(res.text().contains("画面の有効期限が切れました"));
+    assert_eq!(b.get("/home").status, 303, "a post without the token logged someone in");
+    // A wrong token is as bad as none.
+    let wrong = Request::post_form(
+        "/login",
+        form_body(&[
+            ("email", "hanako@example.jp"),
+            ("password", PASSWORD),
+            ("csrf", "x".repeat(43).as_str()),
+        ]),
+    );
+    assert_eq!(b.send(wrong).status, 403);
+}
+
+fn unknown_token_not_adopted(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start(t);
+    let planted = "A".repeat(43);
+    let mut b = Browser::new(&app);
+    b.cookie = Some(planted.clone());
+    b.get("/login");
+    let issued = b.cookie.clone().expect("a session was issued");
+    assert_ne!(issued, planted, "attacker-chosen token adopted");
+    let by_url = app.send(&Request::get(&format!("/home?ksid={planted}")));
+    assert_eq!(by_url.status, 303);
+    let mut conn = t.db.conn().expect("connection");
+    let found = ashiato_store::sessions::find(&mut conn, &planted, ashiato_web::state::now())
+        .expect("query");
+    assert!(found.is_none());
+}
+
+fn logout_ends_session(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start(t);
+    let mut b = Browser::new(&app);
+    b.login("hanako@example.jp", PASSWORD);
+    let token = b.cookie.clone().expect("logged in");
+    // GET only shows a button: state never changes on GET.
+    assert_eq!(b.get("/logout").status, 200);
+    assert_eq!(b.get("/home").status, 200, "GET /logout logged out");
+    let res = b.submit("/logout", "/logout", &[]);
+    assert_eq!(res.status, 303);
+    let replay =
+        app.send(&Request::get("/home").header("Cookie", &format!("ashiato_session={token}")));
+    assert_eq!(replay.status, 303, "the old session still works after logout");
+    assert!(b.get("/login").text().contains("ログアウトしました"));
+}
+
+fn invitation_sign_up(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start(t);
+    let mut hanako = Browser::new(&app);
+    hanako.login("hanako@example.jp", PASSWORD);
+    let created = hanako.submit("/invite", "/invite", &[("email", "Friend@docomo.ne.jp")]).text();
+    let link_start = created.find("/join/").expect("invitation link shown");
+    let token: String = created[link_start + 6..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 22);
+    let mut friend = Browser::new(&app);
+    let form = friend.get(&format!("/join/{token}")).text();
+    assert!(form.contains("はなこさんからの招待です"), "{form}");
+    assert!(
+        form.contains("value=\"friend@docomo.ne.jp\""),
+        "address from the invitation prefilled"
+    );
+    let res = friend.submit(
+        &format!("/join/{token}"),
+        &format!("/join/{token}"),
+        &[
+            ("email", "friend@docomo.ne.jp"),
+            ("nickname", "ともだち☀"),
+            ("password", "sakura-2008-spring"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.text());
+    let home = friend.get("/home").text();
+    assert!(home.contains("ともだち☀さんのホーム") && home.contains("はなこ"), "{home}");
+    assert!(hanako.get("/home").text().contains("ともだち☀"), "inviter sees the new friend");
+    // The new member can log in again with the password they chose.
+    let mut again = Browser::new(&app);
+    assert_eq!(again.login("friend@docomo.ne.jp", "sakura-2008-spring").status, 303);
+}
+
+fn bad_sign_up_input(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let inviter = member(t, "inviter@example.jp", "さそう人");
+    let token = {
+        let mut conn = t.db.conn().expect("connection");
+        accounts::create_invitation(&mut conn, Some(inviter), None, ashiato_web::state::now(), 14)
+            .expect("invite")
+            .token
+    };
+    let app = TestApp::start(t);
+    let mut b = Browser::new(&app);
+    let path = format!("/join/{token}");
+    let weak = b.submit(
+        &path,
+        &path,
+        &[("email", "new@example.jp"), ("nickname", "あたらしい"), ("password", "password")],
+    );
+    assert_eq!(weak.status, 422);
+    let html = weak.text();
+    assert!(html.contains("推測されやすいパスワードです"), "{html}");
+    assert!(html.contains("value=\"あたらしい\""), "typed nickname kept");
+    let empty = b.submit(&path, &path, &[("email", ""), ("nickname", ""), ("password", "")]);
+    assert_eq!(empty.status, 422);
+    assert!(empty.text().matches("入力してください").count() >= 3);
+    let taken = b.submit(
+        &path,
+        &path,
+        &[
+            ("email", "HANAKO@example.jp"),
+            ("nickname", "にせもの"),
+            ("password", "sakura-2008-spring"),
+        ],
+    );
+    assert_eq!(taken.status, 409);
+    assert!(taken.text().contains("このメールアドレスは登録済みです"));
+    let mut conn = t.db.conn().expect("connection");
+    assert_eq!(
+        accounts::member_count(&mut conn).expect("count"),
+        2,
+        "a refused sign-up created a member"
+    );
+    assert!(
+        !accounts::find_invitation(&mut conn, &token).expect("invitation").used,
+        "invitation consumed by a failed sign-up"
+    );
+}
+
+fn used_and_expired_invitations(t: &TestDb) {
+    let inviter = member(t, "inviter@example.jp", "さそう人");
+    let (old, used) = {
+        let mut conn = t.db.conn().expect("connection");
+        let long_ago = ashiato_core::Timestamp(ashiato_web::state::now().0 - 30 * DAY_MS);
+        let old = accounts::create_invitation(&mut conn, Some(inviter), None, long_ago, 14)
+            .expect("invite")
+            .token;
+        let used = accounts::create_invitation(
+            &mut conn,
+            Some(inviter),
+            None,
+            ashiato_web::state::now(),
+            14,
+        )
+        .expect("invite")
+        .token;
+        (old, used)
+    };
+    let app = TestApp::start(t);
+    let mut first = Browser::new(&app);
+    let path = format!("/join/{used}");
+    assert_eq!(
+        first
+            .submit(
+                &path,
+                &path,
+                &[
+                    ("email", "one@example.jp"),
+                    ("nickname", "一人目"),
+                    ("password", "sakura-2008-spring")
+                ]
+            )
+            .status,
+        303
+    );
+    let again = app.get(&path);
+    assert_eq!(again.status, 410);
+    assert!(again.text().contains("この招待は使用済みです"));
+    let expired = app.get(&format!("/join/{old}"));
+    assert_eq!(expired.status, 410);
+    assert!(expired.text().contains("この招待は期限切れです"));
+    let unknown = app.get("/join/NoSuchInvitationToken1");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("この招待は見つかりません"));
+    let closed = app.get("/join");
+    assert_eq!(closed.status, 404, "open sign-up is off by default");
+    let mut conn = t.db.conn().expect("connection");
+    assert!(
+        accounts::find_by_email(&mut conn, &Email::parse("one@example.jp").expect("email"))
+            .expect("query")
+            .is_some()
+    );
+}
+
+fn unknown_page(t: &TestDb) {
+    let app = TestApp::start(t);
+    let res = app.send(&Request::get("/no/such/page").header("Accept-Language", "en-US,en;q=0.9"));
+    assert_eq!(res.status, 404);
+    assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(res.text().contains("Page not found"));
+}
