@@ -42,6 +42,9 @@ pub enum OpsError {
     /// A storage call failed.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The gateway list or trusted proxies in the configuration are not usable.
+    #[error("{0}")]
+    Trust(String),
     /// Input given on the command line is not valid.
     #[error("{0}")]
     Usage(String),
@@ -55,7 +58,7 @@ impl OpsError {
     pub fn exit_code(&self) -> u8 {
         match self {
             OpsError::Usage(_) => 64,                             // EX_USAGE
-            OpsError::Config(_) => 78,                            // EX_CONFIG
+            OpsError::Config(_) | OpsError::Trust(_) => 78,       // EX_CONFIG
             OpsError::Open(_) | OpsError::Store(_) => 69,         // EX_UNAVAILABLE
             OpsError::DataDir { .. } | OpsError::Secret(_) => 73, // EX_CANTCREAT
             OpsError::Io(_) => 74,                                // EX_IOERR
@@ -156,7 +159,7 @@ fn serve(cli: &Cli, bind: Option<String>, demo: bool) -> Result<(), OpsError> {
     {
         config.bind = actual.to_string();
     }
-    let state = AppState::new(db, config.clone(), secret);
+    let state = AppState::new(db, config.clone(), secret).map_err(OpsError::Trust)?;
     eprintln!(
         "ashiato: serving {} (listening on {}, database {})",
         config.base_url(),

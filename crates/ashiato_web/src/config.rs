@@ -42,6 +42,8 @@ pub struct Config {
     pub url_session_idle_minutes: i64,
     /// Addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
+    /// A TOML file replacing the shipped carrier gateway list (empty: the shipped list).
+    pub gateways_file: String,
     /// Log format: `text` or `json`.
     pub log_format: String,
     /// HTTP worker threads; 0 means one per CPU core.
@@ -63,6 +65,7 @@ impl Default for Config {
             session_idle_minutes: 60 * 24 * 14,
             url_session_idle_minutes: 30,
             trusted_proxies: Vec::new(),
+            gateways_file: String::new(),
             log_format: "text".into(),
             workers: 0,
         }

@@ -8,6 +8,8 @@
 
 pub mod config;
 pub mod error;
+pub mod form;
+pub mod handset;
 pub mod middleware;
 pub mod routes;
 pub mod secret;

@@ -14,9 +14,7 @@ use crate::state::AppState;
 /// Host check sees every request before anything else.
 pub fn configure_app(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(web::Data::new(state.clone()))
-            .app_data(web::FormConfig::default().limit(64 * 1024))
-            .configure(routes::configure);
+        cfg.app_data(web::Data::new(state.clone())).configure(routes::configure);
     }
 }
 
@@ -32,6 +30,7 @@ pub fn build(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         App::new()
             .configure(configure_app(state.clone()))
             .wrap(from_fn(middleware::error_pages))
+            .wrap(from_fn(crate::handset::detect_handset))
             .wrap(from_fn(middleware::access_log))
             .wrap(from_fn(middleware::check_host))
     })

@@ -21,13 +21,18 @@ pub struct AppState {
     pub allowed_hosts: Arc<Vec<String>>,
     /// Server secret for HMACs.
     pub secret: Secret,
+    /// Carrier gateway ranges and trusted proxies.
+    pub trust: Arc<ashiato_handset::Trust>,
 }
 
 impl AppState {
-    /// Builds the state from an opened database.
-    pub fn new(db: Db, config: Config, secret: Secret) -> AppState {
+    /// Builds the state from an opened database. Fails (one line) when the gateway list or the
+    /// trusted proxies in the configuration cannot be read.
+    pub fn new(db: Db, config: Config, secret: Secret) -> Result<AppState, String> {
         let allowed_hosts = Arc::new(config.allowed_hosts());
-        AppState { db, config: Arc::new(config), allowed_hosts, secret }
+        let trust =
+            Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
+        Ok(AppState { db, config: Arc::new(config), allowed_hosts, secret, trust })
     }
 
     /// Runs storage work on the blocking pool with a pooled connection.

@@ -45,6 +45,8 @@ pub struct Visitor {
     pub lang: Lang,
     /// Whether this client keeps cookies; if not, the token travels in URLs.
     pub cookies: bool,
+    /// What the request's headers say about the client.
+    pub handset: std::sync::Arc<ashiato_handset::Handset>,
     /// Scheme and host for absolute redirect URLs.
     origin: String,
 }
@@ -83,7 +85,8 @@ impl Visitor {
 
     /// Makes sure there is a session (anonymous if need be), so a form can carry a CSRF token.
     pub async fn ensure_session(&mut self) -> Result<(), WebError> {
-        if self.session.is_some() {
+        // Crawlers never get a session (keitai.md §1): their pages simply carry no token.
+        if self.session.is_some() || !self.handset.sessions {
             return Ok(());
         }
         let spec = SessionSpec {
@@ -103,6 +106,9 @@ impl Visitor {
     /// Logs `member` in: a new session with a new token replaces the old one, so a token known
     /// before login (planted by an attacker, or leaked through a URL) is dead afterwards.
     pub async fn login(&mut self, member: MemberId) -> Result<(), WebError> {
+        if !self.handset.sessions {
+            return Err(WebError::Forbidden("crawlers cannot log in".into()));
+        }
         let old = self.session.as_ref().map(|s| s.id);
         let spec = SessionSpec {
             member: Some(member),
@@ -168,7 +174,10 @@ impl Visitor {
     }
 
     fn link_params(&self) -> LinkParams {
-        LinkParams { session: if self.cookies { None } else { self.token.clone() }, guid_on: false }
+        LinkParams {
+            session: if self.cookies { None } else { self.token.clone() },
+            guid_on: self.handset.needs_guid_on,
+        }
     }
 
     /// The signed `/jump` URL for an outbound link. The URL itself carries no session token.
@@ -266,17 +275,21 @@ impl FromRequest for Visitor {
             let scheme =
                 if state.config.base_url().starts_with("https://") { "https" } else { "http" };
             let origin = format!("{scheme}://{host}");
+            let handset = crate::handset::of(&req);
             let mut visitor = Visitor {
+                cookies: handset.cookies,
+                handset: handset.clone(),
                 state: state.clone(),
                 session: None,
                 token: None,
                 issue_cookie: false,
                 member: None,
                 lang: accept_lang,
-                cookies: true,
                 origin,
             };
-            let Some(token) = presented_token(&req) else { return Ok(visitor) };
+            let Some(token) = presented_token(&req).filter(|_| handset.sessions) else {
+                return Ok(visitor);
+            };
             let idle_ms = visitor.idle_ms();
             let lookup_token = token.clone();
             let found = state

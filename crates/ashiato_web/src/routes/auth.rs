@@ -12,6 +12,7 @@ use ashiato_store::db::random_bytes;
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::form::SjisForm;
 use crate::routes::{attach_errors, menu, problem_message};
 use crate::state::now;
 use crate::visitor::Visitor;
@@ -87,7 +88,7 @@ async fn verify_credentials(
 /// `POST /login`.
 pub async fn login(
     mut visitor: Visitor,
-    form: web::Form<LoginForm>,
+    form: SjisForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
     if visitor.check_csrf(form.csrf.as_deref()).is_err() {
@@ -140,7 +141,7 @@ pub async fn logout_form(visitor: Visitor) -> Result<HttpResponse, WebError> {
 /// `POST /logout`.
 pub async fn logout(
     mut visitor: Visitor,
-    form: web::Form<TokenOnly>,
+    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
     visitor.check_csrf(form.csrf.as_deref())?;
     visitor.logout().await?;
@@ -272,7 +273,7 @@ pub async fn join_form(
 pub async fn join(
     visitor: Visitor,
     token: web::Path<String>,
-    form: web::Form<JoinForm>,
+    form: SjisForm<JoinForm>,
 ) -> Result<HttpResponse, WebError> {
     register(visitor, Some(token.into_inner()), form.into_inner()).await
 }
@@ -295,7 +296,7 @@ pub async fn join_open_form(mut visitor: Visitor) -> Result<HttpResponse, WebErr
 /// `POST /join`.
 pub async fn join_open(
     visitor: Visitor,
-    form: web::Form<JoinForm>,
+    form: SjisForm<JoinForm>,
 ) -> Result<HttpResponse, WebError> {
     register(visitor, None, form.into_inner()).await
 }
@@ -394,7 +395,7 @@ pub async fn invite_form(mut visitor: Visitor) -> Result<HttpResponse, WebError>
 /// `POST /invite`: creates an invitation and shows its link.
 pub async fn invite(
     visitor: Visitor,
-    form: web::Form<InviteForm>,
+    form: SjisForm<InviteForm>,
 ) -> Result<HttpResponse, WebError> {
     let Some(inviter) = visitor.member_id() else { return Ok(visitor.redirect("/login")) };
     visitor.check_csrf(form.csrf.as_deref())?;

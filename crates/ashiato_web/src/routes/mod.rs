@@ -6,6 +6,7 @@ use ashiato_render::i18n::Catalog;
 use ashiato_render::page::{Field, MenuItem};
 
 pub mod auth;
+pub mod handset;
 pub mod health;
 pub mod home;
 
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(auth::invite_form))
                 .route(web::post().to(auth::invite)),
         )
+        .service(web::resource("/handset").route(web::get().to(handset::show)))
         .service(web::resource("/healthz").route(web::get().to(health::healthz)));
 }
 

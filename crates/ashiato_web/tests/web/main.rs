@@ -1,6 +1,7 @@
 //! Web tests: the real router behind a real HTTP listener on loopback, on both backends.
 
 mod auth;
+mod handset;
 mod support;
 
 use ashiato_test_support::Suite;
@@ -8,5 +9,6 @@ use ashiato_test_support::Suite;
 fn main() {
     let mut suite = Suite::new();
     auth::register(&mut suite);
+    handset::register(&mut suite);
     suite.run();
 }

@@ -28,7 +28,8 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let mut config = Config { bind: addr.to_string(), workers: 1, ..Config::default() };
         adjust(&mut config);
-        let state = AppState::new(t.db.clone(), config, Secret::from_bytes([42; 32]));
+        let state =
+            AppState::new(t.db.clone(), config, Secret::from_bytes([42; 32])).expect("state");
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

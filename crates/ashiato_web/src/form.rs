@@ -1,0 +1,108 @@
+//! Form and query extractors that decode what handsets send (issue 4).
+//!
+//! actix's `web::Form` assumes UTF-8. Keitai post Shift_JIS (with carrier emoji in the
+//! user-defined area) from Shift_JIS pages and UTF-8 with carrier private-use emoji from UTF-8
+//! pages. The charset of a form is the charset of the page it was served on, which is the
+//! handset profile's charset: known, never guessed per request. `ashiato_charset` turns the
+//! bytes into Unicode with standard emoji before serde sees them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, web};
+use ashiato_charset::{Carrier, InputCharset};
+use ashiato_handset::Handset;
+use serde::de::DeserializeOwned;
+
+use crate::error::WebError;
+use crate::handset;
+
+/// Largest form body accepted (a long diary in Shift_JIS percent-encoding is ~3× its text).
+pub const FORM_LIMIT: usize = 256 * 1024;
+
+/// How this handset's forms are encoded and whose emoji they carry.
+pub fn input_of(h: &Handset) -> (InputCharset, Carrier) {
+    let charset = match h.charset {
+        ashiato_handset::Charset::ShiftJis => InputCharset::ShiftJis,
+        ashiato_handset::Charset::Utf8 => InputCharset::Utf8,
+    };
+    let carrier = match h.imitates.unwrap_or(h.carrier) {
+        ashiato_handset::Carrier::Docomo | ashiato_handset::Carrier::Willcom => Carrier::Docomo,
+        ashiato_handset::Carrier::Au => Carrier::Au,
+        ashiato_handset::Carrier::Softbank => Carrier::Softbank,
+        _ => Carrier::Other,
+    };
+    (charset, carrier)
+}
+
+/// An `application/x-www-form-urlencoded` body decoded for the requesting handset.
+#[derive(Debug)]
+pub struct SjisForm<T>(pub T);
+
+impl<T> SjisForm<T> {
+    /// The decoded form.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for SjisForm<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for SjisForm<T> {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let content_type = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+                return Err(WebError::BadRequest(format!("expected a form, got {content_type:?}")));
+            }
+            let bytes = body.await.map_err(|e| WebError::BadRequest(format!("form body: {e}")))?;
+            if bytes.len() > FORM_LIMIT {
+                return Err(WebError::BadRequest("form too large".into()));
+            }
+            let (charset, carrier) = input_of(&handset::of(&req));
+            ashiato_charset::parse_form(&bytes, charset, carrier)
+                .map(SjisForm)
+                .map_err(|e| WebError::BadRequest(e.to_string()))
+        })
+    }
+}
+
+/// The query string decoded for the requesting handset.
+#[derive(Debug)]
+pub struct SjisQuery<T>(pub T);
+
+impl<T> SjisQuery<T> {
+    /// The decoded query.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for SjisQuery<T> {
+    type Error = WebError;
+    type Future = std::future::Ready<Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let (charset, carrier) = input_of(&handset::of(req));
+        let raw = req.uri().query().unwrap_or("").as_bytes();
+        std::future::ready(
+            ashiato_charset::parse_form(raw, charset, carrier)
+                .map(SjisQuery)
+                .map_err(|e| WebError::BadRequest(e.to_string())),
+        )
+    }
+}

@@ -1,0 +1,81 @@
+//! Recognising the handset on every request (issue 3) and deciding what to trust.
+//!
+//! The `detect_handset` middleware runs after the Host check: it resolves the client address
+//! (through configured reverse proxies only), asks `ashiato_handset` for the profile, logs a
+//! security event when a subscriber ID arrived from outside its carrier's gateways, and puts the
+//! profile in the request's extensions for the `Visitor` extractor and the renderers.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, web};
+use ashiato_handset::{Handset, HeaderLookup, Trust, TrustedProxies};
+
+use crate::state::AppState;
+
+/// actix's header map seen through the handset crate's lookup trait. Repeated headers give
+/// their first value; the reverse proxy in `deploy/nginx` replaces `X-Forwarded-For` with one.
+struct ActixHeaders<'a>(&'a HeaderMap);
+
+impl HeaderLookup for ActixHeaders<'_> {
+    fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
+        self.0.get(lowercase_name).map(actix_web::http::header::HeaderValue::as_bytes)
+    }
+}
+
+/// Builds the trust settings from configuration: the gateway list (the shipped one, or a file
+/// given in `gateways_file`, replaceable without a rebuild) and the trusted proxies.
+pub fn load_trust(gateways_file: &str, proxies: &[String]) -> Result<Trust, String> {
+    let gateways = if gateways_file.is_empty() {
+        ashiato_handset::Gateways::builtin().clone()
+    } else {
+        let text = std::fs::read_to_string(gateways_file)
+            .map_err(|e| format!("cannot read gateways_file {gateways_file}: {e}"))?;
+        ashiato_handset::Gateways::from_toml_str(&text)
+            .map_err(|e| format!("gateways_file {gateways_file}: {e}"))?
+    };
+    let refs: Vec<&str> = proxies.iter().map(String::as_str).collect();
+    let proxies = TrustedProxies::parse(&refs).map_err(|e| format!("trusted_proxies: {e}"))?;
+    Ok(Trust::new(gateways, proxies))
+}
+
+/// The profile of this request's handset (detected by the middleware).
+pub fn of(req: &HttpRequest) -> Arc<Handset> {
+    req.extensions().get::<Arc<Handset>>().cloned().unwrap_or_else(|| {
+        // Only reachable in a router without the middleware: treat as a PC with no trust.
+        Arc::new(ashiato_handset::detect(
+            &ashiato_handset::HeaderList::new(),
+            None,
+            &Trust::nothing(),
+        ))
+    })
+}
+
+/// Detects the handset and stores the profile in the request extensions.
+pub async fn detect_handset(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
+        let handset = ashiato_handset::detect(&ActixHeaders(req.headers()), peer, &state.trust);
+        if handset.untrusted_id_presented() {
+            // The ID itself is never logged (security.md S-09): only its kind and why it was
+            // dropped, with the address it came from.
+            tracing::warn!(
+                security.event = "untrusted_subscriber_id",
+                subscriber_id.kind = ?handset.subscriber_id_kind,
+                subscriber_id.rejected = ?handset.subscriber_id_rejected,
+                client.carrier = handset.carrier.as_str(),
+                client.peer = ?peer,
+                "subscriber ID ignored"
+            );
+        }
+        req.extensions_mut().insert(Arc::new(handset));
+    }
+    next.call(req).await
+}
