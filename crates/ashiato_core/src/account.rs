@@ -206,6 +206,31 @@ impl Default for Profile {
     }
 }
 
+/// What of a profile a viewer may see: each field passes its own scope check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisibleProfile<'a> {
+    /// Self-introduction, if visible and not empty.
+    pub introduction: Option<&'a str>,
+    /// Birthday, if visible and given.
+    pub birthday: Option<(i32, u32, u32)>,
+    /// Area, if visible and not empty.
+    pub area: Option<&'a str>,
+}
+
+impl Profile {
+    /// The fields a viewer in `relation` to the owner may see.
+    pub fn visible_to(&self, relation: crate::scope::Relation) -> VisibleProfile<'_> {
+        fn show(scope: Scope, relation: crate::scope::Relation, text: &str) -> Option<&str> {
+            (scope.allows(relation) && !text.is_empty()).then_some(text)
+        }
+        VisibleProfile {
+            introduction: show(self.introduction_scope, relation, &self.introduction),
+            birthday: self.birthday.filter(|_| self.birthday_scope.allows(relation)),
+            area: show(self.area_scope, relation, &self.area),
+        }
+    }
+}
+
 /// Parses a birthday typed as `YYYY-MM-DD` (or with `/`); empty means "not given".
 pub fn parse_birthday(input: &str) -> Result<Option<(i32, u32, u32)>, Problem> {
     let trimmed = input.trim();

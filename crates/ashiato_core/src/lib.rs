@@ -6,7 +6,9 @@
 //! `ashiato_store`, HTTP in `ashiato_web`.
 
 pub mod account;
+pub mod content;
 pub mod error;
+pub mod footstep;
 pub mod id;
 pub mod password;
 pub mod scope;

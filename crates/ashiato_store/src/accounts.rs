@@ -208,6 +208,14 @@ pub fn update_profile(
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// Changes a member's nickname (already validated).
+pub fn set_nickname(conn: &mut AnyConnection, id: MemberId, nickname: &str, now: Timestamp) -> StoreResult<()> {
+    let n = diesel::update(members::table.find(id.0))
+        .set((members::nickname.eq(nickname), members::updated_at.eq(now.0)))
+        .execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
 /// Marks a member as an operator.
 pub fn set_admin(conn: &mut AnyConnection, id: MemberId, admin: bool) -> StoreResult<()> {
     diesel::update(members::table.find(id.0)).set(members::is_admin.eq(admin)).execute(conn)?;

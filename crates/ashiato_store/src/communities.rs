@@ -139,3 +139,362 @@ pub fn add_topic_comment(
         .execute(conn)?;
     Ok(TopicCommentId(id))
 }
+
+use crate::friends::MemberSummary;
+use crate::schema::members;
+use crate::{StoreError, error::is_unique_violation};
+use ashiato_core::Problem;
+
+/// A community as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Community {
+    /// Id.
+    pub id: CommunityId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Category.
+    pub category: String,
+    /// Join policy.
+    pub join_policy: JoinPolicy,
+    /// Who may read topics.
+    pub topic_visibility: TopicVisibility,
+    /// Admin (none after the admin withdrew).
+    pub admin: Option<MemberId>,
+    /// Joined members.
+    pub member_count: i64,
+}
+
+type CommunityRow = (i64, String, String, String, String, String, Option<i64>, i64);
+
+fn community(r: CommunityRow) -> Community {
+    Community {
+        id: CommunityId(r.0),
+        name: r.1,
+        description: r.2,
+        category: r.3,
+        join_policy: if r.4 == "approval" { JoinPolicy::Approval } else { JoinPolicy::Open },
+        // Unknown values read as the narrower setting.
+        topic_visibility: if r.5 == "members" { TopicVisibility::Members } else { TopicVisibility::Participants },
+        admin: r.6.map(MemberId),
+        member_count: r.7,
+    }
+}
+
+const COMMUNITY_COLUMNS: (
+    communities::id,
+    communities::name,
+    communities::description,
+    communities::category,
+    communities::join_policy,
+    communities::topic_visibility,
+    communities::admin_id,
+    communities::member_count,
+) = (
+    communities::id,
+    communities::name,
+    communities::description,
+    communities::category,
+    communities::join_policy,
+    communities::topic_visibility,
+    communities::admin_id,
+    communities::member_count,
+);
+
+/// Loads a community.
+pub fn find(conn: &mut AnyConnection, id: CommunityId) -> StoreResult<Community> {
+    Ok(community(communities::table.find(id.0).select(COMMUNITY_COLUMNS).first::<CommunityRow>(conn)?))
+}
+
+/// All communities, most members first.
+pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Vec<Community>> {
+    Ok(communities::table
+        .order((communities::member_count.desc(), communities::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(COMMUNITY_COLUMNS)
+        .load::<CommunityRow>(conn)?
+        .into_iter()
+        .map(community)
+        .collect())
+}
+
+/// Communities `member` joined.
+pub fn joined_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<Community>> {
+    Ok(communities::table
+        .inner_join(community_members::table.on(community_members::community_id.eq(communities::id)))
+        .filter(community_members::member_id.eq(member.0))
+        .filter(community_members::state.eq("joined"))
+        .order(communities::name.asc())
+        .select(COMMUNITY_COLUMNS)
+        .load::<CommunityRow>(conn)?
+        .into_iter()
+        .map(community)
+        .collect())
+}
+
+/// A member's standing in a community.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// Not a member.
+    None,
+    /// Waiting for the admin's approval.
+    Pending,
+    /// A member.
+    Joined,
+}
+
+/// `member`'s standing in `c`.
+pub fn membership(conn: &mut AnyConnection, c: CommunityId, member: MemberId) -> StoreResult<Membership> {
+    let state: Option<String> = community_members::table
+        .find((c.0, member.0))
+        .select(community_members::state)
+        .first(conn)
+        .optional()?;
+    Ok(match state.as_deref() {
+        Some("joined") => Membership::Joined,
+        Some(_) => Membership::Pending,
+        None => Membership::None,
+    })
+}
+
+/// Asks to join: open communities join at once, approval ones wait. Already a member (or
+/// waiting) is not an error. Returns the resulting standing. Call inside [`crate::write`].
+pub fn request_join(conn: &mut AnyConnection, c: CommunityId, member: MemberId, now: Timestamp) -> StoreResult<Membership> {
+    let current = membership(conn, c, member)?;
+    if current != Membership::None {
+        return Ok(current);
+    }
+    let target = find(conn, c)?;
+    if target.join_policy == JoinPolicy::Open {
+        join(conn, c, member, now).map_err(|e| match e {
+            StoreError::Database(ref d) if is_unique_violation(d) => StoreError::Rejected(Problem::NotAllowed),
+            other => other,
+        })?;
+        return Ok(Membership::Joined);
+    }
+    diesel::insert_into(community_members::table)
+        .values((
+            community_members::community_id.eq(c.0),
+            community_members::member_id.eq(member.0),
+            community_members::state.eq("pending"),
+            community_members::joined_at.eq(now.0),
+        ))
+        .execute(conn)?;
+    Ok(Membership::Pending)
+}
+
+/// The admin approves a waiting member. Anyone else: `NotFound`. Call inside [`crate::write`].
+pub fn approve(conn: &mut AnyConnection, c: CommunityId, admin: MemberId, member: MemberId, now: Timestamp) -> StoreResult<()> {
+    if find(conn, c)?.admin != Some(admin) {
+        return Err(StoreError::NotFound);
+    }
+    let n = diesel::update(community_members::table.find((c.0, member.0)).filter(community_members::state.eq("pending")))
+        .set((community_members::state.eq("joined"), community_members::joined_at.eq(now.0)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    diesel::update(communities::table.find(c.0))
+        .set(communities::member_count.eq(communities::member_count + 1_i64))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Leaves (or withdraws a pending request). The admin must hand over first
+/// (`Rejected(NotAllowed)`). Call inside [`crate::write`].
+pub fn leave(conn: &mut AnyConnection, c: CommunityId, member: MemberId) -> StoreResult<()> {
+    let target = find(conn, c)?;
+    if target.admin == Some(member) {
+        return Err(StoreError::Rejected(Problem::NotAllowed));
+    }
+    let was = membership(conn, c, member)?;
+    diesel::delete(community_members::table.find((c.0, member.0))).execute(conn)?;
+    if was == Membership::Joined {
+        diesel::update(communities::table.find(c.0))
+            .set(communities::member_count.eq(communities::member_count - 1_i64))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Hands the admin role to another joined member. Only the admin may (others: `NotFound`); when
+/// the community has no admin any more (the admin withdrew), any joined member may take it.
+pub fn transfer_admin(conn: &mut AnyConnection, c: CommunityId, by: MemberId, to: MemberId) -> StoreResult<()> {
+    let target = find(conn, c)?;
+    let allowed = match target.admin {
+        Some(admin) => admin == by,
+        None => by == to && membership(conn, c, by)? == Membership::Joined,
+    };
+    if !allowed {
+        return Err(StoreError::NotFound);
+    }
+    if membership(conn, c, to)? != Membership::Joined {
+        return Err(StoreError::Rejected(Problem::NotAllowed));
+    }
+    diesel::update(communities::table.find(c.0)).set(communities::admin_id.eq(to.0)).execute(conn)?;
+    Ok(())
+}
+
+/// Members of a community in a state, oldest first.
+pub fn members(conn: &mut AnyConnection, c: CommunityId, pending: bool, limit: i64, offset: i64) -> StoreResult<Vec<MemberSummary>> {
+    Ok(community_members::table
+        .inner_join(members::table.on(members::id.eq(community_members::member_id)))
+        .filter(community_members::community_id.eq(c.0))
+        .filter(community_members::state.eq(if pending { "pending" } else { "joined" }))
+        .order((community_members::joined_at.asc(), members::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select((members::id, members::nickname))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .collect())
+}
+
+/// A topic as listed or shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topic {
+    /// Id.
+    pub id: TopicId,
+    /// Community.
+    pub community: CommunityId,
+    /// Author.
+    pub author: MemberSummary,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Comments.
+    pub comment_count: i32,
+    /// Opened at.
+    pub created_at: Timestamp,
+    /// Last comment (or opening).
+    pub last_activity_at: Timestamp,
+}
+
+type TopicRow = (i64, i64, i64, String, String, String, i32, i64, i64);
+
+fn topic(r: TopicRow) -> Topic {
+    Topic {
+        id: TopicId(r.0),
+        community: CommunityId(r.1),
+        author: MemberSummary { id: MemberId(r.2), nickname: r.3 },
+        title: r.4,
+        body: r.5,
+        comment_count: r.6,
+        created_at: Timestamp(r.7),
+        last_activity_at: Timestamp(r.8),
+    }
+}
+
+/// A community's topics, most recently active first.
+pub fn topics_of(conn: &mut AnyConnection, c: CommunityId, limit: i64, offset: i64) -> StoreResult<Vec<Topic>> {
+    Ok(topics::table
+        .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(topics::community_id.eq(c.0))
+        .order((topics::last_activity_at.desc(), topics::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            topics::id,
+            topics::community_id,
+            members::id,
+            members::nickname,
+            topics::title,
+            topics::body,
+            topics::comment_count,
+            topics::created_at,
+            topics::last_activity_at,
+        ))
+        .load::<TopicRow>(conn)?
+        .into_iter()
+        .map(topic)
+        .collect())
+}
+
+/// One topic.
+pub fn find_topic(conn: &mut AnyConnection, id: TopicId) -> StoreResult<Topic> {
+    Ok(topic(
+        topics::table
+            .inner_join(members::table.on(members::id.eq(topics::author_id)))
+            .filter(topics::id.eq(id.0))
+            .select((
+                topics::id,
+                topics::community_id,
+                members::id,
+                members::nickname,
+                topics::title,
+                topics::body,
+                topics::comment_count,
+                topics::created_at,
+                topics::last_activity_at,
+            ))
+            .first::<TopicRow>(conn)?,
+    ))
+}
+
+/// A topic comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicComment {
+    /// Id.
+    pub id: TopicCommentId,
+    /// Author.
+    pub author: MemberSummary,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A topic's comments, oldest first.
+pub fn topic_comments_of(conn: &mut AnyConnection, t: TopicId, limit: i64, offset: i64) -> StoreResult<Vec<TopicComment>> {
+    Ok(topic_comments::table
+        .inner_join(members::table.on(members::id.eq(topic_comments::author_id)))
+        .filter(topic_comments::topic_id.eq(t.0))
+        .order((topic_comments::created_at.asc(), topic_comments::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select((topic_comments::id, members::id, members::nickname, topic_comments::body, topic_comments::created_at))
+        .load::<(i64, i64, String, String, i64)>(conn)?
+        .into_iter()
+        .map(|(id, author, nickname, body, at)| TopicComment {
+            id: TopicCommentId(id),
+            author: MemberSummary { id: MemberId(author), nickname },
+            body,
+            created_at: Timestamp(at),
+        })
+        .collect())
+}
+
+/// Topics active since `since` in communities `member` joined, most recent first.
+pub fn active_topics_for(conn: &mut AnyConnection, member: MemberId, since: Timestamp, limit: i64) -> StoreResult<Vec<(Topic, String)>> {
+    Ok(topics::table
+        .inner_join(community_members::table.on(community_members::community_id.eq(topics::community_id)))
+        .inner_join(communities::table.on(communities::id.eq(topics::community_id)))
+        .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(community_members::member_id.eq(member.0))
+        .filter(community_members::state.eq("joined"))
+        .filter(topics::last_activity_at.ge(since.0))
+        .order((topics::last_activity_at.desc(), topics::id.desc()))
+        .limit(limit)
+        .select((
+            (
+                topics::id,
+                topics::community_id,
+                members::id,
+                members::nickname,
+                topics::title,
+                topics::body,
+                topics::comment_count,
+                topics::created_at,
+                topics::last_activity_at,
+            ),
+            communities::name,
+        ))
+        .load::<(TopicRow, String)>(conn)?
+        .into_iter()
+        .map(|(t, name)| (topic(t), name))
+        .collect())
+}

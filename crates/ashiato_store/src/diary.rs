@@ -129,3 +129,217 @@ pub fn add_comment(
         .execute(conn)?;
     Ok(CommentId(id))
 }
+
+use ashiato_core::Relation;
+
+use crate::StoreError;
+use crate::friends::MemberSummary;
+use crate::relation::visible_scopes;
+use crate::schema::{blocks, friendships, members};
+
+/// An author's entries a viewer in `relation` may read, newest first.
+pub fn list_visible(
+    conn: &mut AnyConnection,
+    author: MemberId,
+    relation: Relation,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Entry>> {
+    Ok(diary_entries::table
+        .filter(diary_entries::author_id.eq(author.0))
+        .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+        .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(ENTRY_COLUMNS)
+        .load::<EntryRow>(conn)?
+        .into_iter()
+        .map(entry)
+        .collect())
+}
+
+/// How many of an author's entries a viewer in `relation` may read.
+pub fn count_visible(conn: &mut AnyConnection, author: MemberId, relation: Relation) -> StoreResult<i64> {
+    Ok(diary_entries::table
+        .filter(diary_entries::author_id.eq(author.0))
+        .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The visible entries just older and just newer than `e` by the same author.
+pub fn neighbors(conn: &mut AnyConnection, e: &Entry, relation: Relation) -> StoreResult<(Option<DiaryId>, Option<DiaryId>)> {
+    let base = || {
+        diary_entries::table
+            .filter(diary_entries::author_id.eq(e.author.0))
+            .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+            .select(diary_entries::id)
+    };
+    let older = base()
+        .filter(
+            diary_entries::created_at
+                .lt(e.created_at.0)
+                .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.lt(e.id.0))),
+        )
+        .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
+        .first::<i64>(conn)
+        .optional()?;
+    let newer = base()
+        .filter(
+            diary_entries::created_at
+                .gt(e.created_at.0)
+                .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.gt(e.id.0))),
+        )
+        .order((diary_entries::created_at.asc(), diary_entries::id.asc()))
+        .first::<i64>(conn)
+        .optional()?;
+    Ok((older.map(DiaryId), newer.map(DiaryId)))
+}
+
+/// Replaces an entry's title, body and scope. Only the author may: anyone else gets
+/// `NotFound`, the same answer as for an entry that does not exist.
+pub fn update_entry(
+    conn: &mut AnyConnection,
+    id: DiaryId,
+    author: MemberId,
+    title: &str,
+    body: &str,
+    scope: Scope,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let n = diesel::update(diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)))
+        .set((
+            diary_entries::title.eq(title),
+            diary_entries::body.eq(body),
+            diary_entries::scope.eq(scope.as_str()),
+            diary_entries::updated_at.eq(now.0),
+        ))
+        .execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Deletes an entry (and its comments). Only the author may; others get `NotFound`.
+pub fn delete_entry(conn: &mut AnyConnection, id: DiaryId, author: MemberId) -> StoreResult<()> {
+    let n = diesel::delete(diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0))).execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// A comment with its author.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// Id.
+    pub id: CommentId,
+    /// The entry it belongs to.
+    pub entry: DiaryId,
+    /// Author.
+    pub author: MemberSummary,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// An entry's comments, oldest first (a conversation reads top down).
+pub fn comments(conn: &mut AnyConnection, entry: DiaryId, limit: i64, offset: i64) -> StoreResult<Vec<Comment>> {
+    Ok(diary_comments::table
+        .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
+        .filter(diary_comments::entry_id.eq(entry.0))
+        .order((diary_comments::created_at.asc(), diary_comments::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select((diary_comments::id, diary_comments::entry_id, members::id, members::nickname, diary_comments::body, diary_comments::created_at))
+        .load::<(i64, i64, i64, String, String, i64)>(conn)?
+        .into_iter()
+        .map(|(id, entry, author, nickname, body, at)| Comment {
+            id: CommentId(id),
+            entry: DiaryId(entry),
+            author: MemberSummary { id: MemberId(author), nickname },
+            body,
+            created_at: Timestamp(at),
+        })
+        .collect())
+}
+
+/// Deletes a comment if `by` wrote it or owns the entry; otherwise `NotFound`. Call inside
+/// [`crate::write`].
+pub fn delete_comment(conn: &mut AnyConnection, id: CommentId, by: MemberId) -> StoreResult<DiaryId> {
+    let (entry, author): (i64, i64) = diary_comments::table
+        .find(id.0)
+        .select((diary_comments::entry_id, diary_comments::author_id))
+        .first(conn)?;
+    let owner: i64 = diary_entries::table.find(entry).select(diary_entries::author_id).first(conn)?;
+    if by.0 != author && by.0 != owner {
+        return Err(StoreError::NotFound);
+    }
+    diesel::delete(diary_comments::table.find(id.0)).execute(conn)?;
+    diesel::update(diary_entries::table.find(entry))
+        .set(diary_entries::comment_count.eq(diary_entries::comment_count - 1))
+        .execute(conn)?;
+    Ok(DiaryId(entry))
+}
+
+/// An entry in a list that shows its author.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedItem {
+    /// The entry.
+    pub entry: Entry,
+    /// Its author's nickname.
+    pub author_nickname: String,
+}
+
+/// Friends' newest entries that `viewer` may read (friends see public, fof and friends
+/// entries), excluding anyone in a block with the viewer.
+pub fn friends_feed(conn: &mut AnyConnection, viewer: MemberId, limit: i64) -> StoreResult<Vec<FeedItem>> {
+    let blocked_by_viewer = blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
+    let blocking_viewer = blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
+    Ok(diary_entries::table
+        .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
+        .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
+        .filter(friendships::member_id.eq(viewer.0))
+        .filter(diary_entries::scope.eq_any(visible_scopes(Relation::Friend)))
+        .filter(diary_entries::author_id.ne_all(blocked_by_viewer))
+        .filter(diary_entries::author_id.ne_all(blocking_viewer))
+        .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
+        .limit(limit)
+        .select((ENTRY_COLUMNS, members::nickname))
+        .load::<(EntryRow, String)>(conn)?
+        .into_iter()
+        .map(|(row, author_nickname)| FeedItem { entry: entry(row), author_nickname })
+        .collect())
+}
+
+/// Recent comments by others on `owner`'s entries (for the home page), newest first.
+pub fn comments_on_mine(conn: &mut AnyConnection, owner: MemberId, since: Timestamp, limit: i64) -> StoreResult<Vec<(Comment, String)>> {
+    Ok(diary_comments::table
+        .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
+        .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
+        .filter(diary_entries::author_id.eq(owner.0))
+        .filter(diary_comments::author_id.ne(owner.0))
+        .filter(diary_comments::created_at.ge(since.0))
+        .order((diary_comments::created_at.desc(), diary_comments::id.desc()))
+        .limit(limit)
+        .select((
+            diary_comments::id,
+            diary_comments::entry_id,
+            members::id,
+            members::nickname,
+            diary_comments::body,
+            diary_comments::created_at,
+            diary_entries::title,
+        ))
+        .load::<(i64, i64, i64, String, String, i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, entry, author, nickname, body, at, title)| {
+            (
+                Comment {
+                    id: CommentId(id),
+                    entry: DiaryId(entry),
+                    author: MemberSummary { id: MemberId(author), nickname },
+                    body,
+                    created_at: Timestamp(at),
+                },
+                title,
+            )
+        })
+        .collect())
+}

@@ -57,3 +57,93 @@ pub fn total(conn: &mut AnyConnection, owner: MemberId) -> StoreResult<i64> {
         .optional()?
         .unwrap_or(0))
 }
+
+use crate::friends::MemberSummary;
+use crate::schema::{blocks, members};
+
+/// One footstep to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Whose page was visited.
+    pub owner: MemberId,
+    /// Who visited.
+    pub visitor: MemberId,
+    /// Day number in the service's zone.
+    pub day: i64,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Writes a batch of footsteps in one transaction (one fsync on SQLite). On PostgreSQL the
+/// transaction commits asynchronously: footsteps may lose the last fraction of a second in a
+/// crash (security.md R-04), content never does.
+pub fn record_batch(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    crate::write(conn, |c| {
+        if let AnyConnection::Postgresql(pg) = c {
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute("SET LOCAL synchronous_commit = off")?;
+        }
+        for e in events {
+            record(c, e.owner, e.visitor, e.day, e.at)?;
+        }
+        Ok(())
+    })
+}
+
+/// One row of the footsteps page: a visitor and their latest visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visitor {
+    /// Who.
+    pub member: MemberSummary,
+    /// Latest visit in the window.
+    pub last_visit: Timestamp,
+}
+
+/// Visitors of `owner` since `since`, one row per visitor with their latest time, newest first.
+/// Members in a block with the owner (either way) are left out.
+pub fn visitors(conn: &mut AnyConnection, owner: MemberId, since: Timestamp, limit: i64, offset: i64) -> StoreResult<Vec<Visitor>> {
+    let blocked_by_owner = blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
+    let blocking_owner = blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
+    let last = diesel::dsl::max(footsteps::visited_at);
+    Ok(footsteps::table
+        .inner_join(members::table.on(members::id.eq(footsteps::visitor_id)))
+        .filter(footsteps::owner_id.eq(owner.0))
+        .filter(footsteps::visited_at.ge(since.0))
+        .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
+        .filter(footsteps::visitor_id.ne_all(blocking_owner))
+        .group_by((members::id, members::nickname))
+        .select((members::id, members::nickname, last))
+        .order((last.desc(), members::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load::<(i64, String, Option<i64>)>(conn)?
+        .into_iter()
+        .map(|(id, nickname, at)| Visitor { member: MemberSummary { id: MemberId(id), nickname }, last_visit: Timestamp(at.unwrap_or(0)) })
+        .collect())
+}
+
+/// Distinct visitors of `owner` on day `day`.
+pub fn count_on_day(conn: &mut AnyConnection, owner: MemberId, day: i64) -> StoreResult<i64> {
+    Ok(footsteps::table
+        .filter(footsteps::owner_id.eq(owner.0))
+        .filter(footsteps::day.eq(day))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Distinct visitors of `owner` since `since` (for "new footsteps" on the home page).
+pub fn count_since(conn: &mut AnyConnection, owner: MemberId, since: Timestamp) -> StoreResult<i64> {
+    Ok(footsteps::table
+        .filter(footsteps::owner_id.eq(owner.0))
+        .filter(footsteps::visited_at.ge(since.0))
+        .select(diesel::dsl::count(footsteps::visitor_id).aggregate_distinct())
+        .first(conn)?)
+}
+
+/// Deletes footsteps older than `before` (the list keeps a window; the total is kept apart).
+pub fn prune(conn: &mut AnyConnection, before: Timestamp) -> StoreResult<usize> {
+    Ok(diesel::delete(footsteps::table.filter(footsteps::visited_at.lt(before.0))).execute(conn)?)
+}

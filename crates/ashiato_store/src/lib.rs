@@ -13,7 +13,9 @@ pub mod diary;
 pub mod error;
 pub mod footsteps;
 pub mod friends;
+pub mod members;
 pub mod messages;
+pub mod relation;
 pub mod schema;
 pub mod sessions;
 

@@ -41,3 +41,125 @@ pub fn unread_count(conn: &mut AnyConnection, member: MemberId) -> StoreResult<i
         .count()
         .get_result(conn)?)
 }
+
+use crate::StoreError;
+use crate::friends::MemberSummary;
+use crate::schema::members;
+
+/// A message as one side sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Id.
+    pub id: MessageId,
+    /// Sender.
+    pub from: MemberSummary,
+    /// Recipient.
+    pub to: MemberSummary,
+    /// Subject (may be empty).
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// When sent.
+    pub created_at: Timestamp,
+    /// When the recipient first read it.
+    pub read_at: Option<Timestamp>,
+}
+
+type MessageRow = (i64, i64, i64, String, String, i64, Option<i64>);
+
+fn load(conn: &mut AnyConnection, rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.1, r.2]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: std::collections::HashMap<i64, String> = members::table
+        .filter(members::id.eq_any(&ids))
+        .select((members::id, members::nickname))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let summary = |id: i64| MemberSummary { id: MemberId(id), nickname: names.get(&id).cloned().unwrap_or_default() };
+    Ok(rows
+        .into_iter()
+        .map(|(id, from, to, subject, body, at, read)| Message {
+            id: MessageId(id),
+            from: summary(from),
+            to: summary(to),
+            subject,
+            body,
+            created_at: Timestamp(at),
+            read_at: read.map(Timestamp),
+        })
+        .collect())
+}
+
+const COLUMNS: (
+    messages::id,
+    messages::sender_id,
+    messages::recipient_id,
+    messages::subject,
+    messages::body,
+    messages::created_at,
+    messages::read_at,
+) = (
+    messages::id,
+    messages::sender_id,
+    messages::recipient_id,
+    messages::subject,
+    messages::body,
+    messages::created_at,
+    messages::read_at,
+);
+
+/// A member's inbox, newest first (messages they deleted are gone from it).
+pub fn inbox(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64) -> StoreResult<Vec<Message>> {
+    let rows = messages::table
+        .filter(messages::recipient_id.eq(member.0))
+        .filter(messages::recipient_deleted.eq(false))
+        .order((messages::created_at.desc(), messages::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(COLUMNS)
+        .load::<MessageRow>(conn)?;
+    load(conn, rows)
+}
+
+/// A member's sent messages, newest first.
+pub fn sent(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64) -> StoreResult<Vec<Message>> {
+    let rows = messages::table
+        .filter(messages::sender_id.eq(member.0))
+        .filter(messages::sender_deleted.eq(false))
+        .order((messages::created_at.desc(), messages::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(COLUMNS)
+        .load::<MessageRow>(conn)?;
+    load(conn, rows)
+}
+
+/// One message, if `member` is its sender or recipient and has not deleted it; otherwise
+/// `NotFound`. Reading it as the recipient marks it read.
+pub fn open(conn: &mut AnyConnection, id: MessageId, member: MemberId, now: Timestamp) -> StoreResult<Message> {
+    let row = messages::table
+        .filter(messages::id.eq(id.0))
+        .filter(
+            (messages::sender_id.eq(member.0).and(messages::sender_deleted.eq(false)))
+                .or(messages::recipient_id.eq(member.0).and(messages::recipient_deleted.eq(false))),
+        )
+        .select(COLUMNS)
+        .first::<MessageRow>(conn)?;
+    if row.2 == member.0 && row.6.is_none() {
+        diesel::update(messages::table.find(id.0)).set(messages::read_at.eq(now.0)).execute(conn)?;
+    }
+    load(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+}
+
+/// Deletes a message from `member`'s side only; the other side keeps it.
+pub fn delete_for(conn: &mut AnyConnection, id: MessageId, member: MemberId) -> StoreResult<()> {
+    let as_sender = diesel::update(messages::table.find(id.0).filter(messages::sender_id.eq(member.0)))
+        .set(messages::sender_deleted.eq(true))
+        .execute(conn)?;
+    let as_recipient = diesel::update(messages::table.find(id.0).filter(messages::recipient_id.eq(member.0)))
+        .set(messages::recipient_deleted.eq(true))
+        .execute(conn)?;
+    if as_sender + as_recipient == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}

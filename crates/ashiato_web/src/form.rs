@@ -92,6 +92,13 @@ impl<T> SjisQuery<T> {
     }
 }
 
+impl<T> std::ops::Deref for SjisQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for SjisQuery<T> {
     type Error = WebError;
     type Future = std::future::Ready<Result<Self, WebError>>;

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod error;
+pub mod footsteps;
 pub mod form;
 pub mod handset;
 pub mod middleware;

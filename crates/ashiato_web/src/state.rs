@@ -23,6 +23,8 @@ pub struct AppState {
     pub secret: Secret,
     /// Carrier gateway ranges and trusted proxies.
     pub trust: Arc<ashiato_handset::Trust>,
+    /// The batched footstep writer.
+    pub footsteps: crate::footsteps::Recorder,
 }
 
 impl AppState {
@@ -32,7 +34,8 @@ impl AppState {
         let allowed_hosts = Arc::new(config.allowed_hosts());
         let trust =
             Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
-        Ok(AppState { db, config: Arc::new(config), allowed_hosts, secret, trust })
+        let footsteps = crate::footsteps::Recorder::start(db.clone());
+        Ok(AppState { db, config: Arc::new(config), allowed_hosts, secret, trust, footsteps })
     }
 
     /// Runs storage work on the blocking pool with a pooled connection.

@@ -180,6 +180,28 @@ impl Visitor {
         }
     }
 
+    /// Percent-encodes a query value in the charset this handset's forms use, so that a link we
+    /// build (a search pager) comes back decoded correctly by `SjisQuery`.
+    pub fn query_value(&self, value: &str) -> String {
+        let (charset, _) = crate::form::input_of(&self.handset);
+        let bytes = match charset {
+            ashiato_charset::InputCharset::Utf8 => value.as_bytes().to_vec(),
+            ashiato_charset::InputCharset::ShiftJis => {
+                let target = ashiato_charset::OutputTarget::new(ashiato_charset::Charset::ShiftJis, ashiato_charset::EmojiOut::Unicode);
+                ashiato_charset::encode_plain(value, &target, ashiato_charset::Unmappable::Geta)
+            }
+        };
+        let mut out = String::with_capacity(bytes.len() * 3);
+        for b in bytes {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
     /// The signed `/jump` URL for an outbound link. The URL itself carries no session token.
     pub fn jump_url(&self, target: &str) -> String {
         let sig = self.state.secret.mac_hex("jump", &[target.as_bytes()], 32);

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod schema;
+mod scopes;
 mod sessions;
 
 use ashiato_test_support::Suite;
@@ -12,5 +13,6 @@ fn main() {
     schema::register(&mut suite);
     accounts::register(&mut suite);
     sessions::register(&mut suite);
+    scopes::register(&mut suite);
     suite.run();
 }

@@ -1,44 +1,133 @@
-//! The top page and a member's home.
+//! The top page and a member's home: what friends did, and what is waiting for me.
 
 use actix_web::HttpResponse;
-use ashiato_render::page::{Block, Inline, Page};
-use ashiato_store::friends;
+use ashiato_core::Timestamp;
+use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
+use ashiato_render::page::{Block, Inline, Link, Page};
+use ashiato_store::{communities, diary, footsteps, friends, members, messages};
 
 use crate::error::WebError;
-use crate::routes::{auth, menu};
+use crate::routes::{auth, member_link, menu, short_time};
+use crate::state::now;
 use crate::visitor::Visitor;
 
-/// How many friends the home page lists.
-const HOME_FRIENDS: i64 = 20;
+/// Entries in the friends' diary list on the home page.
+const FEED_ITEMS: i64 = 10;
+/// How far back "new" reaches for comments, footsteps and topics.
+const RECENT_DAYS: i64 = 3;
 
 /// `/`: the home page for members, the login page for everyone else.
 pub async fn top(visitor: Visitor) -> Result<HttpResponse, WebError> {
     if visitor.member.is_some() { home(visitor).await } else { auth::login_form(visitor).await }
 }
 
-/// `/home`: who is logged in and their friends.
+/// `/home`.
 pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
     let Some(member) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
-    let id = member.id;
-    let (count, list) = visitor
+    let me = member.id;
+    let t = now();
+    let since = Timestamp(t.0 - RECENT_DAYS * DAY_MS);
+    let (_, month, day) = t.civil_date(JST_OFFSET_MINUTES);
+    let data = visitor
         .state()
         .run(move |c| {
-            Ok((friends::friend_count(c, id)?, friends::list_friends(c, id, HOME_FRIENDS, 0)?))
+            Ok(HomeData {
+                feed: diary::friends_feed(c, me, FEED_ITEMS)?,
+                comments: diary::comments_on_mine(c, me, since, 5)?,
+                footsteps_today: footsteps::count_on_day(c, me, t.day_in_zone(JST_OFFSET_MINUTES))?,
+                requests: friends::incoming_count(c, me)?,
+                unread: messages::unread_count(c, me)?,
+                topics: communities::active_topics_for(c, me, since, 5)?,
+                birthdays: members::friends_birthdays(c, me, (month, day), 7)?,
+                friend_count: friends::friend_count(c, me)?,
+                friends: friends::list_friends(c, me, 10, 0)?,
+            })
         })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("home.title", &[("nickname", &member.nickname)]));
     page.flash = visitor.take_flash().await?;
-    page.push(Block::Heading(cat.f("home.friends_count", &[("n", &count.to_string())])));
-    if list.is_empty() {
-        page.push(Block::Paragraph(vec![Inline::text(cat.t("home.no_friends"))]));
+
+    // What is waiting: one line each, only when there is something.
+    let mut waiting = Vec::new();
+    if data.requests > 0 {
+        waiting.push(vec![Inline::link("/friends/requests", cat.f("home.requests", &[("n", &data.requests.to_string())]))]);
+    }
+    if data.unread > 0 {
+        waiting.push(vec![Inline::link("/messages", cat.f("home.unread", &[("n", &data.unread.to_string())]))]);
+    }
+    waiting.push(vec![Inline::link("/footsteps", cat.f("home.footsteps_today", &[("n", &data.footsteps_today.to_string())]))]);
+    page.push(Block::List(waiting));
+
+    page.push(Block::Heading(cat.t("home.feed").into()));
+    if data.feed.is_empty() {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("home.feed_empty"))]));
     } else {
         page.push(Block::List(
-            list.iter()
-                .map(|f| vec![Inline::link(format!("/m/{}", f.id), f.nickname.clone())])
+            data.feed
+                .iter()
+                .map(|f| {
+                    vec![
+                        Inline::text(format!("{} ", short_time(f.entry.created_at))),
+                        Inline::link(format!("/diary/{}", f.entry.id), f.entry.title.clone()),
+                        Inline::text(format!(" ({})", f.author_nickname)),
+                    ]
+                })
                 .collect(),
         ));
     }
+    if !data.comments.is_empty() {
+        page.push(Block::Heading(cat.t("home.new_comments").into()));
+        page.push(Block::List(
+            data.comments
+                .iter()
+                .map(|(cm, title)| {
+                    vec![Inline::link(format!("/diary/{}", cm.entry), title.clone()), Inline::text(" ← "), member_link(&cm.author)]
+                })
+                .collect(),
+        ));
+    }
+    if !data.topics.is_empty() {
+        page.push(Block::Heading(cat.t("home.new_topics").into()));
+        page.push(Block::List(
+            data.topics
+                .iter()
+                .map(|(t, name)| vec![Inline::link(format!("/c/{}/topics/{}", t.community, t.id), t.title.clone()), Inline::text(format!(" ({name})"))])
+                .collect(),
+        ));
+    }
+    if !data.birthdays.is_empty() {
+        page.push(Block::Heading(cat.t("home.birthdays").into()));
+        page.push(Block::List(
+            data.birthdays
+                .iter()
+                .map(|(m, (mo, d))| vec![member_link(m), Inline::text(format!(" {}", cat.f("profile.month_day", &[("m", &mo.to_string()), ("d", &d.to_string())])))])
+                .collect(),
+        ));
+    }
+    page.push(Block::Heading(cat.f("home.friends_count", &[("n", &data.friend_count.to_string())])));
+    if data.friends.is_empty() {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("home.no_friends"))]));
+    } else {
+        page.push(Block::List(data.friends.iter().map(|f| vec![member_link(f)]).collect()));
+    }
+    page.push(Block::Paragraph(vec![
+        Inline::Link(Link { accesskey: Some('*'), ..Link::internal("/diary/new", cat.t("diary.write")) }),
+        Inline::text(" | "),
+        Inline::link(format!("/m/{me}"), cat.t("home.my_profile")),
+    ]));
     page.menu = menu(cat, true);
     Ok(visitor.page(&page))
+}
+
+struct HomeData {
+    feed: Vec<diary::FeedItem>,
+    comments: Vec<(diary::Comment, String)>,
+    footsteps_today: i64,
+    requests: i64,
+    unread: i64,
+    topics: Vec<(communities::Topic, String)>,
+    birthdays: Vec<(friends::MemberSummary, (u32, u32))>,
+    friend_count: i64,
+    friends: Vec<friends::MemberSummary>,
 }

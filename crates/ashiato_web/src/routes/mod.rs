@@ -3,44 +3,134 @@
 use actix_web::web;
 use ashiato_core::{Invalid, Problem};
 use ashiato_render::i18n::Catalog;
-use ashiato_render::page::{Field, MenuItem};
+use ashiato_render::page::{Block, Field, Form, Inline, Link, MenuItem, Method};
 
 pub mod auth;
+pub mod communities;
+pub mod diary;
+pub mod footsteps;
+pub mod friends;
 pub mod handset;
 pub mod health;
 pub mod home;
+pub mod messages;
+pub mod profile;
+pub mod search;
+pub mod settings;
 
-/// Mounts every route.
+/// Mounts every route. The URLs and form field names are stable: bookmarks and mail links
+/// depend on them.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(web::get().to(home::top)))
-        .service(web::resource("/home").route(web::get().to(home::home)))
-        .service(
-            web::resource("/login")
-                .route(web::get().to(auth::login_form))
-                .route(web::post().to(auth::login)),
-        )
-        .service(
-            web::resource("/logout")
-                .route(web::get().to(auth::logout_form))
-                .route(web::post().to(auth::logout)),
-        )
-        .service(
-            web::resource("/join")
-                .route(web::get().to(auth::join_open_form))
-                .route(web::post().to(auth::join_open)),
-        )
-        .service(
-            web::resource("/join/{token}")
-                .route(web::get().to(auth::join_form))
-                .route(web::post().to(auth::join)),
-        )
-        .service(
-            web::resource("/invite")
-                .route(web::get().to(auth::invite_form))
-                .route(web::post().to(auth::invite)),
-        )
-        .service(web::resource("/handset").route(web::get().to(handset::show)))
-        .service(web::resource("/healthz").route(web::get().to(health::healthz)));
+    use web::{get, post, resource};
+    cfg.service(resource("/").route(get().to(home::top)))
+        .service(resource("/home").route(get().to(home::home)))
+        .service(resource("/login").route(get().to(auth::login_form)).route(post().to(auth::login)))
+        .service(resource("/logout").route(get().to(auth::logout_form)).route(post().to(auth::logout)))
+        .service(resource("/join").route(get().to(auth::join_open_form)).route(post().to(auth::join_open)))
+        .service(resource("/join/{token}").route(get().to(auth::join_form)).route(post().to(auth::join)))
+        .service(resource("/invite").route(get().to(auth::invite_form)).route(post().to(auth::invite)))
+        .service(resource("/m/{member}").route(get().to(profile::show)))
+        .service(resource("/m/{member}/diary").route(get().to(diary::list)))
+        .service(resource("/m/{member}/friends").route(get().to(friends::of_member)))
+        .service(resource("/m/{member}/friend-request").route(get().to(profile::request_form)).route(post().to(profile::request)))
+        .service(resource("/m/{member}/unfriend").route(get().to(profile::unfriend_form)).route(post().to(profile::unfriend)))
+        .service(resource("/m/{member}/block").route(get().to(profile::block_form)).route(post().to(profile::block)))
+        .service(resource("/m/{member}/introduce").route(get().to(profile::introduce_form)).route(post().to(profile::introduce)))
+        .service(resource("/diary").route(get().to(diary::my_list)))
+        .service(resource("/diary/new").route(get().to(diary::new_form)).route(post().to(diary::create)))
+        .service(resource("/diary/{id}").route(get().to(diary::show)))
+        .service(resource("/diary/{id}/edit").route(get().to(diary::edit_form)).route(post().to(diary::update)))
+        .service(resource("/diary/{id}/delete").route(get().to(diary::delete_form)).route(post().to(diary::delete)))
+        .service(resource("/diary/{id}/comments").route(post().to(diary::comment)))
+        .service(resource("/diary/{id}/comments/{comment}/delete").route(post().to(diary::delete_comment)))
+        .service(resource("/footsteps").route(get().to(footsteps::show)))
+        .service(resource("/friends").route(get().to(friends::mine)))
+        .service(resource("/friends/requests").route(get().to(friends::requests)))
+        .service(resource("/friends/requests/{id}/accept").route(post().to(friends::accept)))
+        .service(resource("/friends/requests/{id}/reject").route(post().to(friends::reject)))
+        .service(resource("/communities").route(get().to(communities::list)))
+        .service(resource("/communities/new").route(get().to(communities::new_form)).route(post().to(communities::create)))
+        .service(resource("/c/{id}").route(get().to(communities::show)))
+        .service(resource("/c/{id}/join").route(post().to(communities::join)))
+        .service(resource("/c/{id}/leave").route(post().to(communities::leave)))
+        .service(resource("/c/{id}/members").route(get().to(communities::members)))
+        .service(resource("/c/{id}/approve/{member}").route(post().to(communities::approve)))
+        .service(resource("/c/{id}/admin").route(post().to(communities::transfer)))
+        .service(resource("/c/{id}/topics/new").route(get().to(communities::new_topic_form)).route(post().to(communities::create_topic)))
+        .service(resource("/c/{id}/topics/{topic}").route(get().to(communities::topic)))
+        .service(resource("/c/{id}/topics/{topic}/comments").route(post().to(communities::comment)))
+        .service(resource("/messages").route(get().to(messages::inbox)))
+        .service(resource("/messages/sent").route(get().to(messages::sent)))
+        .service(resource("/messages/new").route(get().to(messages::compose)).route(post().to(messages::send)))
+        .service(resource("/messages/{id}").route(get().to(messages::show)))
+        .service(resource("/messages/{id}/delete").route(post().to(messages::delete)))
+        .service(resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)))
+        .service(resource("/settings/password").route(get().to(settings::password_form)).route(post().to(settings::change_password)))
+        .service(resource("/settings/withdraw").route(get().to(settings::withdraw_form)).route(post().to(settings::withdraw)))
+        .service(resource("/search").route(get().to(search::search)))
+        .service(resource("/handset").route(get().to(handset::show)))
+        .service(resource("/healthz").route(get().to(health::healthz)));
+}
+
+/// Items per page on lists (diaries, friends, footsteps, messages, search results).
+pub const PAGE_SIZE: i64 = 20;
+
+/// `?page=N` on list pages (1-based).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Paging {
+    /// Page number.
+    #[serde(default)]
+    pub page: Option<u32>,
+}
+
+impl Paging {
+    /// The page number, at least 1.
+    pub fn number(&self) -> i64 {
+        i64::from(self.page.unwrap_or(1).max(1))
+    }
+
+    /// The row offset of this page.
+    pub fn offset(&self) -> i64 {
+        (self.number() - 1) * PAGE_SIZE
+    }
+}
+
+/// Previous/next links for a list page; `has_more` when the page was full.
+pub fn pager(cat: &Catalog, path: &str, page: i64, has_more: bool) -> Option<Block> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut inlines = Vec::new();
+    if page > 1 {
+        inlines.push(Inline::Link(Link { accesskey: Some('*'), ..Link::internal(format!("{path}{sep}page={}", page - 1), cat.t("list.newer")) }));
+    }
+    if has_more {
+        if !inlines.is_empty() {
+            inlines.push(Inline::text(" | "));
+        }
+        inlines.push(Inline::Link(Link { accesskey: Some('#'), ..Link::internal(format!("{path}{sep}page={}", page + 1), cat.t("list.older")) }));
+    }
+    (!inlines.is_empty()).then_some(Block::Paragraph(inlines))
+}
+
+/// A link to a member's profile.
+pub fn member_link(m: &ashiato_store::friends::MemberSummary) -> Inline {
+    Inline::link(format!("/m/{}", m.id), m.nickname.clone())
+}
+
+/// Month/day hour:minute in Japan time, the way keitai pages show times ("11/26 09:30").
+pub fn short_time(t: ashiato_core::Timestamp) -> String {
+    let (_, m, d) = t.civil_date(ashiato_core::time::JST_OFFSET_MINUTES);
+    let (hh, mm) = t.hour_minute(ashiato_core::time::JST_OFFSET_MINUTES);
+    format!("{m:02}/{d:02} {hh:02}:{mm:02}")
+}
+
+/// A POST form.
+pub fn post_form(action: impl Into<String>, fields: Vec<Field>, submit: impl Into<String>) -> Block {
+    Block::Form(Form { action: action.into(), method: Method::Post, fields, submit: submit.into(), multipart: false })
+}
+
+/// The scope choices of a diary or profile field, in the reader's language.
+pub fn scope_options(cat: &Catalog) -> Vec<(String, String)> {
+    ashiato_core::Scope::ALL.iter().map(|s| (s.as_str().to_owned(), cat.t(&format!("scope.{}", s.as_str())).to_owned())).collect()
 }
 
 /// The reader-facing message for a domain problem.
@@ -61,20 +151,61 @@ pub fn attach_errors(cat: &Catalog, fields: &mut [Field], errors: &[Invalid]) {
     }
 }
 
-/// The footer menu for a logged-in or anonymous reader, with number keys.
+/// The footer menu for a logged-in or anonymous reader, with number keys (mixi's keitai pages
+/// put the same digits on the same places on every page).
 pub fn menu(cat: &Catalog, logged_in: bool) -> Vec<MenuItem> {
-    let item = |key: char, text: &str, path: &str| MenuItem {
-        key: Some(key),
-        text: text.into(),
-        path: path.into(),
-    };
+    let item = |key: char, text: &str, path: &str| MenuItem { key: Some(key), text: text.into(), path: path.into() };
     if logged_in {
         vec![
             item('0', cat.t("menu.home"), "/home"),
+            item('1', cat.t("menu.diary"), "/diary"),
+            item('2', cat.t("menu.friends"), "/friends"),
+            item('3', cat.t("menu.footsteps"), "/footsteps"),
+            item('4', cat.t("menu.messages"), "/messages"),
+            item('5', cat.t("menu.communities"), "/communities"),
+            item('6', cat.t("menu.search"), "/search"),
+            item('7', cat.t("menu.settings"), "/settings"),
             item('8', cat.t("menu.invite"), "/invite"),
             item('9', cat.t("menu.logout"), "/logout"),
         ]
     } else {
         vec![item('0', cat.t("menu.top"), "/"), item('9', cat.t("menu.login"), "/login")]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ashiato_render::i18n::{Catalog, Lang};
+
+    /// Every catalog key written literally in the web crate (`t("…")`, `f("…")`) exists in both
+    /// languages, and every scope has its label; a missing key would show the key itself.
+    #[test]
+    fn every_key_the_code_uses_is_in_both_catalogs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root.join("visitor.rs"), root.join("middleware.rs")];
+        for entry in std::fs::read_dir(root.join("routes")).expect("routes dir") {
+            files.push(entry.expect("entry").path());
+        }
+        let mut keys = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read source");
+            for marker in [".t(\"", ".f(\""] {
+                for (at, _) in text.match_indices(marker) {
+                    let rest = &text[at + marker.len()..];
+                    let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                    if key.contains('.') {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        keys.extend(ashiato_core::Scope::ALL.iter().map(|s| format!("scope.{}", s.as_str())));
+        assert!(keys.len() > 100, "the scan found only {} keys", keys.len());
+        for lang in [Lang::Ja, Lang::En] {
+            let cat = Catalog::get(lang);
+            let have: std::collections::HashSet<&str> = cat.keys().collect();
+            let missing: Vec<&String> = keys.iter().filter(|k| !have.contains(k.as_str())).collect();
+            assert!(missing.is_empty(), "{lang:?} catalog lacks {missing:?}");
+        }
     }
 }

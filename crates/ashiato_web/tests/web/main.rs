@@ -2,6 +2,7 @@
 
 mod auth;
 mod handset;
+mod sns;
 mod support;
 
 use ashiato_test_support::Suite;
@@ -10,5 +11,6 @@ fn main() {
     let mut suite = Suite::new();
     auth::register(&mut suite);
     handset::register(&mut suite);
+    sns::register(&mut suite);
     suite.run();
 }

@@ -132,3 +132,129 @@ pub fn member(t: &TestDb, email: &str, nickname: &str) -> MemberId {
 }
 
 pub const PASSWORD: &str = "kaminari-9-sora";
+
+/// A handset as the site meets it: its own headers, its cookie or its URL session, forms
+/// encoded in the charset of the page they came from, pages decoded the way the phone would.
+pub struct Phone<'a> {
+    pub app: &'a TestApp,
+    pub headers: Vec<(String, String)>,
+    pub cookie: Option<String>,
+    pub ksid: Option<String>,
+    /// The last page, decoded.
+    pub last: String,
+    /// The last response as received.
+    pub last_response: Option<Response>,
+}
+
+/// docomo FOMA, i-mode browser 1.0: no cookies, Shift_JIS.
+pub const DOCOMO_FOMA: &str = "DoCoMo/2.0 N905i(c100;TB;W24H16)";
+/// au WAP 2.0: cookies, Shift_JIS.
+pub const AU_WAP2: &str = "KDDI-CA39 UP.Browser/6.2.0.13.1.5 (GUI) MMP/2.0";
+/// A PC browser.
+pub const PC: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+impl<'a> Phone<'a> {
+    pub fn new(app: &'a TestApp, ua: &str) -> Phone<'a> {
+        Phone { app, headers: vec![("User-Agent".into(), ua.into())], cookie: None, ksid: None, last: String::new(), last_response: None }
+    }
+
+    /// Adds the session to a path the way the page's links would (cookie-less phones).
+    pub fn url(&self, path: &str) -> String {
+        match &self.ksid {
+            Some(k) => format!("{path}{}ksid={k}", if path.contains('?') { '&' } else { '?' }),
+            None => path.to_owned(),
+        }
+    }
+
+    fn charset_of(res: &Response) -> &'static str {
+        let ct = res.header("content-type").unwrap_or("").to_ascii_lowercase();
+        if ct.contains("shift_jis") { "sjis" } else { "utf8" }
+    }
+
+    pub fn decode(res: &Response) -> String {
+        match Phone::charset_of(res) {
+            "sjis" => ashiato_charset::decode_form_bytes(&res.body, ashiato_charset::InputCharset::ShiftJis, ashiato_charset::Carrier::Other),
+            _ => String::from_utf8(res.body.clone()).expect("UTF-8 page"),
+        }
+    }
+
+    pub fn send(&mut self, req: Request) -> Response {
+        let mut req = req;
+        for (n, v) in &self.headers {
+            req = req.header(n, v);
+        }
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", &format!("ashiato_session={c}"));
+        }
+        let res = self.app.send(&req);
+        if let Some(set) = res.headers_named("set-cookie").find(|v| v.starts_with("ashiato_session=")) {
+            self.cookie = set.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
+        }
+        if let Some(loc) = res.header("location")
+            && let Some(k) = loc.split("ksid=").nth(1)
+        {
+            self.ksid = Some(k.split(['&', '#']).next().unwrap_or(k).to_owned());
+        }
+        self.last = Phone::decode(&res);
+        if let Some(k) = hidden_value(&self.last, "ksid") {
+            self.ksid = Some(k);
+        }
+        self.last_response = Some(res.clone());
+        res
+    }
+
+    pub fn get(&mut self, path: &str) -> Response {
+        let url = self.url(path);
+        self.send(Request::get(&url))
+    }
+
+    /// Follows a 303 to its target, as a browser would.
+    pub fn follow(&mut self, res: &Response) -> Response {
+        let loc = res.header("location").expect("redirect").to_owned();
+        let path = loc.split_once("://").map_or(loc.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..])).to_owned();
+        self.send(Request::get(&path))
+    }
+
+    /// Submits the form on `page` whose action is `action`, with `fields`, encoded in the page's
+    /// charset (Shift_JIS bytes for Shift_JIS pages: emoji as the carrier's codes).
+    pub fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let form_page = self.get(page);
+        let sjis = Phone::charset_of(&form_page) == "sjis";
+        let csrf = hidden_value(&self.last, "csrf").unwrap_or_else(|| panic!("no CSRF field on {page}: {}", self.last));
+        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        all.push(("csrf".into(), csrf));
+        let ua = self.headers[0].1.clone();
+        let emoji = if ua.starts_with("DoCoMo") {
+            ashiato_charset::EmojiOut::Docomo { extended: true }
+        } else if ua.starts_with("KDDI") {
+            ashiato_charset::EmojiOut::AuSjis
+        } else {
+            ashiato_charset::EmojiOut::Unicode
+        };
+        let body: String = all
+            .iter()
+            .map(|(k, v)| {
+                let bytes = if sjis {
+                    let target = ashiato_charset::OutputTarget::new(ashiato_charset::Charset::ShiftJis, emoji);
+                    ashiato_charset::encode_plain(v, &target, ashiato_charset::Unmappable::Geta)
+                } else {
+                    v.as_bytes().to_vec()
+                };
+                format!("{k}={}", percent(&bytes))
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let url = self.url(action);
+        self.send(Request::post_form(&url, body))
+    }
+
+    pub fn login(&mut self, email: &str) {
+        let res = self.submit("/login", "/login", &[("email", email), ("password", PASSWORD)]);
+        assert_eq!(res.status, 303, "login failed: {}", self.last);
+    }
+}
+
+/// Percent-encodes raw bytes as a handset does in a form body.
+pub fn percent(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| if b.is_ascii_alphanumeric() { char::from(*b).to_string() } else { format!("%{b:02X}") }).collect()
+}

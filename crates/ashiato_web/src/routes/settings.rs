@@ -1,0 +1,364 @@
+//! `/settings`: profile and its scopes, diary default, stealth footsteps, search opt-out,
+//! language, password, withdrawal.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use ashiato_core::account::{self, AREA_MAX, INTRODUCTION_MAX, Profile};
+use ashiato_core::{Invalid, Problem, Scope, password, text};
+use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Notice, Page};
+use ashiato_store::db::random_bytes;
+use ashiato_store::members::{self, FreeField, Settings};
+use ashiato_store::{accounts, sessions};
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::form::SjisForm;
+use crate::routes::{attach_errors, menu, post_form, scope_options};
+use crate::state::now;
+use crate::visitor::Visitor;
+
+/// How many free profile fields a member may have.
+const FREE_FIELDS: usize = 3;
+/// Longest free-field label and value.
+const FREE_LABEL_MAX: usize = 20;
+const FREE_VALUE_MAX: usize = 200;
+
+/// Everything on the settings form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    nickname: String,
+    #[serde(default)]
+    introduction: String,
+    #[serde(default)]
+    introduction_scope: String,
+    #[serde(default)]
+    birthday: String,
+    #[serde(default)]
+    birthday_scope: String,
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    area_scope: String,
+    #[serde(default)]
+    friends_scope: String,
+    #[serde(default)]
+    default_scope: String,
+    #[serde(default)]
+    stealth: Option<String>,
+    #[serde(default)]
+    hide_from_search: Option<String>,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    label1: String,
+    #[serde(default)]
+    value1: String,
+    #[serde(default)]
+    scope1: String,
+    #[serde(default)]
+    label2: String,
+    #[serde(default)]
+    value2: String,
+    #[serde(default)]
+    scope2: String,
+    #[serde(default)]
+    label3: String,
+    #[serde(default)]
+    value3: String,
+    #[serde(default)]
+    scope3: String,
+    csrf: Option<String>,
+}
+
+impl SettingsForm {
+    fn free(&self) -> [(&str, &str, &str, &'static str, &'static str, &'static str); FREE_FIELDS] {
+        [
+            (&self.label1, &self.value1, &self.scope1, "label1", "value1", "scope1"),
+            (&self.label2, &self.value2, &self.scope2, "label2", "value2", "scope2"),
+            (&self.label3, &self.value3, &self.scope3, "label3", "value3", "scope3"),
+        ]
+    }
+}
+
+fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("settings.title"));
+    if !errors.is_empty() {
+        page.push(Block::Notice(Notice::Error(cat.t("form.fix_errors").into())));
+    }
+    let scope = |name: &str, label: &str, selected: &str| {
+        Field::new(name, label, FieldKind::Select { options: scope_options(cat), selected: selected.into() })
+    };
+    let line = |name: &str, label: &str, value: &str, max: usize| {
+        Field::new(name, label, FieldKind::Text { value: value.into(), max_chars: Some(max), mode: InputMode::Hiragana })
+    };
+    let mut fields = vec![
+        line("nickname", cat.t("field.nickname"), &f.nickname, account::NICKNAME_MAX),
+        Field::new("introduction", cat.t("profile.introduction"), FieldKind::TextArea { value: f.introduction.clone(), rows: 5 }),
+        scope("introduction_scope", cat.t("settings.shown_to"), &f.introduction_scope),
+        Field::new(
+            "birthday",
+            cat.t("settings.birthday"),
+            FieldKind::Text { value: f.birthday.clone(), max_chars: Some(10), mode: InputMode::Numeric },
+        ),
+        scope("birthday_scope", cat.t("settings.shown_to"), &f.birthday_scope),
+        line("area", cat.t("profile.area"), &f.area, AREA_MAX),
+        scope("area_scope", cat.t("settings.shown_to"), &f.area_scope),
+    ];
+    for (n, (label, value, sc, ln, vn, sn)) in f.free().into_iter().enumerate() {
+        let num = (n + 1).to_string();
+        fields.push(line(ln, &cat.f("settings.free_label", &[("n", &num)]), label, FREE_LABEL_MAX));
+        fields.push(line(vn, &cat.f("settings.free_value", &[("n", &num)]), value, FREE_VALUE_MAX));
+        fields.push(scope(sn, cat.t("settings.shown_to"), if sc.is_empty() { "friends" } else { sc }));
+    }
+    fields.extend([
+        scope("friends_scope", cat.t("settings.friends_scope"), &f.friends_scope),
+        scope("default_scope", cat.t("settings.default_scope"), &f.default_scope),
+        Field::new("stealth", cat.t("settings.stealth"), FieldKind::Checkbox(f.stealth.is_some())),
+        Field::new("hide_from_search", cat.t("settings.hide_from_search"), FieldKind::Checkbox(f.hide_from_search.is_some())),
+        Field::new(
+            "language",
+            cat.t("settings.language"),
+            FieldKind::Select { options: vec![("ja".into(), "日本語".into()), ("en".into(), "English".into())], selected: f.language.clone() },
+        ),
+    ]);
+    attach_errors(cat, &mut fields, errors);
+    page.push(post_form("/settings", fields, cat.t("settings.save")));
+    page.push(Block::List(vec![
+        vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
+        vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
+    ]));
+    page.menu = menu(cat, true);
+    page
+}
+
+/// `GET /settings`.
+pub async fn show(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    let Some(m) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
+    visitor.ensure_session().await?;
+    let id = m.id;
+    let free = visitor.state().run(move |c| members::free_fields(c, id)).await?;
+    let get = |n: usize| free.get(n).cloned().unwrap_or(FreeField { label: String::new(), value: String::new(), scope: Scope::Friends });
+    let (f1, f2, f3) = (get(0), get(1), get(2));
+    let form = SettingsForm {
+        nickname: m.nickname.clone(),
+        introduction: m.profile.introduction.clone(),
+        introduction_scope: m.profile.introduction_scope.as_str().into(),
+        birthday: m.profile.birthday.map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}")).unwrap_or_default(),
+        birthday_scope: m.profile.birthday_scope.as_str().into(),
+        area: m.profile.area.clone(),
+        area_scope: m.profile.area_scope.as_str().into(),
+        friends_scope: m.friends_scope.as_str().into(),
+        default_scope: m.default_diary_scope.as_str().into(),
+        stealth: m.stealth_footsteps.then(|| "1".into()),
+        hide_from_search: m.search_opt_out.then(|| "1".into()),
+        language: m.language.clone(),
+        label1: f1.label,
+        value1: f1.value,
+        scope1: f1.scope.as_str().into(),
+        label2: f2.label,
+        value2: f2.value,
+        scope2: f2.scope.as_str().into(),
+        label3: f3.label,
+        value3: f3.value,
+        scope3: f3.scope.as_str().into(),
+        csrf: None,
+    };
+    let mut page = settings_page(&visitor, &form, &[]);
+    page.flash = visitor.take_flash().await?;
+    Ok(visitor.page(&page))
+}
+
+fn scope_field(errors: &mut Vec<Invalid>, field: &'static str, value: &str) -> Scope {
+    Scope::parse(value).unwrap_or_else(|| {
+        errors.push(Invalid { field, problem: Problem::NotAllowed });
+        Scope::Private
+    })
+}
+
+/// `POST /settings`: validates everything, saves all of it or nothing.
+pub async fn save(visitor: Visitor, form: SjisForm<SettingsForm>) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(form.csrf.as_deref())?;
+    let f = form.into_inner();
+    let mut errors = Vec::new();
+    let mut check = |field: &'static str, r: Result<String, Problem>| {
+        r.map_err(|problem| errors.push(Invalid { field, problem })).unwrap_or_default()
+    };
+    let nickname = check("nickname", account::parse_nickname(&f.nickname));
+    let introduction = check("introduction", text::clean_optional_multiline(&f.introduction, INTRODUCTION_MAX));
+    let area = check("area", text::clean_optional_line(&f.area, AREA_MAX));
+    let mut free = Vec::new();
+    for (label, value, _, ln, vn, _) in f.free() {
+        let label = check(ln, text::clean_optional_line(label, FREE_LABEL_MAX));
+        let value = check(vn, text::clean_optional_line(value, FREE_VALUE_MAX));
+        free.push((label, value));
+    }
+    let birthday = account::parse_birthday(&f.birthday).unwrap_or_else(|problem| {
+        errors.push(Invalid { field: "birthday", problem });
+        None
+    });
+    let profile = Profile {
+        introduction,
+        introduction_scope: scope_field(&mut errors, "introduction_scope", &f.introduction_scope),
+        birthday,
+        birthday_scope: scope_field(&mut errors, "birthday_scope", &f.birthday_scope),
+        area,
+        area_scope: scope_field(&mut errors, "area_scope", &f.area_scope),
+    };
+    let free_fields: Vec<FreeField> = free
+        .into_iter()
+        .zip(f.free())
+        .filter(|((label, value), _)| !label.is_empty() || !value.is_empty())
+        .map(|((label, value), (_, _, sc, _, _, sn))| FreeField { label, value, scope: scope_field(&mut errors, sn, sc) })
+        .collect();
+    let settings = Settings {
+        default_diary_scope: scope_field(&mut errors, "default_scope", &f.default_scope),
+        friends_scope: scope_field(&mut errors, "friends_scope", &f.friends_scope),
+        stealth_footsteps: f.stealth.is_some(),
+        search_opt_out: f.hide_from_search.is_some(),
+        language: if f.language == "en" { "en".into() } else { "ja".into() },
+    };
+    if !errors.is_empty() {
+        return Ok(visitor.page_with_status(&settings_page(&visitor, &f, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    visitor
+        .state()
+        .run(move |c| {
+            ashiato_store::write(c, |c| {
+                let t = now();
+                accounts::update_profile(c, me, &profile, t)?;
+                accounts::set_nickname(c, me, &nickname, t)?;
+                members::save_settings(c, me, &settings, t)?;
+                members::set_free_fields(c, me, &free_fields)
+            })
+        })
+        .await?;
+    // The saved language applies from the next page on; the flash uses it already.
+    let lang = ashiato_render::i18n::Lang::from_tag(if f.language == "en" { "en" } else { "ja" });
+    visitor.flash(ashiato_render::i18n::Catalog::get(lang).t("settings.saved").into()).await?;
+    Ok(visitor.redirect("/settings"))
+}
+
+/// Fields of the password form.
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    csrf: Option<String>,
+}
+
+fn password_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("settings.password_title"));
+    let mut fields = vec![
+        Field::new("current", cat.t("settings.current_password"), FieldKind::Password),
+        Field::new("new", cat.t("settings.new_password"), FieldKind::Password),
+    ];
+    attach_errors(cat, &mut fields, errors);
+    page.push(post_form("/settings/password", fields, cat.t("settings.save")));
+    page.menu = menu(cat, true);
+    page
+}
+
+/// `GET /settings/password`.
+pub async fn password_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    if visitor.member.is_none() {
+        return Ok(visitor.login_redirect());
+    }
+    visitor.ensure_session().await?;
+    Ok(visitor.page(&password_page(&visitor, &[])))
+}
+
+/// Checks the member's current password on the blocking pool.
+async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
+    let Some(m) = visitor.member.clone() else { return Ok(false) };
+    let email = account::Email::parse(&m.email).map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
+    visitor
+        .state()
+        .run(move |c| Ok(accounts::credentials(c, &email)?.is_some_and(|(_, hash)| password::verify(&plain, &hash))))
+        .await
+}
+
+/// `POST /settings/password`: needs the current password (also after an easy login); ends
+/// every other session and logs this one in afresh.
+pub async fn change_password(mut visitor: Visitor, form: SjisForm<PasswordForm>) -> Result<HttpResponse, WebError> {
+    let Some(m) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(form.csrf.as_deref())?;
+    if !current_password_ok(&visitor, form.current.clone()).await? {
+        let errors = [Invalid { field: "current", problem: Problem::BadCredentials }];
+        return Ok(visitor.page_with_status(&password_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let email = account::Email::parse(&m.email).map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
+    if let Err(problem) = account::check_password(&form.new, &email, &m.nickname) {
+        let errors = [Invalid { field: "new", problem }];
+        return Ok(visitor.page_with_status(&password_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let salt: [u8; password::SALT_LEN] = random_bytes()?;
+    let plain = form.new.clone();
+    let hash = web::block(move || password::hash(&plain, &salt))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let id = m.id;
+    visitor
+        .state()
+        .run(move |c| {
+            ashiato_store::write(c, |c| {
+                accounts::set_password_hash(c, id, &hash, now())?;
+                sessions::delete_for_member(c, id).map(|_| ())
+            })
+        })
+        .await?;
+    visitor.session = None;
+    visitor.login(id).await?;
+    visitor.flash(visitor.cat().t("settings.password_changed").into()).await?;
+    Ok(visitor.redirect("/settings"))
+}
+
+/// Fields of the withdrawal form.
+#[derive(Debug, Default, Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    password: String,
+    csrf: Option<String>,
+}
+
+fn withdraw_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("settings.withdraw_title"));
+    page.push(Block::Notice(Notice::Error(cat.t("settings.withdraw_warning").into())));
+    let mut fields = vec![Field::new("password", cat.t("field.password"), FieldKind::Password)];
+    attach_errors(cat, &mut fields, errors);
+    page.push(post_form("/settings/withdraw", fields, cat.t("settings.withdraw_submit")));
+    page.menu = menu(cat, true);
+    page
+}
+
+/// `GET /settings/withdraw`.
+pub async fn withdraw_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    if visitor.member.is_none() {
+        return Ok(visitor.login_redirect());
+    }
+    visitor.ensure_session().await?;
+    Ok(visitor.page(&withdraw_page(&visitor, &[])))
+}
+
+/// `POST /settings/withdraw`: with the password, deletes the account and everything it wrote.
+pub async fn withdraw(mut visitor: Visitor, form: SjisForm<WithdrawForm>) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(form.csrf.as_deref())?;
+    if !current_password_ok(&visitor, form.password.clone()).await? {
+        let errors = [Invalid { field: "password", problem: Problem::BadCredentials }];
+        return Ok(visitor.page_with_status(&withdraw_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    visitor.state().run(move |c| ashiato_store::write(c, |c| members::withdraw(c, me))).await?;
+    visitor.session = None;
+    visitor.member = None;
+    visitor.ensure_session().await?;
+    visitor.flash(visitor.cat().t("settings.withdrawn").into()).await?;
+    Ok(visitor.redirect("/login"))
+}
