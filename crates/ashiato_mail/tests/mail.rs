@@ -1,0 +1,1 @@
+//! Integration tests: fixtures through parse_inbound and the policy.
