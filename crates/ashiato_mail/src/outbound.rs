@@ -157,12 +157,20 @@ fn header_address(addr: &str) -> String {
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
     let dot_atom =
         !local.is_empty() && local.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
-    if dot_atom || local.starts_with('"') {
+    if dot_atom || local.starts_with('"') || is_keitai_local(local) {
         addr.clone()
     } else {
         let escaped = local.replace('\\', "\\\\").replace('"', "\\\"");
         format!("\"{escaped}\"@{domain}")
     }
+}
+
+/// A keitai local part that breaks RFC 5322 only by its dots (`taro.`, `a..b`): written as
+/// is, the way the carriers themselves write it. Quoting would be the RFC form, but parsers
+/// read `"taro."@docomo.ne.jp` differently (mail-parser 0.11 takes the quoted string as a
+/// display name and returns `@docomo.ne.jp`; see the tests).
+fn is_keitai_local(local: &str) -> bool {
+    local.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
 }
 
 /// Longest encoded body line we write (RFC 5322 allows 998 bytes plus CRLF).
@@ -282,8 +290,9 @@ mod tests {
     #[test]
     fn addresses_in_headers() {
         assert_eq!(header_address("taro@docomo.ne.jp"), "taro@docomo.ne.jp");
-        assert_eq!(header_address("taro.@docomo.ne.jp"), "\"taro.\"@docomo.ne.jp");
-        assert_eq!(header_address("a..b@docomo.ne.jp"), "\"a..b\"@docomo.ne.jp");
+        assert_eq!(header_address("taro.@docomo.ne.jp"), "taro.@docomo.ne.jp");
+        assert_eq!(header_address("a..b@docomo.ne.jp"), "a..b@docomo.ne.jp");
+        assert_eq!(header_address("a b@x.example"), "\"a b\"@x.example");
         assert!(!header_address("a@b\r\nBcc: x@y").contains('\n'));
     }
 

@@ -107,12 +107,6 @@ pub(crate) fn prescan(raw: &[u8], limits: &InboundLimits) -> Result<(), MailErro
     if raw.len() > limits.max_message_bytes {
         return Err(MailError::TooLarge { size: raw.len(), limit: limits.max_message_bytes });
     }
-    let tokens =
-        count_ci(raw, b"rfc822") + count_ci(raw, b"message/global") + count_ci(raw, b"digest");
-    if tokens > MAX_CONTAINER_TOKENS {
-        return Err(MailError::TooDeep { limit: limits.max_depth });
-    }
-
     let mut stack: Vec<Container> = Vec::new();
     let mut in_headers = true;
     let mut block = HeaderBlock::default();
@@ -199,6 +193,13 @@ pub(crate) fn prescan(raw: &[u8], limits: &InboundLimits) -> Result<(), MailErro
         stack.truncate(if closing { level } else { level + 1 });
         in_headers = !closing;
         in_digest = matches!(stack.last(), Some(Container::Multipart { digest: true, .. }));
+    }
+    // After the structural pass, so that an oversized header block is refused without
+    // reading the rest.
+    let tokens =
+        count_ci(raw, b"rfc822") + count_ci(raw, b"message/global") + count_ci(raw, b"digest");
+    if tokens > MAX_CONTAINER_TOKENS {
+        return Err(MailError::TooDeep { limit: limits.max_depth });
     }
     Ok(())
 }
