@@ -60,6 +60,12 @@ impl Reply {
         Reply { disposition, code, status, text }
     }
 
+    /// A temporary failure of the caller (storage, photo pipeline): `451 4.3.0`, exit 75, so
+    /// the MTA retries; the duplicate key makes the retry safe.
+    pub fn temporary(text: impl Into<String>) -> Reply {
+        Reply::new(Disposition::Temporary, 451, "4.3.0", text)
+    }
+
     /// The sysexits code.
     pub fn exit_code(&self) -> u8 {
         self.disposition.exit_code()

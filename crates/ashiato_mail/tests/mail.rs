@@ -822,6 +822,8 @@ fn dispositions_table() {
     assert_eq!(Disposition::Permanent.exit_code(), 65);
     assert_eq!(Disposition::UnknownRecipient.exit_code(), 67);
     assert_eq!(Disposition::Temporary.exit_code(), 75);
+    let t = Reply::temporary("database unavailable\nsecond line");
+    assert_eq!((t.exit_code(), t.to_string()), (75, "451 4.3.0 database unavailable".to_owned()));
     let cases = [
         (MailError::TooLarge { size: 2, limit: 1 }, "552 5.3.4"),
         (MailError::HeaderTooLarge { limit: 1 }, "552 5.3.4"),
