@@ -137,6 +137,9 @@ pub(crate) fn prescan(raw: &[u8], limits: &InboundLimits) -> Result<(), MailErro
                     None => in_digest,
                 };
                 in_headers = false;
+                // Only the direct children of a digest default to messages; whatever comes
+                // next (a nested message's own header block, a body) does not.
+                in_digest = false;
                 if let Some(m) = media.as_deref().filter(|m| m.starts_with(b"multipart/"))
                     && let Some(boundary) = block.content_type.as_deref().and_then(boundary_param)
                 {
@@ -254,6 +257,23 @@ mod tests {
         let encoded =
             "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n";
         assert_eq!(prescan(encoded.as_bytes(), &limits), Err(MailError::EncodedMessagePart));
+    }
+
+    #[test]
+    fn digest_children_are_messages_but_their_bodies_are_not() {
+        let mut m = String::from("Content-Type: multipart/digest; boundary=d\r\n\r\n");
+        for i in 0..5 {
+            m.push_str(&format!(
+                "--d\r\n\r\nSubject: {i}\r\n\r\n{}",
+                "paragraph\r\n\r\n".repeat(12)
+            ));
+        }
+        m.push_str("--d--\r\n");
+        let limits = InboundLimits::default();
+        assert_eq!(prescan(m.as_bytes(), &limits), Ok(()));
+        let parsed =
+            mail_parser::MessageParser::default().parse(m.as_bytes()).map(|p| p.parts.len());
+        assert_eq!(parsed, Some(6));
     }
 
     #[test]
