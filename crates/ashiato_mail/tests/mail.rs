@@ -97,6 +97,27 @@ fn docomo_shift_jis_with_emoji_and_jpeg() {
 }
 
 #[test]
+fn raw_shift_jis_headers_from_docomo() {
+    // Some docomo handsets put raw Shift_JIS (with emoji) in Subject and the display name.
+    let raw = fixture("docomo_sjis_emoji_jpeg.eml");
+    let subject_start = raw.windows(9).position(|w| w == b"Subject: ").expect("subject") + 9;
+    let subject_end =
+        subject_start + raw[subject_start..].iter().position(|&b| b == b'\r').expect("crlf");
+    let mut bytes = raw[..subject_start].to_vec();
+    bytes.extend_from_slice(b"\x90\xb0\x82\xea\xf8\x9f \x83\x5c\x95\x5c");
+    bytes.extend_from_slice(&raw[subject_end..]);
+    let from_line = b"From: taro.@docomo.ne.jp";
+    let at = bytes.windows(from_line.len()).position(|w| w == from_line).expect("from");
+    let mut with_name = bytes[..at].to_vec();
+    with_name.extend_from_slice(b"From: \x91\xbe\x98\x59 <taro.@docomo.ne.jp>");
+    with_name.extend_from_slice(&bytes[at + from_line.len()..]);
+    let m = parse_inbound(&with_name, &InboundLimits::default()).expect("parses");
+    assert_eq!(m.subject, "晴れ☀ ソ表");
+    assert_eq!(m.from.as_ref().map(ToString::to_string).as_deref(), Some("taro.@docomo.ne.jp"));
+    assert_eq!(m.carrier, MailCarrier::Docomo);
+}
+
+#[test]
 fn au_iso2022jp_with_mail_jis_emoji_and_cp50220() {
     let m = parse("au_iso2022jp_emoji.eml");
     assert_eq!(m.carrier, MailCarrier::Au);
