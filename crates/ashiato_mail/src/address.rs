@@ -91,30 +91,33 @@ pub fn parse_mailbox(value: &str) -> Option<MailAddress> {
     Some(MailAddress { local, domain })
 }
 
-/// The text up to the first comma that is outside quotes, comments and angle brackets.
-fn first_mailbox(value: &str) -> &str {
-    let (mut quoted, mut depth, mut angle, mut escaped) = (false, 0u32, false, false);
-    for (i, c) in value.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            '"' if depth == 0 => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth = depth.saturating_sub(1),
-            '<' if !quoted && depth == 0 => angle = true,
-            '>' if !quoted && depth == 0 => angle = false,
-            ',' | ';' if !quoted && depth == 0 && !angle => return &value[..i],
-            ':' if !quoted && depth == 0 && !angle => {
-                // A group: `name: a@b, c@d;` — continue with what follows the colon.
-                return first_mailbox(&value[i + 1..]);
+/// The text up to the first comma that is outside quotes, comments and angle brackets; for a
+/// group (`name: a@b, c@d;`) the first member. Iterative: a header of colons cannot recurse.
+fn first_mailbox(mut value: &str) -> &str {
+    'restart: loop {
+        let (mut quoted, mut depth, mut angle, mut escaped) = (false, 0u32, false, false);
+        for (i, c) in value.char_indices() {
+            if escaped {
+                escaped = false;
+                continue;
             }
-            _ => {}
+            match c {
+                '\\' => escaped = true,
+                '"' if depth == 0 => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => depth = depth.saturating_sub(1),
+                '<' if !quoted && depth == 0 => angle = true,
+                '>' if !quoted && depth == 0 => angle = false,
+                ',' | ';' if !quoted && depth == 0 && !angle => return &value[..i],
+                ':' if !quoted && depth == 0 && !angle => {
+                    value = &value[i + 1..];
+                    continue 'restart;
+                }
+                _ => {}
+            }
         }
+        return value;
     }
-    value
 }
 
 /// The content of the last `<…>` outside quotes and comments.
@@ -490,6 +493,7 @@ mod tests {
             ("=?ISO-2022-JP?B?GyRCJCIbKEI=?= <a@b.example>", "a", "b.example"),
             ("friends: a@b.example, c@d.example;", "a", "b.example"),
             ("MAILER-DAEMON@mx.example (Mail Delivery System)", "MAILER-DAEMON", "mx.example"),
+            ("a: b: c@d.example;", "c", "d.example"),
         ];
         for (input, local, domain) in cases {
             let a = parse_mailbox(input).unwrap_or_else(|| panic!("{input}"));
@@ -498,6 +502,9 @@ mod tests {
         for bad in ["", "<>", "no-at-sign", "a@", "@b.example", "a@b..example", "a b@c.example"] {
             assert_eq!(parse_mailbox(bad), None, "{bad}");
         }
+        // Hostile shapes stay linear and never recurse.
+        assert_eq!(parse_mailbox(&":".repeat(1_000_000)), None);
+        assert_eq!(parse_mailbox(&"(".repeat(1_000_000)), None);
         let a = parse_mailbox("Taro.@DOCOMO.ne.jp").expect("parses");
         let b = parse_mailbox("taro.@docomo.ne.jp").expect("parses");
         assert!(a.same_as(&b));
