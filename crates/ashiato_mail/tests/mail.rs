@@ -541,6 +541,34 @@ fn fifty_attachments_and_too_many_parts() {
 }
 
 #[test]
+fn pathological_header_values_stay_bounded() {
+    // Nested comments, quotes and encoded words as deep as the 64 KiB header cap allows, in
+    // the headers mail-parser parses structurally and in the ones we read ourselves.
+    let n = 60_000;
+    let values = [
+        "(".repeat(n),
+        format!("{}a@b.example{}", "(".repeat(n / 2), ")".repeat(n / 2)),
+        "\"".repeat(n),
+        "<".repeat(n),
+        ":".repeat(n),
+        "=?UTF-8?B?".repeat(n / 10),
+        "=?ISO-2022-JP?B?GyRC?= ".repeat(n / 24),
+    ];
+    for v in &values {
+        for name in
+            ["From", "Subject", "Content-Type", "Message-ID", "Return-Path", "Auto-Submitted"]
+        {
+            let raw = format!("{name}: {v}\r\nTo: x@y.example\r\n\r\nbody\r\n");
+            let (res, took) = timed(|| parse_inbound(raw.as_bytes(), &InboundLimits::default()));
+            assert!(took < Duration::from_secs(1), "{name}: {took:?}");
+            if let Ok(m) = res {
+                assert!(!contains_private_use(&m.subject));
+            }
+        }
+    }
+}
+
+#[test]
 fn not_a_message() {
     assert_eq!(parse_inbound(b"", &InboundLimits::default()), Err(MailError::NotAMessage));
 }
