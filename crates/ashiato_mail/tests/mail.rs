@@ -617,8 +617,13 @@ fn check_never_panics(raw: &[u8]) {
     }
 }
 
+/// 512 cases per property unless `PROPTEST_CASES` says otherwise (longer local runs).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..2048)) {
