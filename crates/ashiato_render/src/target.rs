@@ -190,7 +190,7 @@ impl Target {
         }
     }
 
-    /// Whether text fields may carry `accesskey` (i-mode HTML ≥ 2.0 for cHTML; always
+    /// Whether links may carry `accesskey` (i-mode HTML ≥ 2.0 for cHTML; always
     /// elsewhere).
     pub fn accesskeys(&self) -> bool {
         self.dialect != Dialect::Chtml || self.chtml_version >= 2

@@ -80,9 +80,11 @@ impl<'a> Writer<'a> {
             let mut out = String::with_capacity(s.len());
             let mut changed = false;
             for g in s.graphemes(true) {
-                match ashiato_charset::emoji::by_unicode(g) {
-                    Some(e) if !g.is_ascii() || g.chars().count() > 1 => {
-                        out.push_str(e.fallback());
+                // Emoji with a text fallback become it (`[霧]`); others stay and are written as
+                // an NCR, which a Unicode-capable browser may still show.
+                match ashiato_charset::emoji::by_unicode(g).and_then(|e| e.text_fallback()) {
+                    Some(text) if !g.is_ascii() => {
+                        out.push_str(text);
                         changed = true;
                     }
                     _ => out.push_str(g),
@@ -405,7 +407,8 @@ impl<'a> Writer<'a> {
         };
         self.m("<form action=\"").attr(&action).m("\" method=\"");
         self.m(if form.method == Method::Post { "post" } else { "get" }).m("\"");
-        if form.multipart {
+        // i-mode cHTML has no file upload (photos arrive by mail); the attribute is not in its set.
+        if form.multipart && self.t.dialect != Dialect::Chtml {
             self.m(" enctype=\"multipart/form-data\"");
         }
         self.m(">");
