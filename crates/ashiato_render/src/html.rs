@@ -3,8 +3,8 @@
 //! landmarks).
 
 use crate::page::Page;
-pub use crate::render::{CSRF_FIELD, RenderContext};
 use crate::render::Location;
+pub use crate::render::{CSRF_FIELD, RenderContext};
 use crate::target::Target;
 
 /// Writes a page as one HTML5 document (no byte budget, never split). Kept for callers of
@@ -13,7 +13,8 @@ pub fn render(page: &Page, ctx: &RenderContext<'_>) -> String {
     let mut target = Target::html5();
     target.budget = usize::MAX;
     let out = crate::render::render(page, ctx, &target, &Location::new("/"));
-    String::from_utf8(out.body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(out.body)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values.
@@ -51,14 +52,19 @@ mod tests {
         let jump = |u: &str| format!("/jump?u={u}");
         let html = render(&page, &ctx(LinkParams::default(), &jump));
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;<br>2行目"));
+        assert!(
+            html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;<br>2行目")
+        );
     }
 
     #[test]
     fn cookieless_links_and_forms_carry_the_session_and_post_forms_the_csrf_token() {
         let mut page = Page::new("t");
         page.push(Block::Paragraph(vec![Inline::link("/home", "home")]));
-        page.push(Block::Paragraph(vec![Inline::Link(Link::external("http://example.com/?a=1", "ext"))]));
+        page.push(Block::Paragraph(vec![Inline::Link(Link::external(
+            "http://example.com/?a=1",
+            "ext",
+        ))]));
         page.push(Block::Form(Form {
             action: "/login".into(),
             method: Method::Post,
@@ -75,7 +81,10 @@ mod tests {
         assert!(html.contains("name=\"ksid\" value=\"SeSs\""));
         assert!(html.contains("name=\"csrf\" value=\"CSRF123\""));
         assert!(html.contains("href=\"/jump?to=http%3A%2F%2Fexample.com%2F%3Fa%3D1\""), "{html}");
-        assert!(!html.contains("href=\"http://example.com"), "outbound link not sent through /jump");
+        assert!(
+            !html.contains("href=\"http://example.com"),
+            "outbound link not sent through /jump"
+        );
         assert!(html.contains("accesskey=\"0\">0 top</a>"));
     }
 }

@@ -63,8 +63,10 @@ pub struct Catalog {
     strings: HashMap<String, String>,
 }
 
-static JA: LazyLock<Catalog> = LazyLock::new(|| Catalog::parse(Lang::Ja, include_str!("../i18n/ja.toml")));
-static EN: LazyLock<Catalog> = LazyLock::new(|| Catalog::parse(Lang::En, include_str!("../i18n/en.toml")));
+static JA: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::parse(Lang::Ja, include_str!("../i18n/ja.toml")));
+static EN: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::parse(Lang::En, include_str!("../i18n/en.toml")));
 
 impl Catalog {
     /// The catalog for a language.
@@ -132,8 +134,16 @@ mod tests {
         let ja: BTreeSet<&str> = Catalog::get(Lang::Ja).keys().collect();
         let en: BTreeSet<&str> = Catalog::get(Lang::En).keys().collect();
         assert!(ja.len() > 20, "ja catalog did not parse: {} keys", ja.len());
-        assert_eq!(ja.difference(&en).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing in en.toml");
-        assert_eq!(en.difference(&ja).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing in ja.toml");
+        assert_eq!(
+            ja.difference(&en).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "missing in en.toml"
+        );
+        assert_eq!(
+            en.difference(&ja).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "missing in ja.toml"
+        );
     }
 
     #[test]

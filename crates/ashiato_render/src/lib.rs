@@ -19,9 +19,11 @@ pub mod url;
 mod write;
 
 pub use page::{
-    Block, Field, FieldKind, Form, Image, Inline, InputMode, Link, MenuItem, Method, Notice, Page, Pager,
+    Block, Field, FieldKind, Form, Image, Inline, InputMode, Link, MenuItem, Method, Notice, Page,
+    Pager,
 };
 pub use render::{
     CSRF_FIELD, Location, PART_PARAM, RenderContext, Rendered, part_from_query, parts, render,
+    render_parts,
 };
 pub use target::{Dialect, InputAttrs, Target};

@@ -101,7 +101,25 @@ pub struct Rendered {
 }
 
 /// Renders part `at.part` of `page` for `target`. The body never exceeds `target.budget`.
-pub fn render(page: &Page, ctx: &RenderContext<'_>, target: &Target, at: &Location<'_>) -> Rendered {
+pub fn render(
+    page: &Page,
+    ctx: &RenderContext<'_>,
+    target: &Target,
+    at: &Location<'_>,
+) -> Rendered {
+    // Fast path, the common case: the whole page fits with its full menu (the same test as
+    // step 1 of the layout, so `parts` agrees).
+    if target.dialect != Dialect::Hdml {
+        let m = Measure { t: target, ctx, origin: at.origin };
+        let cap = flash_cap(target.budget);
+        let flash = page.flash.as_deref().map_or(0, |f| m.flash(f));
+        if flash <= cap {
+            let body = write_page(page, ctx, target, at.origin);
+            if body.len() - flash + cap <= target.budget {
+                return Rendered { body, content_type: target.content_type(), part: 1, parts: 1 };
+            }
+        }
+    }
     let plan = Plan::make(page, ctx, target, at);
     let parts = plan.parts.len();
     let part = at.part.clamp(1, parts);
@@ -109,11 +127,35 @@ pub fn render(page: &Page, ctx: &RenderContext<'_>, target: &Target, at: &Locati
     Rendered { body, content_type: target.content_type(), part, parts }
 }
 
+/// Every part of `page`, rendered from one layout (what `render` gives for parts 1..=n).
+pub fn render_parts(
+    page: &Page,
+    ctx: &RenderContext<'_>,
+    target: &Target,
+    at: &Location<'_>,
+) -> Vec<Rendered> {
+    let plan = Plan::make(page, ctx, target, at);
+    let parts = plan.parts.len();
+    (1..=parts)
+        .map(|part| Rendered {
+            body: plan.write_part(page, ctx, target, at, part),
+            content_type: target.content_type(),
+            part,
+            parts,
+        })
+        .collect()
+}
+
 /// The parts `render` would write, as pages: title and flash (shortened if they had to be),
 /// each part's content blocks (long blocks split, followed by the pager on split pages) and the
 /// shrunk menu. Concatenating the text of the content blocks of all parts gives the text of the
 /// original page. For tests and for callers that want to know the split without rendering.
-pub fn parts(page: &Page, ctx: &RenderContext<'_>, target: &Target, at: &Location<'_>) -> Vec<Page> {
+pub fn parts(
+    page: &Page,
+    ctx: &RenderContext<'_>,
+    target: &Target,
+    at: &Location<'_>,
+) -> Vec<Page> {
     let plan = Plan::make(page, ctx, target, at);
     (1..=plan.parts.len()).map(|n| plan.part_page(page, at, n)).collect()
 }
@@ -178,7 +220,7 @@ impl Plan {
         }
         let m = Measure { t, ctx, origin: at.origin };
         let budget = t.budget;
-        let flash_cap = (budget / 16).clamp(128, 512);
+        let flash_cap = flash_cap(budget);
         let flash = page.flash.as_ref().map(|f| fit_prefix(f, flash_cap, |s| m.flash(s)));
         let mut title = page.title.clone();
         let mut head = m.prologue(&title);
@@ -219,7 +261,8 @@ impl Plan {
                 pager = 0;
             }
             let fixed = |head: usize, k: usize| head + flash_cap + pager + tails[k];
-            let menu = (min_menu..=page.menu.len()).rev().find(|&k| fixed(head, k) <= half).unwrap_or(0);
+            let menu =
+                (min_menu..=page.menu.len()).rev().find(|&k| fixed(head, k) <= half).unwrap_or(0);
             if fixed(head, menu) > half {
                 // 4: shorten the title until the essentials take at most half the budget.
                 let room = half.saturating_sub(fixed(0, menu));
@@ -254,7 +297,14 @@ impl Plan {
         }
     }
 
-    fn write_part(&self, page: &Page, ctx: &RenderContext<'_>, t: &Target, at: &Location<'_>, n: usize) -> Vec<u8> {
+    fn write_part(
+        &self,
+        page: &Page,
+        ctx: &RenderContext<'_>,
+        t: &Target,
+        at: &Location<'_>,
+        n: usize,
+    ) -> Vec<u8> {
         if t.dialect == Dialect::Hdml {
             let mut w = Writer::new(t, ctx, at.origin, 512);
             w.prologue(&page.title);
@@ -270,6 +320,12 @@ impl Plan {
             }
         }
     }
+}
+
+/// The bytes reserved for the flash message on every page, present or not, so that part
+/// boundaries do not move when the one-shot message is gone on the next request.
+fn flash_cap(budget: usize) -> usize {
+    (budget / 16).clamp(128, 512)
 }
 
 /// Writes a whole page (one part) without any splitting.
@@ -365,16 +421,21 @@ fn fill(blocks: &[Block], sizes: &[usize], room: usize, m: &Measure<'_>) -> Vec<
     let mut queue: std::collections::VecDeque<(Block, usize)> =
         blocks.iter().cloned().zip(sizes.iter().copied()).collect();
 
-    let close = |parts: &mut Vec<Vec<Block>>, part: &mut Vec<Block>, used: &mut usize| -> Option<Block> {
-        // A heading at the end of a part moves on with the content it introduces.
-        let carry = if part.len() > 1 && matches!(part.last(), Some(Block::Heading(_))) { part.pop() } else { None };
-        parts.push(std::mem::take(part));
-        *used = 0;
-        carry
-    };
+    let close =
+        |parts: &mut Vec<Vec<Block>>, part: &mut Vec<Block>, used: &mut usize| -> Option<Block> {
+            // A heading at the end of a part moves on with the content it introduces.
+            let carry = if part.len() > 1 && matches!(part.last(), Some(Block::Heading(_))) {
+                part.pop()
+            } else {
+                None
+            };
+            parts.push(std::mem::take(part));
+            *used = 0;
+            carry
+        };
 
     while let Some((block, size)) = queue.pop_front() {
-        if used + size <= room {
+        if size <= room.saturating_sub(used) {
             part.push(block);
             used += size;
             continue;
@@ -394,7 +455,13 @@ fn fill(blocks: &[Block], sizes: &[usize], room: usize, m: &Measure<'_>) -> Vec<
         if splittable(&block) {
             if let Some((head, tail)) = split_to_fit(&block, room - used, m) {
                 part.push(head);
-                let ts = m.block(&tail);
+                // A tail much longer than a part cannot fit one: skip measuring it (it is split
+                // again anyway), which keeps layout linear in the page length.
+                let ts = if source_len(&tail) > room.saturating_mul(4) {
+                    usize::MAX
+                } else {
+                    m.block(&tail)
+                };
                 parts.push(std::mem::take(&mut part));
                 used = 0;
                 queue.push_front((tail, ts));
@@ -439,7 +506,14 @@ fn fill(blocks: &[Block], sizes: &[usize], room: usize, m: &Measure<'_>) -> Vec<
 }
 
 fn splittable(b: &Block) -> bool {
-    matches!(b, Block::Heading(_) | Block::Paragraph(_) | Block::Text(_) | Block::List(_) | Block::Notice(_))
+    matches!(
+        b,
+        Block::Heading(_)
+            | Block::Paragraph(_)
+            | Block::Text(_)
+            | Block::List(_)
+            | Block::Notice(_)
+    )
 }
 
 /// A smaller version of an atomic block that did not fit in an empty part.
@@ -486,10 +560,54 @@ fn niceness(before: &str) -> u8 {
     }
 }
 
-fn string_cuts(s: &str, item: usize, inline: usize, out: &mut Vec<Cut>) {
-    for (byte, _) in s.grapheme_indices(true).skip(1) {
-        out.push(Cut { item, inline, byte, nice: niceness(&s[..byte]) });
+/// Collects cuts up to a limit of source bytes: a head never needs more source than the bytes
+/// it may take (every kept character writes at least one byte), so long blocks are not scanned
+/// to the end for every part. The first cut is always collected.
+struct Cuts {
+    out: Vec<Cut>,
+    limit: usize,
+}
+
+impl Cuts {
+    fn full(&self) -> bool {
+        !self.out.is_empty() && self.limit == 0
     }
+
+    fn push(&mut self, cut: Cut, source_bytes: usize) {
+        self.limit = self.limit.saturating_sub(source_bytes);
+        self.out.push(cut);
+    }
+
+    fn string(&mut self, s: &str, item: usize, inline: usize) {
+        let mut last = 0;
+        for (byte, _) in s.grapheme_indices(true).skip(1) {
+            if self.full() {
+                return;
+            }
+            self.push(Cut { item, inline, byte, nice: niceness(&s[..byte]) }, byte - last);
+            last = byte;
+        }
+        self.limit = self.limit.saturating_sub(s.len() - last);
+    }
+
+    fn inlines(&mut self, v: &[Inline], item: usize) {
+        for (n, i) in v.iter().enumerate() {
+            if self.full() {
+                return;
+            }
+            if n > 0 {
+                let nice = if matches!(v[n - 1], Inline::Break) { 2 } else { 1 };
+                self.push(Cut { item, inline: n, byte: 0, nice }, 1);
+            }
+            self.string(inline_text(i), item, n);
+        }
+    }
+}
+
+fn string_cuts(s: &str, item: usize, inline: usize, out: &mut Vec<Cut>) {
+    let mut c = Cuts { out: Vec::new(), limit: usize::MAX };
+    c.string(s, item, inline);
+    out.extend(c.out);
 }
 
 fn inline_text(i: &Inline) -> &str {
@@ -500,40 +618,36 @@ fn inline_text(i: &Inline) -> &str {
     }
 }
 
-fn inline_cuts(v: &[Inline], item: usize, out: &mut Vec<Cut>) {
-    for (n, i) in v.iter().enumerate() {
-        if n > 0 {
-            let nice = if matches!(v[n - 1], Inline::Break) { 2 } else { 1 };
-            out.push(Cut { item, inline: n, byte: 0, nice });
-        }
-        string_cuts(inline_text(i), item, n, out);
-    }
-}
-
-fn cuts(b: &Block) -> Vec<Cut> {
-    let mut out = Vec::new();
+/// The places where `b` may be split, in order, within `limit` source bytes.
+fn cuts(b: &Block, limit: usize) -> Vec<Cut> {
+    let mut c = Cuts { out: Vec::new(), limit };
     match b {
         Block::Heading(s) | Block::Text(s) | Block::Notice(Notice::Info(s) | Notice::Error(s)) => {
-            string_cuts(s, 0, 0, &mut out);
+            c.string(s, 0, 0);
         }
-        Block::Paragraph(v) => inline_cuts(v, 0, &mut out),
+        Block::Paragraph(v) => c.inlines(v, 0),
         Block::List(items) => {
             for (k, item) in items.iter().enumerate() {
-                if k > 0 {
-                    out.push(Cut { item: k, inline: 0, byte: 0, nice: 2 });
+                if c.full() {
+                    break;
                 }
-                inline_cuts(item, k, &mut out);
+                if k > 0 {
+                    c.push(Cut { item: k, inline: 0, byte: 0, nice: 2 }, 1);
+                }
+                c.inlines(item, k);
             }
         }
         _ => {}
     }
-    out
+    c.out
 }
 
 fn split_inline(i: &Inline, byte: usize) -> (Inline, Inline) {
     match i {
         Inline::Text(t) => (Inline::Text(t[..byte].to_owned()), Inline::Text(t[byte..].to_owned())),
-        Inline::Strong(t) => (Inline::Strong(t[..byte].to_owned()), Inline::Strong(t[byte..].to_owned())),
+        Inline::Strong(t) => {
+            (Inline::Strong(t[..byte].to_owned()), Inline::Strong(t[byte..].to_owned()))
+        }
         Inline::Link(l) => {
             let mut a = l.clone();
             let mut b = l.clone();
@@ -555,6 +669,73 @@ fn split_inlines(v: &[Inline], inline: usize, byte: usize) -> (Vec<Inline>, Vec<
     let mut tail = vec![b];
     tail.extend_from_slice(&v[inline + 1..]);
     (head, tail)
+}
+
+/// Only the head of [`split_at`] (what the binary search measures; the tail may be large).
+fn head_at(b: &Block, c: Cut) -> Block {
+    let head_inlines = |v: &[Inline], inline: usize, byte: usize| {
+        let mut head = v[..inline].to_vec();
+        if byte > 0 {
+            head.push(split_inline_head(&v[inline], byte));
+        }
+        head
+    };
+    match b {
+        Block::Heading(s) => Block::Heading(s[..c.byte].to_owned()),
+        Block::Text(s) => Block::Text(s[..c.byte].to_owned()),
+        Block::Notice(Notice::Info(s)) => Block::Notice(Notice::Info(s[..c.byte].to_owned())),
+        Block::Notice(Notice::Error(s)) => Block::Notice(Notice::Error(s[..c.byte].to_owned())),
+        Block::Paragraph(v) => Block::Paragraph(head_inlines(v, c.inline, c.byte)),
+        Block::List(items) => {
+            let mut head = items[..c.item].to_vec();
+            let x = head_inlines(&items[c.item], c.inline, c.byte);
+            if !x.is_empty() {
+                head.push(x);
+            }
+            Block::List(head)
+        }
+        other => other.clone(),
+    }
+}
+
+fn split_inline_head(i: &Inline, byte: usize) -> Inline {
+    match i {
+        Inline::Text(t) => Inline::Text(t[..byte].to_owned()),
+        Inline::Strong(t) => Inline::Strong(t[..byte].to_owned()),
+        Inline::Link(l) => Inline::Link(crate::page::Link {
+            target: l.target.clone(),
+            text: l.text[..byte].to_owned(),
+            accesskey: l.accesskey,
+        }),
+        Inline::Break => Inline::Break,
+    }
+}
+
+/// Source bytes of a block's text and URLs: a cheap upper bound on what measuring it costs.
+fn source_len(b: &Block) -> usize {
+    let inl = |v: &[Inline]| -> usize {
+        v.iter()
+            .map(|i| match i {
+                Inline::Link(l) => {
+                    l.text.len()
+                        + match &l.target {
+                            crate::page::Target::Internal(p) | crate::page::Target::External(p) => {
+                                p.len()
+                            }
+                        }
+                }
+                other => inline_text(other).len(),
+            })
+            .sum()
+    };
+    match b {
+        Block::Heading(s) | Block::Text(s) | Block::Notice(Notice::Info(s) | Notice::Error(s)) => {
+            s.len()
+        }
+        Block::Paragraph(v) => inl(v),
+        Block::List(items) => items.iter().map(|v| inl(v)).sum(),
+        _ => 0,
+    }
 }
 
 fn split_at(b: &Block, c: Cut) -> (Block, Block) {
@@ -600,8 +781,8 @@ fn split_at(b: &Block, c: Cut) -> (Block, Block) {
 /// The largest head of `b` that fits in `left` bytes, cut at a preferred place when one is
 /// close to the end, and the rest.
 fn split_to_fit(b: &Block, left: usize, m: &Measure<'_>) -> Option<(Block, Block)> {
-    let cuts = cuts(b);
-    let size_at = |i: usize| m.block(&split_at(b, cuts[i]).0);
+    let cuts = cuts(b, left.saturating_mul(4).saturating_add(64));
+    let size_at = |i: usize| m.block(&head_at(b, cuts[i]));
     let (mut lo, mut hi) = (0usize, cuts.len());
     while lo < hi {
         let mid = (lo + hi) / 2;

@@ -134,7 +134,9 @@ impl Target {
             Dialect::Chtml => InputAttrs { istyle: chtml_version >= 2, ..InputAttrs::default() },
             Dialect::IXhtml => InputAttrs { wap_input_format: true, ..InputAttrs::default() },
             Dialect::XhtmlMp => InputAttrs { istyle: true, format: true, ..InputAttrs::default() },
-            Dialect::SoftbankXhtml => InputAttrs { istyle: true, mode: true, ..InputAttrs::default() },
+            Dialect::SoftbankXhtml => {
+                InputAttrs { istyle: true, mode: true, ..InputAttrs::default() }
+            }
             Dialect::Html5 | Dialect::Hdml => InputAttrs::default(),
         };
         let budget = budget_for(dialect, h.page_budget_bytes);

@@ -3,7 +3,8 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Characters left as they are in a query value: RFC 3986 unreserved.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_VALUE: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Percent-encodes a query value (UTF-8).
 pub fn encode_query_value(value: &str) -> String {
@@ -16,8 +17,8 @@ pub const SESSION_PARAM: &str = "ksid";
 
 /// Query names SoftBank gateways reserve (keitai.md §5); our parameters must avoid them.
 pub const SOFTBANK_RESERVED: &[&str] = &[
-    "pid", "sid", "uid", "lid", "gid", "rpid", "rsid", "nl", "cl", "ol", "pl", "jsky", "prc", "cnt",
-    "reg", "vsekey", "vsernk",
+    "pid", "sid", "uid", "lid", "gid", "rpid", "rsid", "nl", "cl", "ol", "pl", "jsky", "prc",
+    "cnt", "reg", "vsekey", "vsernk",
 ];
 
 /// What internal links must carry for the current handset.
@@ -62,7 +63,8 @@ impl LinkParams {
 }
 
 fn has_param(url: &str, name: &str) -> bool {
-    url.split_once('?').is_some_and(|(_, q)| q.split('&').any(|kv| kv.split('=').next() == Some(name)))
+    url.split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv.split('=').next() == Some(name)))
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ use ashiato_charset::{PageEncoder, VoidTags};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::i18n::Catalog;
-use crate::page::{Block, Field, FieldKind, Form, Image, Inline, InputMode, Link, MenuItem, Method, Notice, Pager, Target as LinkTarget};
+use crate::page::{
+    Block, Field, FieldKind, Form, Image, Inline, InputMode, Link, MenuItem, Method, Notice, Pager,
+    Target as LinkTarget,
+};
 use crate::render::{CSRF_FIELD, RenderContext};
 use crate::target::{Dialect, Target};
 use crate::url::{LinkParams, SESSION_PARAM};
@@ -37,7 +40,12 @@ pub(crate) struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    pub(crate) fn new(t: &'a Target, ctx: &'a RenderContext<'a>, origin: Option<&'a str>, capacity: usize) -> Self {
+    pub(crate) fn new(
+        t: &'a Target,
+        ctx: &'a RenderContext<'a>,
+        origin: Option<&'a str>,
+        capacity: usize,
+    ) -> Self {
         let void = if t.dialect.is_xhtml() { VoidTags::Xhtml } else { VoidTags::Html };
         Writer {
             enc: PageEncoder::with_capacity(t.output, capacity).void_tags(void),
@@ -130,34 +138,57 @@ impl<'a> Writer<'a> {
             Dialect::Html5 => {
                 self.m("<!DOCTYPE html>\n<html lang=\"").m(lang.tag());
                 self.m("\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
-                self.text(title).m(" - ").text(site).m("</title><style>").m(STYLE).m("</style></head><body><header><a href=\"");
+                self.text(title)
+                    .m(" - ")
+                    .text(site)
+                    .m("</title><style>")
+                    .m(STYLE)
+                    .m("</style></head><body><header><a href=\"");
                 let home = self.ctx.links.apply("/");
-                self.attr(&home).m("\">").text(site).m("</a></header><main><h1>").text(title).m("</h1>");
+                self.attr(&home)
+                    .m("\">")
+                    .text(site)
+                    .m("</a></header><main><h1>")
+                    .text(title)
+                    .m("</h1>");
             }
             Dialect::Hdml => {
                 // One card; the notice itself is written by `hdml_notice`.
                 self.m("<HDML VERSION=3.0 PUBLIC=TRUE>\n<DISPLAY>\n").text(site).m("<BR>\n");
             }
             Dialect::Chtml => {
-                self.m("<html><head><meta http-equiv=\"Content-Type\" content=\"").m(t.content_type());
-                self.m("\"><title>").text(title).m("</title></head><body><h1>").text(title).m("</h1>");
+                self.m("<html><head><meta http-equiv=\"Content-Type\" content=\"")
+                    .m(t.content_type());
+                self.m("\"><title>")
+                    .text(title)
+                    .m("</title></head><body><h1>")
+                    .text(title)
+                    .m("</h1>");
             }
             Dialect::IXhtml | Dialect::XhtmlMp | Dialect::SoftbankXhtml => {
-                self.m("<?xml version=\"1.0\" encoding=\"").m(t.charset_label()).m("\"?>\n<!DOCTYPE html PUBLIC \"");
+                self.m("<?xml version=\"1.0\" encoding=\"")
+                    .m(t.charset_label())
+                    .m("\"?>\n<!DOCTYPE html PUBLIC \"");
                 match t.dialect {
                     Dialect::IXhtml => {
-                        self.m("-//i-mode group (ja)//DTD XHTML i-XHTML(Locale/Ver.=ja/").m(t.ixhtml_level);
+                        self.m("-//i-mode group (ja)//DTD XHTML i-XHTML(Locale/Ver.=ja/")
+                            .m(t.ixhtml_level);
                         self.m(") 1.0//EN\" \"").m(IXHTML_SYSTEM);
                     }
                     Dialect::XhtmlMp => {
                         self.m("-//OPENWAVE//DTD XHTML 1.0//EN\" \"http://www.openwave.com/DTD/xhtml-basic.dtd");
                     }
                     _ => {
-                        self.m("-//J-PHONE//DTD XHTML Basic 1.0 Plus//EN\" \"xhtml-basic10-plus.dtd");
+                        self.m(
+                            "-//J-PHONE//DTD XHTML Basic 1.0 Plus//EN\" \"xhtml-basic10-plus.dtd",
+                        );
                     }
                 }
                 self.m("\">\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta http-equiv=\"Content-Type\" content=\"");
-                self.m(t.content_type()).m("\" /><title>").text(title).m("</title></head><body><h1>");
+                self.m(t.content_type())
+                    .m("\" /><title>")
+                    .text(title)
+                    .m("</title></head><body><h1>");
                 self.text(title).m("</h1>");
             }
         }
@@ -219,7 +250,11 @@ impl<'a> Writer<'a> {
             Some(k) => format!("{}{}", self.key_label(k), item.text),
             None => item.text.clone(),
         };
-        let link = Link { target: LinkTarget::Internal(item.path.clone()), text: label, accesskey: item.key };
+        let link = Link {
+            target: LinkTarget::Internal(item.path.clone()),
+            text: label,
+            accesskey: item.key,
+        };
         self.link(&link);
     }
 
@@ -327,7 +362,9 @@ impl<'a> Writer<'a> {
     fn internal_href(&self, path: &str, accesskey: bool) -> String {
         let href = self.ctx.links.apply(path);
         match self.origin {
-            Some(origin) if accesskey && self.t.absolute_accesskey_links && href.starts_with('/') => {
+            Some(origin)
+                if accesskey && self.t.absolute_accesskey_links && href.starts_with('/') =>
+            {
                 format!("{}{href}", origin.trim_end_matches('/'))
             }
             _ => href,
@@ -350,7 +387,8 @@ impl<'a> Writer<'a> {
 
     fn image(&mut self, img: &Image) {
         // Images need the session where cookies are missing, never guid=ON.
-        let src = LinkParams { session: self.ctx.links.session.clone(), guid_on: false }.apply(&img.src);
+        let src =
+            LinkParams { session: self.ctx.links.session.clone(), guid_on: false }.apply(&img.src);
         self.m(if self.t.dialect == Dialect::Html5 { "<p>" } else { "<div>" });
         self.m("<img src=\"").attr(&src).m("\" alt=\"").attr(&img.alt).m("\"");
         if let Some(w) = img.width {
@@ -368,15 +406,25 @@ impl<'a> Writer<'a> {
         self.m(if html5 { "<p class=\"pager\">" } else { "<div>" });
         let mut first = true;
         if let Some(prev) = &p.prev {
-            let text = if html5 { self.cat.t("pager.prev").to_owned() } else { format!("*{}", self.cat.t("pager.prev")) };
-            self.link(&Link { target: LinkTarget::Internal(prev.clone()), text, accesskey: Some('*') });
+            let text = if html5 {
+                self.cat.t("pager.prev").to_owned()
+            } else {
+                format!("*{}", self.cat.t("pager.prev"))
+            };
+            self.link(&Link {
+                target: LinkTarget::Internal(prev.clone()),
+                text,
+                accesskey: Some('*'),
+            });
             first = false;
         }
         if let Some((n, total)) = p.position {
             if !first {
                 self.m(" ");
             }
-            let pos = self.cat.f("pager.position", &[("n", &n.to_string()), ("total", &total.to_string())]);
+            let pos = self
+                .cat
+                .f("pager.position", &[("n", &n.to_string()), ("total", &total.to_string())]);
             self.text(&pos);
             first = false;
         }
@@ -389,7 +437,11 @@ impl<'a> Writer<'a> {
             } else {
                 format!("{}{}", self.key_label('#').trim_end(), self.cat.t("pager.next"))
             };
-            self.link(&Link { target: LinkTarget::Internal(next.clone()), text, accesskey: Some('#') });
+            self.link(&Link {
+                target: LinkTarget::Internal(next.clone()),
+                text,
+                accesskey: Some('#'),
+            });
         }
         self.m(if html5 { "</p>" } else { "</div>" });
     }
@@ -485,7 +537,10 @@ impl<'a> Writer<'a> {
                 self.close_void();
             }
             FieldKind::TextArea { value, rows } => {
-                self.m("<textarea name=\"").attr(&field.name).m("\" rows=\"").m(&rows.max(&1).to_string());
+                self.m("<textarea name=\"")
+                    .attr(&field.name)
+                    .m("\" rows=\"")
+                    .m(&rows.max(&1).to_string());
                 self.m("\" cols=\"20\"");
                 self.input_mode(InputMode::Hiragana);
                 self.m(">").attr(value).m("</textarea>");
@@ -586,7 +641,13 @@ impl<'a> Writer<'a> {
             self.m("<span class=\"error\" role=\"alert\">").text(err).m("</span><br>");
         }
         let open = |w: &mut Self, ty: &str| {
-            w.m("<input type=\"").m(ty).m("\" id=\"").attr(&id).m("\" name=\"").attr(&field.name).m("\"");
+            w.m("<input type=\"")
+                .m(ty)
+                .m("\" id=\"")
+                .attr(&id)
+                .m("\" name=\"")
+                .attr(&field.name)
+                .m("\"");
         };
         match &field.kind {
             FieldKind::Text { value, max_chars, mode } => {
@@ -610,7 +671,11 @@ impl<'a> Writer<'a> {
             }
             FieldKind::TextArea { value, rows } => {
                 self.m("<textarea id=\"").attr(&id).m("\" name=\"").attr(&field.name);
-                self.m("\" rows=\"").m(&rows.to_string()).m("\" cols=\"40\">").attr(value).m("</textarea>");
+                self.m("\" rows=\"")
+                    .m(&rows.to_string())
+                    .m("\" cols=\"40\">")
+                    .attr(value)
+                    .m("</textarea>");
             }
             FieldKind::Select { options, selected } => {
                 self.m("<select id=\"").attr(&id).m("\" name=\"").attr(&field.name).m("\">");

@@ -15,8 +15,8 @@ use ashiato_handset::{Handset, HeaderList, Trust, detect};
 use ashiato_render::i18n::Lang;
 use ashiato_render::url::LinkParams;
 use ashiato_render::{
-    Block, Dialect, Field, FieldKind, Form, Image, Inline, InputMode, Link, Location, MenuItem, Method, Notice,
-    Page, Pager, RenderContext, Rendered, Target, parts, render,
+    Block, Dialect, Field, FieldKind, Form, Image, Inline, InputMode, Link, Location, MenuItem,
+    Method, Notice, Page, Pager, RenderContext, Rendered, Target, parts, render, render_parts,
 };
 
 // -- Profiles --------------------------------------------------------------------------------
@@ -29,7 +29,10 @@ const PROFILES: &[(&str, &str)] = &[
     ("foma_html3", "User-Agent: DoCoMo/2.0 N2001(c10)\n"),
     ("docomo", "User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)\n"),
     ("browser2", "User-Agent: DoCoMo/2.0 P07A3(c500;TB;W24H15)\n"),
-    ("au", "User-Agent: KDDI-CA39 UP.Browser/6.2.0.13.1.5 (GUI) MMP/2.0\nX-UP-DEVCAP-SCREENPIXELS: 240,346\n"),
+    (
+        "au",
+        "User-Agent: KDDI-CA39 UP.Browser/6.2.0.13.1.5 (GUI) MMP/2.0\nX-UP-DEVCAP-SCREENPIXELS: 240,346\n",
+    ),
     ("au_wap1", "User-Agent: UP.Browser/3.04-TS13 UP.Link/3.4.4\n"),
     ("sb_c", "User-Agent: J-PHONE/2.0/J-DN02\n"),
     (
@@ -40,13 +43,19 @@ const PROFILES: &[(&str, &str)] = &[
         "softbank",
         "User-Agent: SoftBank/1.0/910T/TJ001 Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1\nX-JPHONE-DISPLAY: 240*400\n",
     ),
-    ("willcom", "User-Agent: Mozilla/3.0(WILLCOM;KYOCERA/WX310K/2;1.2.2.16.000000/0.1/C100) Opera 7.0\n"),
+    (
+        "willcom",
+        "User-Agent: Mozilla/3.0(WILLCOM;KYOCERA/WX310K/2;1.2.2.16.000000/0.1/C100) Opera 7.0\n",
+    ),
     ("emobile", "User-Agent: emobile/1.0.0 (H11T; like Gecko; Wireless) NetFront/3.4\n"),
     (
         "iphone",
         "User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1\n",
     ),
-    ("pc", "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\n"),
+    (
+        "pc",
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36\n",
+    ),
 ];
 
 fn handset(headers: &str) -> Handset {
@@ -74,7 +83,8 @@ fn jump(url: &str) -> String {
 }
 
 fn with_ctx<R>(h: &Handset, f: impl FnOnce(&RenderContext<'_>) -> R) -> R {
-    let ctx = RenderContext { lang: Lang::Ja, links: link_params(h), csrf: Some("CSRF42"), jump: &jump };
+    let ctx =
+        RenderContext { lang: Lang::Ja, links: link_params(h), csrf: Some("CSRF42"), jump: &jump };
     f(&ctx)
 }
 
@@ -86,7 +96,8 @@ const BODY: &str = "今日は朝から快晴☀で、駅前の喫茶店「ソレ
 夜は焼肉🍖！明日も晴れるといいな♪ 1\u{20E3}";
 
 fn menu() -> Vec<MenuItem> {
-    let item = |k: char, t: &str, p: &str| MenuItem { key: Some(k), text: t.into(), path: p.into() };
+    let item =
+        |k: char, t: &str, p: &str| MenuItem { key: Some(k), text: t.into(), path: p.into() };
     vec![
         item('0', "ホーム", "/home"),
         item('1', "日記を書く", "/diary/new"),
@@ -102,7 +113,12 @@ fn diary_page() -> Page {
     page.flash = Some("コメントを書きました".into());
     page.push(Block::Heading("11月26日の日記".into()));
     page.push(Block::Text(BODY.into()));
-    page.push(Block::Image(Image { src: "/photo/1/s".into(), alt: "写真".into(), width: Some(120), height: Some(90) }));
+    page.push(Block::Image(Image {
+        src: "/photo/1/s".into(),
+        alt: "写真".into(),
+        width: Some(120),
+        height: Some(90),
+    }));
     page.push(Block::Paragraph(vec![
         Inline::text("書いた人: "),
         Inline::Link(Link { accesskey: Some('5'), ..Link::internal("/m/7", "ゆうこ") }),
@@ -118,7 +134,8 @@ fn diary_page() -> Page {
     ]));
     page.push(Block::Notice(Notice::Error("本文を入力してください".into())));
     page.push(Block::Notice(Notice::Info("保存しました".into())));
-    let mut body = Field::new("body", "コメント", FieldKind::TextArea { value: "下書き☀<b>".into(), rows: 3 });
+    let mut body =
+        Field::new("body", "コメント", FieldKind::TextArea { value: "下書き☀<b>".into(), rows: 3 });
     body.error = Some("入力してください".into());
     page.push(Block::Form(Form {
         action: "/diary/1/comment".into(),
@@ -127,10 +144,30 @@ fn diary_page() -> Page {
             Field::new(
                 "nick",
                 "ニックネーム",
-                FieldKind::Text { value: "ゆう\"こ".into(), max_chars: Some(20), mode: InputMode::Hiragana },
+                FieldKind::Text {
+                    value: "ゆう\"こ".into(),
+                    max_chars: Some(20),
+                    mode: InputMode::Hiragana,
+                },
             ),
-            Field::new("kana", "カナ", FieldKind::Text { value: String::new(), max_chars: None, mode: InputMode::Katakana }),
-            Field::new("zip", "郵便番号", FieldKind::Text { value: String::new(), max_chars: Some(7), mode: InputMode::Numeric }),
+            Field::new(
+                "kana",
+                "カナ",
+                FieldKind::Text {
+                    value: String::new(),
+                    max_chars: None,
+                    mode: InputMode::Katakana,
+                },
+            ),
+            Field::new(
+                "zip",
+                "郵便番号",
+                FieldKind::Text {
+                    value: String::new(),
+                    max_chars: Some(7),
+                    mode: InputMode::Numeric,
+                },
+            ),
             Field::new("mail", "メール", FieldKind::Email("a@b.jp".into())),
             Field::new("pass", "パスワード", FieldKind::Password),
             body,
@@ -138,7 +175,10 @@ fn diary_page() -> Page {
                 "vis",
                 "公開範囲",
                 FieldKind::Select {
-                    options: vec![("all".into(), "全体".into()), ("friends".into(), "マイミク".into())],
+                    options: vec![
+                        ("all".into(), "全体".into()),
+                        ("friends".into(), "マイミク".into()),
+                    ],
                     selected: "friends".into(),
                 },
             ),
@@ -159,7 +199,11 @@ fn diary_page() -> Page {
         submit: "検索".into(),
         multipart: false,
     }));
-    page.push(Block::Pager(Pager { prev: Some("/diary?page=1".into()), next: None, position: Some((2, 2)) }));
+    page.push(Block::Pager(Pager {
+        prev: Some("/diary?page=1".into()),
+        next: None,
+        position: Some((2, 2)),
+    }));
     page.menu = menu();
     page
 }
@@ -208,7 +252,9 @@ fn render_all(page: &Page, name: &str) -> Vec<Rendered> {
 fn tool(name: &str) -> bool {
     let ok = Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
     if !ok {
-        println!("SKIP: `{name}` not found (apt-get install -y libxml2-utils w3c-sgml-lib python3)");
+        println!(
+            "SKIP: `{name}` not found (apt-get install -y libxml2-utils w3c-sgml-lib python3)"
+        );
     }
     ok
 }
@@ -218,7 +264,10 @@ fn dtd_dir() -> PathBuf {
 }
 
 fn basic11_installed() -> bool {
-    let ok = Path::new("/usr/share/xml/w3c-sgml-lib/schema/dtd/REC-xhtml-basic-20101123/xhtml-basic11.dtd").exists();
+    let ok = Path::new(
+        "/usr/share/xml/w3c-sgml-lib/schema/dtd/REC-xhtml-basic-20101123/xhtml-basic11.dtd",
+    )
+    .exists();
     if !ok {
         println!("SKIP: XHTML Basic 1.1 DTD missing (apt-get install -y w3c-sgml-lib)");
     }
@@ -340,7 +389,10 @@ fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 fn meta_content_type(body: &[u8]) -> Option<String> {
-    tags(body).into_iter().find(|(n, _)| n == "meta").and_then(|(_, a)| attr(&a, "content").map(str::to_owned))
+    tags(body)
+        .into_iter()
+        .find(|(n, _)| n == "meta")
+        .and_then(|(_, a)| attr(&a, "content").map(str::to_owned))
 }
 
 // -- The cHTML checker -----------------------------------------------------------------------
@@ -450,7 +502,10 @@ fn targets_follow_the_handset_profiles() {
     assert_eq!(profile("sb_p").1.output.emoji, EmojiOut::SoftbankWebcode { full: true });
     assert_eq!(profile("softbank").1.output.emoji, EmojiOut::SoftbankUtf8Pua);
     assert!(profile("emobile").1.emoji_as_text);
-    assert_eq!(ashiato_render::target::emoji_out(ashiato_handset::EmojiScheme::AuImg, None), EmojiOut::AuImg);
+    assert_eq!(
+        ashiato_render::target::emoji_out(ashiato_handset::EmojiScheme::AuImg, None),
+        EmojiOut::AuImg
+    );
 }
 
 #[test]
@@ -460,15 +515,28 @@ fn every_profile_fits_its_budget_and_labels_its_charset() {
             let (_, t) = profile(name);
             let all = render_all(&page, name);
             for r in &all {
-                assert!(r.body.len() <= t.budget, "{name}: part {} is {} > {}", r.part, r.body.len(), t.budget);
+                assert!(
+                    r.body.len() <= t.budget,
+                    "{name}: part {} is {} > {}",
+                    r.part,
+                    r.body.len(),
+                    t.budget
+                );
                 assert_eq!(r.content_type, t.content_type());
                 match t.dialect {
-                    Dialect::Html5 => assert!(r.body.starts_with(b"<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">")),
+                    Dialect::Html5 => assert!(r.body.starts_with(
+                        b"<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+                    )),
                     Dialect::Hdml => assert!(r.body.starts_with(b"<HDML VERSION=3.0")),
-                    _ => assert_eq!(meta_content_type(&r.body).as_deref(), Some(t.content_type()), "{name}"),
+                    _ => assert_eq!(
+                        meta_content_type(&r.body).as_deref(),
+                        Some(t.content_type()),
+                        "{name}"
+                    ),
                 }
                 if t.dialect.is_xhtml() {
-                    let decl = format!("<?xml version=\"1.0\" encoding=\"{}\"?>\n", t.charset_label());
+                    let decl =
+                        format!("<?xml version=\"1.0\" encoding=\"{}\"?>\n", t.charset_label());
                     assert!(r.body.starts_with(decl.as_bytes()), "{name}");
                 }
             }
@@ -484,7 +552,12 @@ fn hdml_handsets_get_a_one_card_notice() {
     let (h, t) = profile("au_wap1");
     let r = with_ctx(&h, |ctx| render(&diary_page(), ctx, &t, &Location::new("/")));
     let text = encoding_rs::SHIFT_JIS.decode(&r.body).0.into_owned();
-    assert!(text.starts_with("<HDML VERSION=3.0 PUBLIC=TRUE>\n<DISPLAY>\nashiato<BR>\nこの機種には対応していません"), "{text}");
+    assert!(
+        text.starts_with(
+            "<HDML VERSION=3.0 PUBLIC=TRUE>\n<DISPLAY>\nashiato<BR>\nこの機種には対応していません"
+        ),
+        "{text}"
+    );
     assert!(text.ends_with("</DISPLAY>\n</HDML>\n"));
     assert_eq!(r.parts, 1);
 }
@@ -494,22 +567,33 @@ fn docomo_links_forms_and_access_keys() {
     let (h, t) = profile("docomo");
     let r = with_ctx(&h, |ctx| render(&diary_page(), ctx, &t, &location(&t)));
     let tags = tags(&r.body);
-    let hrefs: Vec<&str> = tags.iter().filter(|(n, _)| n == "a").filter_map(|(_, a)| attr(a, "href")).collect();
+    let hrefs: Vec<&str> =
+        tags.iter().filter(|(n, _)| n == "a").filter_map(|(_, a)| attr(a, "href")).collect();
     for href in &hrefs {
         if href.starts_with("/jump") {
             assert!(!href.contains("ksid"), "outbound link carries the session: {href}");
         } else {
-            assert!(href.contains("guid=ON&amp;ksid=TOKEN"), "internal link without session: {href}");
+            assert!(
+                href.contains("guid=ON&amp;ksid=TOKEN"),
+                "internal link without session: {href}"
+            );
         }
     }
     // Access-key links are absolute for docomo (keitai.md §6), others relative.
-    assert!(hrefs.contains(&"http://ashiato.test/home?guid=ON&amp;ksid=TOKEN0123456789abcdef"), "{hrefs:?}");
+    assert!(
+        hrefs.contains(&"http://ashiato.test/home?guid=ON&amp;ksid=TOKEN0123456789abcdef"),
+        "{hrefs:?}"
+    );
     assert!(hrefs.contains(&"http://ashiato.test/m/7?guid=ON&amp;ksid=TOKEN0123456789abcdef"));
     assert!(hrefs.contains(&"/diary/1/c/1?guid=ON&amp;ksid=TOKEN0123456789abcdef"));
     assert!(hrefs.contains(&"/jump?to=http%3A%2F%2Fexample.com%2F%3Fa%3D1%26b%3D2&amp;sig=abc"));
     // POST: session in the action and hidden; GET: guid=ON and session hidden.
-    let forms: Vec<&Vec<(String, String)>> = tags.iter().filter(|(n, _)| n == "form").map(|(_, a)| a).collect();
-    assert_eq!(attr(forms[0], "action"), Some("/diary/1/comment?guid=ON&amp;ksid=TOKEN0123456789abcdef"));
+    let forms: Vec<&Vec<(String, String)>> =
+        tags.iter().filter(|(n, _)| n == "form").map(|(_, a)| a).collect();
+    assert_eq!(
+        attr(forms[0], "action"),
+        Some("/diary/1/comment?guid=ON&amp;ksid=TOKEN0123456789abcdef")
+    );
     assert_eq!(attr(forms[1], "action"), Some("/search"));
     let hidden: Vec<(Option<&str>, Option<&str>)> = tags
         .iter()
@@ -528,7 +612,9 @@ fn docomo_links_forms_and_access_keys() {
     );
     let body = String::from_utf8_lossy(&r.body);
     assert!(body.contains(" style=\"-wap-input-format:&quot;*&lt;ja:h&gt;&quot;\""));
-    assert!(body.contains("type=\"password\" name=\"pass\" style=\"-wap-input-format:&quot;*&lt;ja:en&gt;&quot;\""));
+    assert!(body.contains(
+        "type=\"password\" name=\"pass\" style=\"-wap-input-format:&quot;*&lt;ja:en&gt;&quot;\""
+    ));
     assert!(body.contains("maxlength=\"7\" style=\"-wap-input-format:&quot;*&lt;ja:n&gt;&quot;\""));
     assert!(!body.contains("istyle"), "i-XHTML ignores istyle");
     assert!(body.contains(" accesskey=\"0\""));
@@ -547,7 +633,9 @@ fn input_modes_per_dialect() {
             .filter(|(n, a)| n == "input" && attr(a, "name") == Some("zip"))
             .map(|(_, a)| {
                 a.iter()
-                    .filter(|(k, _)| matches!(k.as_str(), "istyle" | "mode" | "format" | "inputmode"))
+                    .filter(|(k, _)| {
+                        matches!(k.as_str(), "istyle" | "mode" | "format" | "inputmode")
+                    })
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
                     .join(" ")
@@ -573,7 +661,9 @@ fn emoji_and_keycaps_per_carrier() {
     };
     let has = |b: &[u8], needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
     use ashiato_charset::{Charset, EmojiOut, OutputTarget, Unmappable, encode_plain};
-    let sjis = |emoji: EmojiOut, s: &str| encode_plain(s, &OutputTarget::new(Charset::ShiftJis, emoji), Unmappable::Geta);
+    let sjis = |emoji: EmojiOut, s: &str| {
+        encode_plain(s, &OutputTarget::new(Charset::ShiftJis, emoji), Unmappable::Geta)
+    };
     let docomo = body("docomo");
     assert!(has(&docomo, b"<title>\xf8\x9f</title>"), "docomo sun F89F (keitai.md §10)");
     let keycap = sjis(EmojiOut::Docomo { extended: true }, "1\u{20E3}");
@@ -614,7 +704,8 @@ fn menus_shrink_before_content_is_split() {
     };
     with_ctx(&h, |ctx| {
         let at = Location::new("/x");
-        let menu_len = |p: &Page| parts(p, ctx, &t, &at).iter().map(|q| q.menu.len()).collect::<Vec<_>>();
+        let menu_len =
+            |p: &Page| parts(p, ctx, &t, &at).iter().map(|q| q.menu.len()).collect::<Vec<_>>();
         // Short: full menu, one part.
         assert_eq!(menu_len(&page_with(100)), vec![6]);
         // Find a length where the full menu no longer fits but a shorter one does.
@@ -654,7 +745,9 @@ fn requested_parts_are_clamped_and_pager_links_keep_the_query_and_session() {
         assert_eq!(r.part, r.parts);
         let body = String::from_utf8_lossy(&r.body);
         let prev = if r.parts > 2 { format!("&amp;p={}", r.parts - 1) } else { String::new() };
-        let want = format!("href=\"/diary/1?sort=new{prev}&amp;guid=ON&amp;ksid={TOKEN}\" accesskey=\"*\"");
+        let want = format!(
+            "href=\"/diary/1?sort=new{prev}&amp;guid=ON&amp;ksid={TOKEN}\" accesskey=\"*\""
+        );
         assert!(body.contains(&want), "{body}");
         assert!(!body.contains("OLD"));
     });
@@ -670,7 +763,10 @@ fn a_form_is_never_split_and_a_tiny_budget_still_holds() {
     with_ctx(&h, |ctx| {
         let at = Location::new("/x");
         let ps = parts(&page, ctx, &t, &at);
-        let forms: usize = ps.iter().map(|p| p.blocks.iter().filter(|b| matches!(b, Block::Form(_))).count()).sum();
+        let forms: usize = ps
+            .iter()
+            .map(|p| p.blocks.iter().filter(|b| matches!(b, Block::Form(_))).count())
+            .sum();
         assert_eq!(forms, 2, "both forms whole, each in one part");
         for n in 1..=ps.len() {
             let r = render(&page, ctx, &t, &Location { part: n, ..at });
@@ -686,14 +782,21 @@ fn split_text_reads_back_through_cp932() {
         return;
     }
     let (h, t) = profile("mova5k");
-    let text: String = (0..400).map(|n| format!("{n}: ソ表能十予<&>\"'〜−ｶﾅ漢字の行です。\n")).collect();
+    let text: String =
+        (0..400).map(|n| format!("{n}: ソ表能十予<&>\"'〜−ｶﾅ漢字の行です。\n")).collect();
     let mut page = Page::new("日記");
     page.push(Block::Text(text.clone()));
     page.menu = menu();
     let all = render_all(&page, "mova5k");
     assert!(all.len() > 3);
     let dir = tempfile::tempdir().unwrap();
-    let files = write_files(dir.path(), &all.iter().enumerate().map(|(i, r)| (format!("p{i}.html"), r.body.clone())).collect::<Vec<_>>());
+    let files = write_files(
+        dir.path(),
+        &all.iter()
+            .enumerate()
+            .map(|(i, r)| (format!("p{i}.html"), r.body.clone()))
+            .collect::<Vec<_>>(),
+    );
     let decoded = python_cp932(&files);
     let mut joined = String::new();
     for d in &decoded {
@@ -738,7 +841,15 @@ fn shift_jis_pages_decode_with_cp932() {
         if name.starts_with("au_wap1") {
             continue;
         }
-        for needle in ["11月26日の日記", "ソレイユ", "表参道", "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;", "ソ表能十予", "コメントを書きました", "下書き"] {
+        for needle in [
+            "11月26日の日記",
+            "ソレイユ",
+            "表参道",
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;",
+            "ソ表能十予",
+            "コメントを書きました",
+            "下書き",
+        ] {
             assert!(text.contains(needle), "{name}: {needle:?} missing in {text}");
         }
         // Extension rows avoided on keitai: ① becomes (1), 髙 an NCR.
@@ -759,7 +870,14 @@ fn chtml_pages_use_only_allowed_markup() {
         }
     }
     // The checker does catch things.
-    assert!(!chtml_violations(b"<html><body><strong>x</strong><a href=\"/\" accesskey=\"1\">", 1, false).is_empty());
+    assert!(
+        !chtml_violations(
+            b"<html><body><strong>x</strong><a href=\"/\" accesskey=\"1\">",
+            1,
+            false
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -805,7 +923,14 @@ fn pagecheck_accepts_every_profile() {
         return;
     }
     // pagecheck's own profiles, with the same headers.
-    let checks = [("docomo", "docomo"), ("mova", "mova"), ("au", "au"), ("softbank", "softbank"), ("iphone", "iphone"), ("pc", "pc")];
+    let checks = [
+        ("docomo", "docomo"),
+        ("mova", "mova"),
+        ("au", "au"),
+        ("softbank", "softbank"),
+        ("iphone", "iphone"),
+        ("pc", "pc"),
+    ];
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let origin = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
@@ -813,14 +938,25 @@ fn pagecheck_accepts_every_profile() {
     for (ours, theirs) in checks {
         let (h, t) = profile(ours);
         for (pi, page) in [diary_page(), long_page()].iter().enumerate() {
-            let first = with_ctx(&h, |ctx| render(page, ctx, &t, &Location::new("/diary/1").with_origin(&origin)));
+            let first = with_ctx(&h, |ctx| {
+                render(page, ctx, &t, &Location::new("/diary/1").with_origin(&origin))
+            });
             for n in 1..=first.parts {
                 let r = with_ctx(&h, |ctx| {
-                    render(page, ctx, &t, &Location { part: n, ..Location::new("/diary/1").with_origin(&origin) })
+                    render(
+                        page,
+                        ctx,
+                        &t,
+                        &Location { part: n, ..Location::new("/diary/1").with_origin(&origin) },
+                    )
                 });
                 let file = format!("{ours}-{pi}-{n}");
                 std::fs::write(dir.path().join(&file), &r.body).unwrap();
-                let query = if h.needs_url_session() { format!("?ksid={TOKEN}&guid=ON") } else { String::new() };
+                let query = if h.needs_url_session() {
+                    format!("?ksid={TOKEN}&guid=ON")
+                } else {
+                    String::new()
+                };
                 manifest.push_str(&format!("{theirs}\t/{file}{query}\t{}\n", r.content_type));
             }
         }
@@ -931,7 +1067,15 @@ mod property {
             action: "/post".into(),
             method: if post { Method::Post } else { Method::Get },
             fields: vec![
-                Field::new("a", label.clone(), FieldKind::Text { value: value.clone(), max_chars: Some(40), mode: InputMode::Hiragana }),
+                Field::new(
+                    "a",
+                    label.clone(),
+                    FieldKind::Text {
+                        value: value.clone(),
+                        max_chars: Some(40),
+                        mode: InputMode::Hiragana,
+                    },
+                ),
                 Field::new("b", label.clone(), FieldKind::TextArea { value, rows: 4 }),
                 Field::new("c", label, FieldKind::Checkbox(post)),
                 Field::hidden("d", "1"),
@@ -944,9 +1088,9 @@ mod property {
     fn block() -> impl Strategy<Value = Block> {
         prop_oneof![
             3 => long_text().prop_map(Block::Text),
-            2 => prop::collection::vec(inline(), 0..6).prop_map(Block::Paragraph),
+            2 => prop::collection::vec(inline(), 0..4).prop_map(Block::Paragraph),
             1 => text(10).prop_map(Block::Heading),
-            1 => prop::collection::vec(prop::collection::vec(inline(), 0..4), 0..8).prop_map(Block::List),
+            1 => prop::collection::vec(prop::collection::vec(text(10).prop_map(Inline::Text), 0..4), 0..8).prop_map(Block::List),
             1 => Just(Block::Separator),
             1 => text(6).prop_map(|t| Block::Notice(Notice::Error(t))),
             1 => text(3).prop_map(|alt| Block::Image(Image { src: "/p/1".into(), alt, width: Some(120), height: None })),
@@ -959,7 +1103,10 @@ mod property {
             text(10),
             prop::option::of(text(10)),
             prop::collection::vec(block(), 0..8),
-            prop::collection::vec((text(4), prop::option::of(prop::sample::select(vec!['0', '1', '9', '#']))), 0..8),
+            prop::collection::vec(
+                (text(4), prop::option::of(prop::sample::select(vec!['0', '1', '9', '#']))),
+                0..8,
+            ),
         )
             .prop_map(|(title, flash, blocks, menu)| Page {
                 title,
@@ -987,7 +1134,9 @@ mod property {
         };
         for b in blocks {
             match b {
-                Block::Heading(s) | Block::Text(s) | Block::Notice(Notice::Error(s) | Notice::Info(s)) => out.push_str(s),
+                Block::Heading(s)
+                | Block::Text(s)
+                | Block::Notice(Notice::Error(s) | Notice::Info(s)) => out.push_str(s),
                 Block::Paragraph(v) => inl(&mut out, v),
                 Block::List(items) => items.iter().for_each(|v| inl(&mut out, v)),
                 _ => {}
@@ -996,7 +1145,8 @@ mod property {
         out
     }
 
-    const PROP_PROFILES: &[&str] = &["mova5k", "docomo", "browser2", "au", "sb_c", "softbank", "willcom", "iphone", "pc"];
+    const PROP_PROFILES: &[&str] =
+        &["mova5k", "docomo", "browser2", "au", "sb_c", "softbank", "willcom", "iphone", "pc"];
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
@@ -1012,10 +1162,16 @@ mod property {
                     let ps = parts(&page, ctx, &t, &at);
                     let joined: String = ps.iter().map(|p| text_of(&p.blocks)).collect();
                     prop_assert_eq!(&joined, &original, "{}: text lost or duplicated", name);
-                    for n in 1..=ps.len() {
-                        let r = render(&page, ctx, &t, &Location { part: n, ..at });
-                        prop_assert_eq!(r.parts, ps.len());
+                    let all = render_parts(&page, ctx, &t, &at);
+                    prop_assert_eq!(all.len(), ps.len());
+                    for (i, r) in all.into_iter().enumerate() {
+                        let n = i + 1;
+                        prop_assert_eq!((r.part, r.parts), (n, ps.len()));
                         prop_assert!(r.body.len() <= t.budget, "{}: part {} is {} bytes > {}", name, n, r.body.len(), t.budget);
+                        if n == 1 || n == ps.len() {
+                            let single = render(&page, ctx, &t, &Location { part: n, ..at });
+                            prop_assert!(single == r, "{}: render(part {}) differs from render_parts", name, n);
+                        }
                         if t.dialect.is_xhtml() {
                             xhtml.push((format!("{name}-{n}.html"), r.body));
                         }
@@ -1033,5 +1189,6 @@ mod property {
         }
     }
 
-    static XMLLINT: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| tool("xmllint") && basic11_installed());
+    static XMLLINT: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| tool("xmllint") && basic11_installed());
 }
