@@ -604,6 +604,7 @@ impl Cuts {
     }
 }
 
+#[cfg(test)]
 fn string_cuts(s: &str, item: usize, inline: usize, out: &mut Vec<Cut>) {
     let mut c = Cuts { out: Vec::new(), limit: usize::MAX };
     c.string(s, item, inline);
