@@ -1192,3 +1192,17 @@ mod property {
     static XMLLINT: std::sync::LazyLock<bool> =
         std::sync::LazyLock::new(|| tool("xmllint") && basic11_installed());
 }
+
+#[test]
+#[ignore = "prints sample pages"]
+fn print_samples() {
+    for name in ["docomo", "mova"] {
+        for r in render_all(&diary_page(), name) {
+            println!(
+                "{name} {} bytes\n{}\n",
+                r.body.len(),
+                encoding_rs::SHIFT_JIS.decode(&r.body).0
+            );
+        }
+    }
+}
