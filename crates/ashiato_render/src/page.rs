@@ -43,6 +43,43 @@ pub enum Block {
     Form(Form),
     /// A message box.
     Notice(Notice),
+    /// A picture on a line of its own.
+    Image(Image),
+    /// Links to the previous and next page of a list the handler pages itself (the renderer
+    /// adds its own pager when it splits a long page into parts).
+    Pager(Pager),
+}
+
+/// A picture. Keitai budgets count markup only: keep the file small (the image pipeline's job).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    /// Internal path of the image (the renderer adds the session token for cookie-less
+    /// handsets, never `guid=ON`).
+    pub src: String,
+    /// Text shown instead of the picture; required by XHTML and read aloud on PCs.
+    pub alt: String,
+    /// Width in pixels, if known (lets the handset lay out the page before the image loads).
+    pub width: Option<u32>,
+    /// Height in pixels, if known.
+    pub height: Option<u32>,
+}
+
+impl Image {
+    /// A picture without known dimensions.
+    pub fn new(src: impl Into<String>, alt: impl Into<String>) -> Image {
+        Image { src: src.into(), alt: alt.into(), width: None, height: None }
+    }
+}
+
+/// Previous / next links of a paged list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pager {
+    /// Internal path of the previous page.
+    pub prev: Option<String>,
+    /// Internal path of the next page.
+    pub next: Option<String>,
+    /// Current page and number of pages (1-based), shown between the links.
+    pub position: Option<(usize, usize)>,
 }
 
 /// A message box.

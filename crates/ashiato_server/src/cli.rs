@@ -52,6 +52,18 @@ pub enum Command {
         #[arg(long, value_name = "MEMBER")]
         from: Option<String>,
     },
+    /// Fill the database with a large synthetic community for load tests.
+    Seed {
+        /// Members to create.
+        #[arg(long, default_value_t = 3000)]
+        members: usize,
+        /// Diary entries to create.
+        #[arg(long, default_value_t = 30000)]
+        diaries: usize,
+        /// Friends per member, on average.
+        #[arg(long, default_value_t = 20)]
+        friends: usize,
+    },
     /// Show what ashiato makes of a handset's request headers, as JSON.
     Handset {
         /// A header line, `Name: value`; repeat for several. Without any, a header block is read

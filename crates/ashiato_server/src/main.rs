@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod ops;
+mod seed;
 
 use std::process::ExitCode;
 

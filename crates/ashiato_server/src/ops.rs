@@ -135,6 +135,14 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             println!("{link}");
             Ok(())
         }
+        Command::Seed { members, diaries, friends } => {
+            let config = load_config(cli, None)?;
+            prepare_data_dir(&config.data_dir)?;
+            let db = open_db(&config)?;
+            let plan = crate::seed::Plan { members: *members, diaries: *diaries, friends: *friends };
+            println!("{}", crate::seed::seed(&db, plan, now())?);
+            Ok(())
+        }
         Command::Handset { headers, peer } => handset(headers, *peer),
     }
 }
@@ -166,9 +174,11 @@ fn serve(cli: &Cli, bind: Option<String>, demo: bool) -> Result<(), OpsError> {
         config.bind,
         config.database()
     );
-    actix_web::rt::System::new()
-        .block_on(server::serve(state, listener))
-        .map_err(|e| OpsError::Io(format!("server stopped: {e}")))
+    let footsteps = state.footsteps.clone();
+    let served = actix_web::rt::System::new().block_on(server::serve(state, listener));
+    // Footsteps still queued in memory are written before the process ends.
+    footsteps.flush();
+    served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))
 }
 
 /// Validates, hashes and stores a new member.
