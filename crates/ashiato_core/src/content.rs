@@ -65,7 +65,8 @@ impl DiaryDraft {
 
 /// Validates a comment.
 pub fn validate_comment(body: &str) -> Result<String, Vec<Invalid>> {
-    text::clean_multiline(body, COMMENT_MAX).map_err(|problem| vec![Invalid { field: "body", problem }])
+    text::clean_multiline(body, COMMENT_MAX)
+        .map_err(|problem| vec![Invalid { field: "body", problem }])
 }
 
 /// A validated message.
@@ -81,7 +82,8 @@ impl MessageDraft {
     /// Validates a message; an empty subject is allowed and shown as "(no subject)".
     pub fn validate(subject: &str, body: &str) -> Result<MessageDraft, Vec<Invalid>> {
         let mut errors = Vec::new();
-        let subject = field(&mut errors, "subject", text::clean_optional_line(subject, MESSAGE_SUBJECT_MAX));
+        let subject =
+            field(&mut errors, "subject", text::clean_optional_line(subject, MESSAGE_SUBJECT_MAX));
         let body = field(&mut errors, "body", text::clean_multiline(body, MESSAGE_BODY_MAX));
         match (subject, body) {
             (Some(subject), Some(body)) => Ok(MessageDraft { subject, body }),
@@ -116,9 +118,16 @@ impl CommunityDraft {
     ) -> Result<CommunityDraft, Vec<Invalid>> {
         let mut errors = Vec::new();
         let name = field(&mut errors, "name", text::clean_line(name, COMMUNITY_NAME_MAX));
-        let description =
-            field(&mut errors, "description", text::clean_multiline(description, COMMUNITY_DESCRIPTION_MAX));
-        let category = field(&mut errors, "category", text::clean_optional_line(category, COMMUNITY_CATEGORY_MAX));
+        let description = field(
+            &mut errors,
+            "description",
+            text::clean_multiline(description, COMMUNITY_DESCRIPTION_MAX),
+        );
+        let category = field(
+            &mut errors,
+            "category",
+            text::clean_optional_line(category, COMMUNITY_CATEGORY_MAX),
+        );
         match (name, description, category) {
             (Some(name), Some(description), Some(category)) => {
                 Ok(CommunityDraft { name, description, category, approval, members_only })
@@ -161,14 +170,22 @@ mod tests {
 
     #[test]
     fn diary_reports_every_problem() {
-        let errors = DiaryDraft::validate("", &"あ".repeat(DIARY_BODY_MAX + 1), "everyone").expect_err("bad");
+        let errors = DiaryDraft::validate("", &"あ".repeat(DIARY_BODY_MAX + 1), "everyone")
+            .expect_err("bad");
         let got: Vec<_> = errors.iter().map(|e| (e.field, e.problem)).collect();
         assert_eq!(
             got,
-            [("title", Problem::Empty), ("body", Problem::TooLong(DIARY_BODY_MAX)), ("scope", Problem::NotAllowed)]
+            [
+                ("title", Problem::Empty),
+                ("body", Problem::TooLong(DIARY_BODY_MAX)),
+                ("scope", Problem::NotAllowed)
+            ]
         );
         let ok = DiaryDraft::validate(" 晴れ☀ ", "今日は\r\nいい天気", "fof").expect("valid");
-        assert_eq!((ok.title.as_str(), ok.body.as_str(), ok.scope), ("晴れ☀", "今日は\nいい天気", Scope::Fof));
+        assert_eq!(
+            (ok.title.as_str(), ok.body.as_str(), ok.scope),
+            ("晴れ☀", "今日は\nいい天気", Scope::Fof)
+        );
     }
 
     #[test]

@@ -46,7 +46,13 @@ mod tests {
     use super::*;
 
     fn visit(visitor: Option<i64>, owner: i64) -> Visit {
-        Visit { visitor: visitor.map(MemberId), owner: MemberId(owner), stealth: false, blocked: false, crawler: false }
+        Visit {
+            visitor: visitor.map(MemberId),
+            owner: MemberId(owner),
+            stealth: false,
+            blocked: false,
+            crawler: false,
+        }
     }
 
     #[test]

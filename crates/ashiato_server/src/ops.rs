@@ -139,7 +139,8 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             let config = load_config(cli, None)?;
             prepare_data_dir(&config.data_dir)?;
             let db = open_db(&config)?;
-            let plan = crate::seed::Plan { members: *members, diaries: *diaries, friends: *friends };
+            let plan =
+                crate::seed::Plan { members: *members, diaries: *diaries, friends: *friends };
             println!("{}", crate::seed::seed(&db, plan, now())?);
             Ok(())
         }

@@ -58,7 +58,13 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
     for chunk in (0..plan.members).collect::<Vec<_>>().chunks(1000) {
         write(&mut conn, |c| -> Result<(), StoreError> {
             for &i in chunk {
-                let new = NewMember { email: Email::parse(&format!("load{}@example.jp", first + i64::try_from(i).unwrap_or(0)))?, nickname: format!("会員{i}") };
+                let new = NewMember {
+                    email: Email::parse(&format!(
+                        "load{}@example.jp",
+                        first + i64::try_from(i).unwrap_or(0)
+                    ))?,
+                    nickname: format!("会員{i}"),
+                };
                 ids.push(accounts::create_member(c, &new, &hash, Timestamp(now.0 - 400 * DAY_MS))?);
             }
             Ok(())
@@ -86,10 +92,24 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
         write(&mut conn, |c| -> Result<(), StoreError> {
             for &k in chunk {
                 let author = ids[rng.below(n)];
-                let at = Timestamp(now.0 - i64::try_from(rng.below(200 * 24)).unwrap_or(0) * 3_600_000);
-                let id = diary::create_entry(c, author, &format!("日記 {k}"), body, scopes[rng.below(scopes.len())], at)?;
+                let at =
+                    Timestamp(now.0 - i64::try_from(rng.below(200 * 24)).unwrap_or(0) * 3_600_000);
+                let id = diary::create_entry(
+                    c,
+                    author,
+                    &format!("日記 {k}"),
+                    body,
+                    scopes[rng.below(scopes.len())],
+                    at,
+                )?;
                 if k % 3 == 0 {
-                    diary::add_comment(c, id, ids[rng.below(n)], "いいね！👍", at.plus_millis(60_000))?;
+                    diary::add_comment(
+                        c,
+                        id,
+                        ids[rng.below(n)],
+                        "いいね！👍",
+                        at.plus_millis(60_000),
+                    )?;
                 }
             }
             Ok(())
@@ -100,7 +120,12 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
         let (owner, visitor) = (ids[rng.below(n)], ids[rng.below(n)]);
         if owner != visitor {
             let at = Timestamp(now.0 - i64::try_from(rng.below(29 * 24)).unwrap_or(0) * 3_600_000);
-            events.push(footsteps::Event { owner, visitor, day: at.day_in_zone(JST_OFFSET_MINUTES), at });
+            events.push(footsteps::Event {
+                owner,
+                visitor,
+                day: at.day_in_zone(JST_OFFSET_MINUTES),
+                at,
+            });
         }
     }
     for chunk in events.chunks(2000) {

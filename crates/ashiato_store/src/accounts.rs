@@ -209,7 +209,12 @@ pub fn update_profile(
 }
 
 /// Changes a member's nickname (already validated).
-pub fn set_nickname(conn: &mut AnyConnection, id: MemberId, nickname: &str, now: Timestamp) -> StoreResult<()> {
+pub fn set_nickname(
+    conn: &mut AnyConnection,
+    id: MemberId,
+    nickname: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
     let n = diesel::update(members::table.find(id.0))
         .set((members::nickname.eq(nickname), members::updated_at.eq(now.0)))
         .execute(conn)?;

@@ -176,7 +176,11 @@ fn community(r: CommunityRow) -> Community {
         category: r.3,
         join_policy: if r.4 == "approval" { JoinPolicy::Approval } else { JoinPolicy::Open },
         // Unknown values read as the narrower setting.
-        topic_visibility: if r.5 == "members" { TopicVisibility::Members } else { TopicVisibility::Participants },
+        topic_visibility: if r.5 == "members" {
+            TopicVisibility::Members
+        } else {
+            TopicVisibility::Participants
+        },
         admin: r.6.map(MemberId),
         member_count: r.7,
     }
@@ -204,7 +208,9 @@ const COMMUNITY_COLUMNS: (
 
 /// Loads a community.
 pub fn find(conn: &mut AnyConnection, id: CommunityId) -> StoreResult<Community> {
-    Ok(community(communities::table.find(id.0).select(COMMUNITY_COLUMNS).first::<CommunityRow>(conn)?))
+    Ok(community(
+        communities::table.find(id.0).select(COMMUNITY_COLUMNS).first::<CommunityRow>(conn)?,
+    ))
 }
 
 /// All communities, most members first.
@@ -223,7 +229,9 @@ pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Ve
 /// Communities `member` joined.
 pub fn joined_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<Community>> {
     Ok(communities::table
-        .inner_join(community_members::table.on(community_members::community_id.eq(communities::id)))
+        .inner_join(
+            community_members::table.on(community_members::community_id.eq(communities::id)),
+        )
         .filter(community_members::member_id.eq(member.0))
         .filter(community_members::state.eq("joined"))
         .order(communities::name.asc())
@@ -246,7 +254,11 @@ pub enum Membership {
 }
 
 /// `member`'s standing in `c`.
-pub fn membership(conn: &mut AnyConnection, c: CommunityId, member: MemberId) -> StoreResult<Membership> {
+pub fn membership(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    member: MemberId,
+) -> StoreResult<Membership> {
     let state: Option<String> = community_members::table
         .find((c.0, member.0))
         .select(community_members::state)
@@ -261,7 +273,12 @@ pub fn membership(conn: &mut AnyConnection, c: CommunityId, member: MemberId) ->
 
 /// Asks to join: open communities join at once, approval ones wait. Already a member (or
 /// waiting) is not an error. Returns the resulting standing. Call inside [`crate::write`].
-pub fn request_join(conn: &mut AnyConnection, c: CommunityId, member: MemberId, now: Timestamp) -> StoreResult<Membership> {
+pub fn request_join(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<Membership> {
     let current = membership(conn, c, member)?;
     if current != Membership::None {
         return Ok(current);
@@ -269,7 +286,9 @@ pub fn request_join(conn: &mut AnyConnection, c: CommunityId, member: MemberId, 
     let target = find(conn, c)?;
     if target.join_policy == JoinPolicy::Open {
         join(conn, c, member, now).map_err(|e| match e {
-            StoreError::Database(ref d) if is_unique_violation(d) => StoreError::Rejected(Problem::NotAllowed),
+            StoreError::Database(ref d) if is_unique_violation(d) => {
+                StoreError::Rejected(Problem::NotAllowed)
+            }
             other => other,
         })?;
         return Ok(Membership::Joined);
@@ -286,13 +305,23 @@ pub fn request_join(conn: &mut AnyConnection, c: CommunityId, member: MemberId, 
 }
 
 /// The admin approves a waiting member. Anyone else: `NotFound`. Call inside [`crate::write`].
-pub fn approve(conn: &mut AnyConnection, c: CommunityId, admin: MemberId, member: MemberId, now: Timestamp) -> StoreResult<()> {
+pub fn approve(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    admin: MemberId,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<()> {
     if find(conn, c)?.admin != Some(admin) {
         return Err(StoreError::NotFound);
     }
-    let n = diesel::update(community_members::table.find((c.0, member.0)).filter(community_members::state.eq("pending")))
-        .set((community_members::state.eq("joined"), community_members::joined_at.eq(now.0)))
-        .execute(conn)?;
+    let n = diesel::update(
+        community_members::table
+            .find((c.0, member.0))
+            .filter(community_members::state.eq("pending")),
+    )
+    .set((community_members::state.eq("joined"), community_members::joined_at.eq(now.0)))
+    .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -321,7 +350,12 @@ pub fn leave(conn: &mut AnyConnection, c: CommunityId, member: MemberId) -> Stor
 
 /// Hands the admin role to another joined member. Only the admin may (others: `NotFound`); when
 /// the community has no admin any more (the admin withdrew), any joined member may take it.
-pub fn transfer_admin(conn: &mut AnyConnection, c: CommunityId, by: MemberId, to: MemberId) -> StoreResult<()> {
+pub fn transfer_admin(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    by: MemberId,
+    to: MemberId,
+) -> StoreResult<()> {
     let target = find(conn, c)?;
     let allowed = match target.admin {
         Some(admin) => admin == by,
@@ -333,12 +367,20 @@ pub fn transfer_admin(conn: &mut AnyConnection, c: CommunityId, by: MemberId, to
     if membership(conn, c, to)? != Membership::Joined {
         return Err(StoreError::Rejected(Problem::NotAllowed));
     }
-    diesel::update(communities::table.find(c.0)).set(communities::admin_id.eq(to.0)).execute(conn)?;
+    diesel::update(communities::table.find(c.0))
+        .set(communities::admin_id.eq(to.0))
+        .execute(conn)?;
     Ok(())
 }
 
 /// Members of a community in a state, oldest first.
-pub fn members(conn: &mut AnyConnection, c: CommunityId, pending: bool, limit: i64, offset: i64) -> StoreResult<Vec<MemberSummary>> {
+pub fn members(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    pending: bool,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<MemberSummary>> {
     Ok(community_members::table
         .inner_join(members::table.on(members::id.eq(community_members::member_id)))
         .filter(community_members::community_id.eq(c.0))
@@ -390,7 +432,12 @@ fn topic(r: TopicRow) -> Topic {
 }
 
 /// A community's topics, most recently active first.
-pub fn topics_of(conn: &mut AnyConnection, c: CommunityId, limit: i64, offset: i64) -> StoreResult<Vec<Topic>> {
+pub fn topics_of(
+    conn: &mut AnyConnection,
+    c: CommunityId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Topic>> {
     Ok(topics::table
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
         .filter(topics::community_id.eq(c.0))
@@ -449,14 +496,25 @@ pub struct TopicComment {
 }
 
 /// A topic's comments, oldest first.
-pub fn topic_comments_of(conn: &mut AnyConnection, t: TopicId, limit: i64, offset: i64) -> StoreResult<Vec<TopicComment>> {
+pub fn topic_comments_of(
+    conn: &mut AnyConnection,
+    t: TopicId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<TopicComment>> {
     Ok(topic_comments::table
         .inner_join(members::table.on(members::id.eq(topic_comments::author_id)))
         .filter(topic_comments::topic_id.eq(t.0))
         .order((topic_comments::created_at.asc(), topic_comments::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select((topic_comments::id, members::id, members::nickname, topic_comments::body, topic_comments::created_at))
+        .select((
+            topic_comments::id,
+            members::id,
+            members::nickname,
+            topic_comments::body,
+            topic_comments::created_at,
+        ))
         .load::<(i64, i64, String, String, i64)>(conn)?
         .into_iter()
         .map(|(id, author, nickname, body, at)| TopicComment {
@@ -469,9 +527,16 @@ pub fn topic_comments_of(conn: &mut AnyConnection, t: TopicId, limit: i64, offse
 }
 
 /// Topics active since `since` in communities `member` joined, most recent first.
-pub fn active_topics_for(conn: &mut AnyConnection, member: MemberId, since: Timestamp, limit: i64) -> StoreResult<Vec<(Topic, String)>> {
+pub fn active_topics_for(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    since: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<(Topic, String)>> {
     Ok(topics::table
-        .inner_join(community_members::table.on(community_members::community_id.eq(topics::community_id)))
+        .inner_join(
+            community_members::table.on(community_members::community_id.eq(topics::community_id)),
+        )
         .inner_join(communities::table.on(communities::id.eq(topics::community_id)))
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
         .filter(community_members::member_id.eq(member.0))

@@ -159,7 +159,11 @@ pub fn list_visible(
 }
 
 /// How many of an author's entries a viewer in `relation` may read.
-pub fn count_visible(conn: &mut AnyConnection, author: MemberId, relation: Relation) -> StoreResult<i64> {
+pub fn count_visible(
+    conn: &mut AnyConnection,
+    author: MemberId,
+    relation: Relation,
+) -> StoreResult<i64> {
     Ok(diary_entries::table
         .filter(diary_entries::author_id.eq(author.0))
         .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
@@ -168,7 +172,11 @@ pub fn count_visible(conn: &mut AnyConnection, author: MemberId, relation: Relat
 }
 
 /// The visible entries just older and just newer than `e` by the same author.
-pub fn neighbors(conn: &mut AnyConnection, e: &Entry, relation: Relation) -> StoreResult<(Option<DiaryId>, Option<DiaryId>)> {
+pub fn neighbors(
+    conn: &mut AnyConnection,
+    e: &Entry,
+    relation: Relation,
+) -> StoreResult<(Option<DiaryId>, Option<DiaryId>)> {
     let base = || {
         diary_entries::table
             .filter(diary_entries::author_id.eq(e.author.0))
@@ -207,20 +215,25 @@ pub fn update_entry(
     scope: Scope,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let n = diesel::update(diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)))
-        .set((
-            diary_entries::title.eq(title),
-            diary_entries::body.eq(body),
-            diary_entries::scope.eq(scope.as_str()),
-            diary_entries::updated_at.eq(now.0),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)),
+    )
+    .set((
+        diary_entries::title.eq(title),
+        diary_entries::body.eq(body),
+        diary_entries::scope.eq(scope.as_str()),
+        diary_entries::updated_at.eq(now.0),
+    ))
+    .execute(conn)?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Deletes an entry (and its comments). Only the author may; others get `NotFound`.
 pub fn delete_entry(conn: &mut AnyConnection, id: DiaryId, author: MemberId) -> StoreResult<()> {
-    let n = diesel::delete(diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0))).execute(conn)?;
+    let n = diesel::delete(
+        diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)),
+    )
+    .execute(conn)?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
@@ -240,14 +253,26 @@ pub struct Comment {
 }
 
 /// An entry's comments, oldest first (a conversation reads top down).
-pub fn comments(conn: &mut AnyConnection, entry: DiaryId, limit: i64, offset: i64) -> StoreResult<Vec<Comment>> {
+pub fn comments(
+    conn: &mut AnyConnection,
+    entry: DiaryId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Comment>> {
     Ok(diary_comments::table
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
         .filter(diary_comments::entry_id.eq(entry.0))
         .order((diary_comments::created_at.asc(), diary_comments::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select((diary_comments::id, diary_comments::entry_id, members::id, members::nickname, diary_comments::body, diary_comments::created_at))
+        .select((
+            diary_comments::id,
+            diary_comments::entry_id,
+            members::id,
+            members::nickname,
+            diary_comments::body,
+            diary_comments::created_at,
+        ))
         .load::<(i64, i64, i64, String, String, i64)>(conn)?
         .into_iter()
         .map(|(id, entry, author, nickname, body, at)| Comment {
@@ -262,12 +287,17 @@ pub fn comments(conn: &mut AnyConnection, entry: DiaryId, limit: i64, offset: i6
 
 /// Deletes a comment if `by` wrote it or owns the entry; otherwise `NotFound`. Call inside
 /// [`crate::write`].
-pub fn delete_comment(conn: &mut AnyConnection, id: CommentId, by: MemberId) -> StoreResult<DiaryId> {
+pub fn delete_comment(
+    conn: &mut AnyConnection,
+    id: CommentId,
+    by: MemberId,
+) -> StoreResult<DiaryId> {
     let (entry, author): (i64, i64) = diary_comments::table
         .find(id.0)
         .select((diary_comments::entry_id, diary_comments::author_id))
         .first(conn)?;
-    let owner: i64 = diary_entries::table.find(entry).select(diary_entries::author_id).first(conn)?;
+    let owner: i64 =
+        diary_entries::table.find(entry).select(diary_entries::author_id).first(conn)?;
     if by.0 != author && by.0 != owner {
         return Err(StoreError::NotFound);
     }
@@ -289,9 +319,15 @@ pub struct FeedItem {
 
 /// Friends' newest entries that `viewer` may read (friends see public, fof and friends
 /// entries), excluding anyone in a block with the viewer.
-pub fn friends_feed(conn: &mut AnyConnection, viewer: MemberId, limit: i64) -> StoreResult<Vec<FeedItem>> {
-    let blocked_by_viewer = blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
-    let blocking_viewer = blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
+pub fn friends_feed(
+    conn: &mut AnyConnection,
+    viewer: MemberId,
+    limit: i64,
+) -> StoreResult<Vec<FeedItem>> {
+    let blocked_by_viewer =
+        blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
+    let blocking_viewer =
+        blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
     Ok(diary_entries::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
@@ -309,7 +345,12 @@ pub fn friends_feed(conn: &mut AnyConnection, viewer: MemberId, limit: i64) -> S
 }
 
 /// Recent comments by others on `owner`'s entries (for the home page), newest first.
-pub fn comments_on_mine(conn: &mut AnyConnection, owner: MemberId, since: Timestamp, limit: i64) -> StoreResult<Vec<(Comment, String)>> {
+pub fn comments_on_mine(
+    conn: &mut AnyConnection,
+    owner: MemberId,
+    since: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<(Comment, String)>> {
     Ok(diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))

@@ -104,9 +104,17 @@ pub struct Visitor {
 
 /// Visitors of `owner` since `since`, one row per visitor with their latest time, newest first.
 /// Members in a block with the owner (either way) are left out.
-pub fn visitors(conn: &mut AnyConnection, owner: MemberId, since: Timestamp, limit: i64, offset: i64) -> StoreResult<Vec<Visitor>> {
-    let blocked_by_owner = blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
-    let blocking_owner = blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
+pub fn visitors(
+    conn: &mut AnyConnection,
+    owner: MemberId,
+    since: Timestamp,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Visitor>> {
+    let blocked_by_owner =
+        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
+    let blocking_owner =
+        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
     let last = diesel::dsl::max(footsteps::visited_at);
     Ok(footsteps::table
         .inner_join(members::table.on(members::id.eq(footsteps::visitor_id)))
@@ -121,7 +129,10 @@ pub fn visitors(conn: &mut AnyConnection, owner: MemberId, since: Timestamp, lim
         .offset(offset)
         .load::<(i64, String, Option<i64>)>(conn)?
         .into_iter()
-        .map(|(id, nickname, at)| Visitor { member: MemberSummary { id: MemberId(id), nickname }, last_visit: Timestamp(at.unwrap_or(0)) })
+        .map(|(id, nickname, at)| Visitor {
+            member: MemberSummary { id: MemberId(id), nickname },
+            last_visit: Timestamp(at.unwrap_or(0)),
+        })
         .collect())
 }
 
@@ -135,7 +146,11 @@ pub fn count_on_day(conn: &mut AnyConnection, owner: MemberId, day: i64) -> Stor
 }
 
 /// Distinct visitors of `owner` since `since` (for "new footsteps" on the home page).
-pub fn count_since(conn: &mut AnyConnection, owner: MemberId, since: Timestamp) -> StoreResult<i64> {
+pub fn count_since(
+    conn: &mut AnyConnection,
+    owner: MemberId,
+    since: Timestamp,
+) -> StoreResult<i64> {
     Ok(footsteps::table
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::visited_at.ge(since.0))

@@ -115,8 +115,17 @@ pub struct FriendRequest {
 
 /// Sends a friend request. Already friends, a pending request either way, or a block either way
 /// are refused (`Rejected(NotAllowed)`). Call inside [`crate::write`].
-pub fn request(conn: &mut AnyConnection, from: MemberId, to: MemberId, message: &str, now: Timestamp) -> StoreResult<FriendRequestId> {
-    if from == to || are_friends(conn, from, to)? || crate::relation::blocked_either_way(conn, from, to)? {
+pub fn request(
+    conn: &mut AnyConnection,
+    from: MemberId,
+    to: MemberId,
+    message: &str,
+    now: Timestamp,
+) -> StoreResult<FriendRequestId> {
+    if from == to
+        || are_friends(conn, from, to)?
+        || crate::relation::blocked_either_way(conn, from, to)?
+    {
         return Err(StoreError::Rejected(Problem::NotAllowed));
     }
     if has_pending(conn, from, to)? || has_pending(conn, to, from)? {
@@ -132,7 +141,13 @@ pub fn request(conn: &mut AnyConnection, from: MemberId, to: MemberId, message: 
         .returning(friend_requests::id)
         .get_result::<i64>(conn)
         .map(FriendRequestId)
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Rejected(Problem::NotAllowed) } else { e.into() })
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Rejected(Problem::NotAllowed)
+            } else {
+                e.into()
+            }
+        })
 }
 
 /// Pending requests addressed to `member`, newest first.
@@ -142,7 +157,13 @@ pub fn incoming(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<F
         .filter(friend_requests::to_id.eq(member.0))
         .filter(friend_requests::status.eq("pending"))
         .order(friend_requests::created_at.desc())
-        .select((friend_requests::id, members::id, members::nickname, friend_requests::message, friend_requests::created_at))
+        .select((
+            friend_requests::id,
+            members::id,
+            members::nickname,
+            friend_requests::message,
+            friend_requests::created_at,
+        ))
         .load::<(i64, i64, String, String, i64)>(conn)?
         .into_iter()
         .map(|(id, from, nickname, message, at)| FriendRequest {
@@ -177,7 +198,13 @@ pub fn has_pending(conn: &mut AnyConnection, from: MemberId, to: MemberId) -> St
 /// Accepts or rejects a pending request addressed to `member`. Accepting makes them friends.
 /// A request that is not pending or not addressed to `member` is `NotFound` (its existence is
 /// not revealed). Returns the requester. Call inside [`crate::write`].
-pub fn decide(conn: &mut AnyConnection, id: FriendRequestId, member: MemberId, accept: bool, now: Timestamp) -> StoreResult<MemberId> {
+pub fn decide(
+    conn: &mut AnyConnection,
+    id: FriendRequestId,
+    member: MemberId,
+    accept: bool,
+    now: Timestamp,
+) -> StoreResult<MemberId> {
     let from: i64 = friend_requests::table
         .filter(friend_requests::id.eq(id.0))
         .filter(friend_requests::to_id.eq(member.0))
@@ -185,9 +212,11 @@ pub fn decide(conn: &mut AnyConnection, id: FriendRequestId, member: MemberId, a
         .select(friend_requests::from_id)
         .first(conn)?;
     let status = if accept { "accepted" } else { "rejected" };
-    let n = diesel::update(friend_requests::table.find(id.0).filter(friend_requests::status.eq("pending")))
-        .set((friend_requests::status.eq(status), friend_requests::decided_at.eq(now.0)))
-        .execute(conn)?;
+    let n = diesel::update(
+        friend_requests::table.find(id.0).filter(friend_requests::status.eq("pending")),
+    )
+    .set((friend_requests::status.eq(status), friend_requests::decided_at.eq(now.0)))
+    .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -199,12 +228,20 @@ pub fn decide(conn: &mut AnyConnection, id: FriendRequestId, member: MemberId, a
 
 /// Writes (or replaces) `author`'s introduction of their friend `subject`. Only friends may
 /// introduce each other. Call inside [`crate::write`].
-pub fn introduce(conn: &mut AnyConnection, author: MemberId, subject: MemberId, body: &str, now: Timestamp) -> StoreResult<()> {
+pub fn introduce(
+    conn: &mut AnyConnection,
+    author: MemberId,
+    subject: MemberId,
+    body: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
     if !are_friends(conn, author, subject)? {
         return Err(StoreError::Rejected(Problem::NotAllowed));
     }
-    diesel::delete(introductions::table.filter(introductions::author_id.eq(author.0).and(introductions::subject_id.eq(subject.0))))
-        .execute(conn)?;
+    diesel::delete(introductions::table.filter(
+        introductions::author_id.eq(author.0).and(introductions::subject_id.eq(subject.0)),
+    ))
+    .execute(conn)?;
     if !body.is_empty() {
         diesel::insert_into(introductions::table)
             .values((
@@ -219,7 +256,10 @@ pub fn introduce(conn: &mut AnyConnection, author: MemberId, subject: MemberId, 
 }
 
 /// Introductions of `subject` written by their current friends, newest first.
-pub fn introductions_of(conn: &mut AnyConnection, subject: MemberId) -> StoreResult<Vec<(MemberSummary, String)>> {
+pub fn introductions_of(
+    conn: &mut AnyConnection,
+    subject: MemberId,
+) -> StoreResult<Vec<(MemberSummary, String)>> {
     Ok(introductions::table
         .inner_join(members::table.on(members::id.eq(introductions::author_id)))
         .inner_join(

@@ -5,7 +5,10 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::friends::MemberSummary;
-use crate::schema::{blocks, communities, community_members, diary_comments, diary_entries, members, profile_fields, topic_comments, topics};
+use crate::schema::{
+    blocks, communities, community_members, diary_comments, diary_entries, members, profile_fields,
+    topic_comments, topics,
+};
 use crate::{StoreError, StoreResult};
 
 /// Settings a member changes on `/settings`.
@@ -24,7 +27,12 @@ pub struct Settings {
 }
 
 /// Saves settings.
-pub fn save_settings(conn: &mut AnyConnection, id: MemberId, s: &Settings, now: Timestamp) -> StoreResult<()> {
+pub fn save_settings(
+    conn: &mut AnyConnection,
+    id: MemberId,
+    s: &Settings,
+    now: Timestamp,
+) -> StoreResult<()> {
     let n = diesel::update(members::table.find(id.0))
         .set((
             members::default_diary_scope.eq(s.default_diary_scope.as_str()),
@@ -60,9 +68,17 @@ diesel::define_sql_function! {
 /// Members whose nickname contains `q` (case-insensitive for Latin letters), except those who
 /// opted out of search and those in a block with the viewer. Bind parameters only: a `'`, `\`
 /// or a 0x5C-trail character in the query is data, never SQL.
-pub fn search(conn: &mut AnyConnection, viewer: MemberId, q: &str, limit: i64, offset: i64) -> StoreResult<Vec<MemberSummary>> {
-    let blocked_by_viewer = blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
-    let blocking_viewer = blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
+pub fn search(
+    conn: &mut AnyConnection,
+    viewer: MemberId,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<MemberSummary>> {
+    let blocked_by_viewer =
+        blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
+    let blocking_viewer =
+        blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
     Ok(members::table
         .filter(lower(members::nickname).like(like_pattern(&q.to_lowercase())).escape('\\'))
         .filter(members::search_opt_out.eq(false).or(members::id.eq(viewer.0)))
@@ -90,8 +106,13 @@ pub struct FreeField {
 }
 
 /// Replaces a member's free profile fields. Call inside [`crate::write`].
-pub fn set_free_fields(conn: &mut AnyConnection, id: MemberId, fields: &[FreeField]) -> StoreResult<()> {
-    diesel::delete(profile_fields::table.filter(profile_fields::member_id.eq(id.0))).execute(conn)?;
+pub fn set_free_fields(
+    conn: &mut AnyConnection,
+    id: MemberId,
+    fields: &[FreeField],
+) -> StoreResult<()> {
+    diesel::delete(profile_fields::table.filter(profile_fields::member_id.eq(id.0)))
+        .execute(conn)?;
     for (pos, f) in fields.iter().enumerate() {
         diesel::insert_into(profile_fields::table)
             .values((
@@ -114,7 +135,11 @@ pub fn free_fields(conn: &mut AnyConnection, id: MemberId) -> StoreResult<Vec<Fr
         .select((profile_fields::label, profile_fields::value, profile_fields::scope))
         .load::<(String, String, String)>(conn)?
         .into_iter()
-        .map(|(label, value, scope)| FreeField { label, value, scope: crate::accounts::scope_or_private(&scope) })
+        .map(|(label, value, scope)| FreeField {
+            label,
+            value,
+            scope: crate::accounts::scope_or_private(&scope),
+        })
         .collect())
 }
 
@@ -128,8 +153,11 @@ pub fn withdraw(conn: &mut AnyConnection, id: MemberId) -> StoreResult<()> {
         .select(diary_comments::entry_id)
         .distinct()
         .load(conn)?;
-    let topic_ids: Vec<i64> =
-        topic_comments::table.filter(topic_comments::author_id.eq(id.0)).select(topic_comments::topic_id).distinct().load(conn)?;
+    let topic_ids: Vec<i64> = topic_comments::table
+        .filter(topic_comments::author_id.eq(id.0))
+        .select(topic_comments::topic_id)
+        .distinct()
+        .load(conn)?;
     let community_ids: Vec<i64> = community_members::table
         .filter(community_members::member_id.eq(id.0))
         .select(community_members::community_id)
@@ -139,13 +167,19 @@ pub fn withdraw(conn: &mut AnyConnection, id: MemberId) -> StoreResult<()> {
         return Err(StoreError::NotFound);
     }
     for entry in commented {
-        let count: i64 = diary_comments::table.filter(diary_comments::entry_id.eq(entry)).count().get_result(conn)?;
+        let count: i64 = diary_comments::table
+            .filter(diary_comments::entry_id.eq(entry))
+            .count()
+            .get_result(conn)?;
         diesel::update(diary_entries::table.find(entry))
             .set(diary_entries::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
             .execute(conn)?;
     }
     for topic in topic_ids {
-        let count: i64 = topic_comments::table.filter(topic_comments::topic_id.eq(topic)).count().get_result(conn)?;
+        let count: i64 = topic_comments::table
+            .filter(topic_comments::topic_id.eq(topic))
+            .count()
+            .get_result(conn)?;
         diesel::update(topics::table.find(topic))
             .set(topics::comment_count.eq(i32::try_from(count).unwrap_or(i32::MAX)))
             .execute(conn)?;
@@ -156,7 +190,9 @@ pub fn withdraw(conn: &mut AnyConnection, id: MemberId) -> StoreResult<()> {
             .filter(community_members::state.eq("joined"))
             .count()
             .get_result(conn)?;
-        diesel::update(communities::table.find(community)).set(communities::member_count.eq(count)).execute(conn)?;
+        diesel::update(communities::table.find(community))
+            .set(communities::member_count.eq(count))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -176,14 +212,19 @@ pub fn friends_birthdays(
         .filter(members::birthday.is_not_null())
         .select((members::id, members::nickname, members::birthday, members::birthday_scope))
         .load(conn)?;
-    let day_of_year = |m: u32, d: u32| ashiato_core::time::days_from_civil(2001, m, d) - ashiato_core::time::days_from_civil(2001, 1, 1);
+    let day_of_year = |m: u32, d: u32| {
+        ashiato_core::time::days_from_civil(2001, m, d)
+            - ashiato_core::time::days_from_civil(2001, 1, 1)
+    };
     let start = day_of_year(today.0, today.1);
     let mut out = Vec::new();
     for (id, nickname, birthday, scope) in rows {
         if !crate::accounts::scope_or_private(&scope).allows(ashiato_core::Relation::Friend) {
             continue;
         }
-        let Some(Some((_, m, d))) = birthday.as_deref().map(|b| ashiato_core::account::parse_birthday(b).ok().flatten()) else {
+        let Some(Some((_, m, d))) =
+            birthday.as_deref().map(|b| ashiato_core::account::parse_birthday(b).ok().flatten())
+        else {
             continue;
         };
         // 29 February counts as 28 February in common years for this "this week" list.

@@ -77,7 +77,10 @@ fn load(conn: &mut AnyConnection, rows: Vec<MessageRow>) -> StoreResult<Vec<Mess
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    let summary = |id: i64| MemberSummary { id: MemberId(id), nickname: names.get(&id).cloned().unwrap_or_default() };
+    let summary = |id: i64| MemberSummary {
+        id: MemberId(id),
+        nickname: names.get(&id).cloned().unwrap_or_default(),
+    };
     Ok(rows
         .into_iter()
         .map(|(id, from, to, subject, body, at, read)| Message {
@@ -111,7 +114,12 @@ const COLUMNS: (
 );
 
 /// A member's inbox, newest first (messages they deleted are gone from it).
-pub fn inbox(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64) -> StoreResult<Vec<Message>> {
+pub fn inbox(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Message>> {
     let rows = messages::table
         .filter(messages::recipient_id.eq(member.0))
         .filter(messages::recipient_deleted.eq(false))
@@ -124,7 +132,12 @@ pub fn inbox(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64
 }
 
 /// A member's sent messages, newest first.
-pub fn sent(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64) -> StoreResult<Vec<Message>> {
+pub fn sent(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Message>> {
     let rows = messages::table
         .filter(messages::sender_id.eq(member.0))
         .filter(messages::sender_deleted.eq(false))
@@ -138,7 +151,12 @@ pub fn sent(conn: &mut AnyConnection, member: MemberId, limit: i64, offset: i64)
 
 /// One message, if `member` is its sender or recipient and has not deleted it; otherwise
 /// `NotFound`. Reading it as the recipient marks it read.
-pub fn open(conn: &mut AnyConnection, id: MessageId, member: MemberId, now: Timestamp) -> StoreResult<Message> {
+pub fn open(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<Message> {
     let row = messages::table
         .filter(messages::id.eq(id.0))
         .filter(
@@ -148,18 +166,22 @@ pub fn open(conn: &mut AnyConnection, id: MessageId, member: MemberId, now: Time
         .select(COLUMNS)
         .first::<MessageRow>(conn)?;
     if row.2 == member.0 && row.6.is_none() {
-        diesel::update(messages::table.find(id.0)).set(messages::read_at.eq(now.0)).execute(conn)?;
+        diesel::update(messages::table.find(id.0))
+            .set(messages::read_at.eq(now.0))
+            .execute(conn)?;
     }
     load(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
 /// Deletes a message from `member`'s side only; the other side keeps it.
 pub fn delete_for(conn: &mut AnyConnection, id: MessageId, member: MemberId) -> StoreResult<()> {
-    let as_sender = diesel::update(messages::table.find(id.0).filter(messages::sender_id.eq(member.0)))
-        .set(messages::sender_deleted.eq(true))
-        .execute(conn)?;
-    let as_recipient = diesel::update(messages::table.find(id.0).filter(messages::recipient_id.eq(member.0)))
-        .set(messages::recipient_deleted.eq(true))
-        .execute(conn)?;
+    let as_sender =
+        diesel::update(messages::table.find(id.0).filter(messages::sender_id.eq(member.0)))
+            .set(messages::sender_deleted.eq(true))
+            .execute(conn)?;
+    let as_recipient =
+        diesel::update(messages::table.find(id.0).filter(messages::recipient_id.eq(member.0)))
+            .set(messages::recipient_deleted.eq(true))
+            .execute(conn)?;
     if as_sender + as_recipient == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }

@@ -9,26 +9,38 @@ use crate::schema::{blocks, friend_requests, friendships};
 
 /// Whether either member blocked the other.
 pub fn blocked_either_way(conn: &mut AnyConnection, a: MemberId, b: MemberId) -> StoreResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(blocks::table.filter(
-        (blocks::blocker_id.eq(a.0).and(blocks::blocked_id.eq(b.0)))
-            .or(blocks::blocker_id.eq(b.0).and(blocks::blocked_id.eq(a.0))),
-    )))
+    Ok(diesel::select(diesel::dsl::exists(
+        blocks::table.filter(
+            (blocks::blocker_id.eq(a.0).and(blocks::blocked_id.eq(b.0)))
+                .or(blocks::blocker_id.eq(b.0).and(blocks::blocked_id.eq(a.0))),
+        ),
+    ))
     .get_result(conn)?)
 }
 
 /// Whether `viewer` and `owner` have a friend in common (friend of a friend).
-pub fn share_a_friend(conn: &mut AnyConnection, viewer: MemberId, owner: MemberId) -> StoreResult<bool> {
+pub fn share_a_friend(
+    conn: &mut AnyConnection,
+    viewer: MemberId,
+    owner: MemberId,
+) -> StoreResult<bool> {
     let (mine, theirs) = diesel::alias!(friendships as mine, friendships as theirs);
     Ok(diesel::select(diesel::dsl::exists(
-        mine.inner_join(theirs.on(theirs.field(friendships::member_id).eq(mine.field(friendships::friend_id))))
-            .filter(mine.field(friendships::member_id).eq(viewer.0))
-            .filter(theirs.field(friendships::friend_id).eq(owner.0)),
+        mine.inner_join(
+            theirs.on(theirs.field(friendships::member_id).eq(mine.field(friendships::friend_id))),
+        )
+        .filter(mine.field(friendships::member_id).eq(viewer.0))
+        .filter(theirs.field(friendships::friend_id).eq(owner.0)),
     ))
     .get_result(conn)?)
 }
 
 /// The viewer's relation to the owner (no viewer: not logged in).
-pub fn relation(conn: &mut AnyConnection, viewer: Option<MemberId>, owner: MemberId) -> StoreResult<Relation> {
+pub fn relation(
+    conn: &mut AnyConnection,
+    viewer: Option<MemberId>,
+    owner: MemberId,
+) -> StoreResult<Relation> {
     let Some(v) = viewer else { return Ok(Relation::Anonymous) };
     if v == owner {
         return Ok(Relation::Owner);
@@ -49,17 +61,27 @@ pub fn visible_scopes(relation: Relation) -> Vec<&'static str> {
 
 /// `blocker` blocks `blocked`: any friendship between them ends and pending friend requests in
 /// either direction are withdrawn. Call inside [`crate::write`].
-pub fn block(conn: &mut AnyConnection, blocker: MemberId, blocked: MemberId, now: Timestamp) -> StoreResult<()> {
+pub fn block(
+    conn: &mut AnyConnection,
+    blocker: MemberId,
+    blocked: MemberId,
+    now: Timestamp,
+) -> StoreResult<()> {
     if blocker == blocked {
         return Ok(());
     }
     let exists = diesel::select(diesel::dsl::exists(
-        blocks::table.filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))),
+        blocks::table
+            .filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))),
     ))
     .get_result::<bool>(conn)?;
     if !exists {
         diesel::insert_into(blocks::table)
-            .values((blocks::blocker_id.eq(blocker.0), blocks::blocked_id.eq(blocked.0), blocks::created_at.eq(now.0)))
+            .values((
+                blocks::blocker_id.eq(blocker.0),
+                blocks::blocked_id.eq(blocked.0),
+                blocks::created_at.eq(now.0),
+            ))
             .execute(conn)?;
     }
     crate::friends::unfriend(conn, blocker, blocked)?;
@@ -79,21 +101,32 @@ pub fn block(conn: &mut AnyConnection, blocker: MemberId, blocked: MemberId, now
 
 /// Lifts a block.
 pub fn unblock(conn: &mut AnyConnection, blocker: MemberId, blocked: MemberId) -> StoreResult<()> {
-    diesel::delete(blocks::table.filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))))
-        .execute(conn)?;
+    diesel::delete(
+        blocks::table
+            .filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
 /// Whether `blocker` blocked `blocked` (one direction).
-pub fn has_blocked(conn: &mut AnyConnection, blocker: MemberId, blocked: MemberId) -> StoreResult<bool> {
+pub fn has_blocked(
+    conn: &mut AnyConnection,
+    blocker: MemberId,
+    blocked: MemberId,
+) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
-        blocks::table.filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))),
+        blocks::table
+            .filter(blocks::blocker_id.eq(blocker.0).and(blocks::blocked_id.eq(blocked.0))),
     ))
     .get_result(conn)?)
 }
 
 /// Members `blocker` blocked, newest first.
-pub fn blocked_by(conn: &mut AnyConnection, blocker: MemberId) -> StoreResult<Vec<crate::friends::MemberSummary>> {
+pub fn blocked_by(
+    conn: &mut AnyConnection,
+    blocker: MemberId,
+) -> StoreResult<Vec<crate::friends::MemberSummary>> {
     use crate::schema::members;
     Ok(blocks::table
         .inner_join(members::table.on(members::id.eq(blocks::blocked_id)))

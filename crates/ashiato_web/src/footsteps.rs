@@ -104,7 +104,10 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>) {
                 Msg::Flush(ack) => waiters.push(ack),
             }
         }
-        let due = stop || !waiters.is_empty() || pending.len() >= BATCH_MAX || deadline.is_some_and(|d| Instant::now() >= d);
+        let due = stop
+            || !waiters.is_empty()
+            || pending.len() >= BATCH_MAX
+            || deadline.is_some_and(|d| Instant::now() >= d);
         if due {
             for chunk in pending.chunks(BATCH_MAX) {
                 let written = db

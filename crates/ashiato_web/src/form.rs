@@ -22,9 +22,11 @@ pub const FORM_LIMIT: usize = 256 * 1024;
 
 /// How this handset's forms are encoded and whose emoji they carry.
 pub fn input_of(h: &Handset) -> (InputCharset, Carrier) {
-    let charset = match h.charset {
-        ashiato_handset::Charset::ShiftJis => InputCharset::ShiftJis,
-        ashiato_handset::Charset::Utf8 => InputCharset::Utf8,
+    // The form comes back in the charset its page was written in: ask the renderer's target,
+    // the one place that decides it.
+    let charset = match ashiato_render::Target::for_handset(h).output.charset {
+        ashiato_charset::Charset::ShiftJis => InputCharset::ShiftJis,
+        ashiato_charset::Charset::Utf8 => InputCharset::Utf8,
     };
     let carrier = match h.imitates.unwrap_or(h.carrier) {
         ashiato_handset::Carrier::Docomo | ashiato_handset::Carrier::Willcom => Carrier::Docomo,

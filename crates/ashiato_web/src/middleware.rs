@@ -6,11 +6,11 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
-use ashiato_render::html::{self, RenderContext};
+use actix_web::{Error, HttpMessage, HttpResponse, web};
 use ashiato_render::i18n::{Catalog, Lang};
 use ashiato_render::page::{Block, Notice, Page};
 use ashiato_render::url::LinkParams;
+use ashiato_render::{Location, RenderContext, Target, render};
 
 use crate::error::ErrorPage;
 use crate::state::AppState;
@@ -65,21 +65,31 @@ pub async fn error_pages(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let response = next.call(req).await?.map_into_boxed_body();
     let marker = response.response().extensions().get::<ErrorPage>().copied();
-    let kind = marker.or(match response.status() {
-        StatusCode::NOT_FOUND => Some(ErrorPage::NotFound),
-        StatusCode::METHOD_NOT_ALLOWED => Some(ErrorPage::BadRequest),
-        _ => None,
+    // Error responses actix or an extractor produced (a malformed path, a bad query) come as
+    // plain text; handler pages are HTML and stay as they are. /healthz answers in plain text
+    // on purpose.
+    let status = response.status();
+    let ours =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(
+            |ct| ct.starts_with("text/html") || ct.starts_with("application/xhtml+xml"),
+        );
+    let kind = marker.or_else(|| {
+        if ours
+            || !(status.is_client_error() || status.is_server_error())
+            || response.request().path() == "/healthz"
+        {
+            return None;
+        }
+        Some(match status {
+            StatusCode::FORBIDDEN => ErrorPage::Forbidden,
+            StatusCode::NOT_FOUND => ErrorPage::NotFound,
+            StatusCode::TOO_MANY_REQUESTS => ErrorPage::TooMany,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorPage::Unavailable,
+            s if s.is_server_error() => ErrorPage::Internal,
+            _ => ErrorPage::BadRequest,
+        })
     });
     let Some(kind) = kind else { return Ok(response) };
-    // Bodies a handler wrote on purpose (a form with a message) stay as they are.
-    if marker.is_none()
-        && !matches!(
-            response.response().body().size(),
-            actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
-        )
-    {
-        return Ok(response);
-    }
     let (req, res) = response.into_parts();
     let page = error_page(&req, &res, kind);
     Ok(ServiceResponse::new(req, page))
@@ -103,7 +113,12 @@ fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage)
     }
     let no_jump = |_: &str| String::from("/");
     let ctx = RenderContext { lang, links: LinkParams::default(), csrf: None, jump: &no_jump };
-    let body = html::render(&page, &ctx);
+    // The handset is known unless the Host check refused the request before detection.
+    let target = req
+        .extensions()
+        .get::<std::sync::Arc<ashiato_handset::Handset>>()
+        .map_or_else(Target::html5, |h| Target::for_handset(h));
+    let out = render(&page, &ctx, &target, &Location::new("/"));
     let mut builder = HttpResponse::build(res.status());
     for (name, value) in res.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -111,7 +126,7 @@ fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage)
         }
     }
     builder
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_TYPE, out.content_type))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
+        .body(out.body)
 }

@@ -13,10 +13,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use ashiato_core::MemberId;
 use ashiato_core::time::MINUTE_MS;
-use ashiato_render::html::{self, RenderContext};
 use ashiato_render::i18n::{Catalog, Lang};
 use ashiato_render::page::Page;
 use ashiato_render::url::{LinkParams, SESSION_PARAM, encode_query_value};
+use ashiato_render::{Location, RenderContext, Target, render};
 use ashiato_store::accounts::{self, Member};
 use ashiato_store::sessions::{self, Session, SessionSpec, Transport};
 use subtle::ConstantTimeEq;
@@ -49,6 +49,10 @@ pub struct Visitor {
     pub handset: std::sync::Arc<ashiato_handset::Handset>,
     /// Scheme and host for absolute redirect URLs.
     origin: String,
+    /// The requested path and query (for the renderer's part links).
+    path_and_query: String,
+    /// How pages are written for this handset.
+    pub target: Target,
 }
 
 impl Visitor {
@@ -187,7 +191,10 @@ impl Visitor {
         let bytes = match charset {
             ashiato_charset::InputCharset::Utf8 => value.as_bytes().to_vec(),
             ashiato_charset::InputCharset::ShiftJis => {
-                let target = ashiato_charset::OutputTarget::new(ashiato_charset::Charset::ShiftJis, ashiato_charset::EmojiOut::Unicode);
+                let target = ashiato_charset::OutputTarget::new(
+                    ashiato_charset::Charset::ShiftJis,
+                    ashiato_charset::EmojiOut::Unicode,
+                );
                 ashiato_charset::encode_plain(value, &target, ashiato_charset::Unmappable::Geta)
             }
         };
@@ -222,13 +229,15 @@ impl Visitor {
             csrf: self.session.as_ref().map(|s| s.csrf_token.as_str()),
             jump: &jump,
         };
-        let body = html::render(page, &ctx);
+        let at = Location::new(&self.path_and_query).with_origin(&self.origin);
+        let out = render(page, &ctx, &self.target, &at);
         let mut response = HttpResponse::build(status);
+        // The same charset label as the page's meta tag (S-20); an explicit length, no chunking.
         response
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CONTENT_TYPE, out.content_type))
             .insert_header((header::CACHE_CONTROL, "no-store"));
         self.add_cookie(&mut response);
-        response.body(body)
+        response.body(out.body)
     }
 
     /// A 303 redirect to an internal path, carrying the session where cookies are missing.
@@ -298,7 +307,13 @@ impl FromRequest for Visitor {
                 if state.config.base_url().starts_with("https://") { "https" } else { "http" };
             let origin = format!("{scheme}://{host}");
             let handset = crate::handset::of(&req);
+            let path_and_query = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.path().to_owned(), ToString::to_string);
             let mut visitor = Visitor {
+                target: Target::for_handset(&handset),
+                path_and_query,
                 cookies: handset.cookies,
                 handset: handset.clone(),
                 state: state.clone(),

@@ -50,15 +50,17 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             proptest::collection::vec(proptest::bool::weighted(0.2), n),
             proptest::collection::vec(pair, 0..10),
         )
-            .prop_map(|(n, friendships, blocks, entries, profile_scopes, opted_out, visits)| Scenario {
-                n,
-                friendships,
-                blocks,
-                entries,
-                profile_scopes,
-                opted_out,
-                visits,
-            })
+            .prop_map(
+                |(n, friendships, blocks, entries, profile_scopes, opted_out, visits)| Scenario {
+                    n,
+                    friendships,
+                    blocks,
+                    entries,
+                    profile_scopes,
+                    opted_out,
+                    visits,
+                },
+            )
     })
 }
 
@@ -100,7 +102,9 @@ impl Model {
             Relation::Blocked
         } else if self.friends.contains(&(viewer, owner)) {
             Relation::Friend
-        } else if (0..n).any(|m| self.friends.contains(&(viewer, m)) && self.friends.contains(&(m, owner))) {
+        } else if (0..n)
+            .any(|m| self.friends.contains(&(viewer, m)) && self.friends.contains(&(m, owner)))
+        {
             Relation::FriendOfFriend
         } else {
             Relation::Member
@@ -111,8 +115,18 @@ impl Model {
 fn clear(conn: &mut AnyConnection) {
     // Children first; one statement per table works on both engines.
     for table in [
-        "footsteps", "footstep_totals", "diary_comments", "diary_entries", "blocks", "friend_requests",
-        "introductions", "friendships", "profile_fields", "sessions", "invitations", "members",
+        "footsteps",
+        "footstep_totals",
+        "diary_comments",
+        "diary_entries",
+        "blocks",
+        "friend_requests",
+        "introductions",
+        "friendships",
+        "profile_fields",
+        "sessions",
+        "invitations",
+        "members",
     ] {
         conn.batch_execute(&format!("DELETE FROM {table}")).expect("clear table");
     }
@@ -126,8 +140,12 @@ fn check(t: &TestDb, s: &Scenario) {
     let (ids, entry_ids) = write(&mut conn, |c| {
         let mut ids = Vec::new();
         for i in 0..s.n {
-            let new = NewMember::validate(&format!("m{i}@example.jp"), &format!("会員{i}"), "kaminari-9-sora")
-                .expect("valid member");
+            let new = NewMember::validate(
+                &format!("m{i}@example.jp"),
+                &format!("会員{i}"),
+                "kaminari-9-sora",
+            )
+            .expect("valid member");
             let id = accounts::create_member(c, &new, "$h", now)?;
             let (intro, birthday, area, friends_scope) = s.profile_scopes[i];
             let profile = Profile {
@@ -173,7 +191,8 @@ fn check(t: &TestDb, s: &Scenario) {
     for viewer in 0..s.n {
         for owner in 0..s.n {
             let expected = model.relation(s.n, viewer, owner);
-            let got = relation::relation(&mut conn, Some(ids[viewer]), ids[owner]).expect("relation");
+            let got =
+                relation::relation(&mut conn, Some(ids[viewer]), ids[owner]).expect("relation");
             assert_eq!(got, expected, "relation {viewer}->{owner} in {s:?}");
 
             // An author's diary list and single entries.
@@ -190,13 +209,19 @@ fn check(t: &TestDb, s: &Scenario) {
                 .map(|e| entry_index(e.id))
                 .collect();
             assert_eq!(listed, visible, "diary list {viewer}->{owner} in {s:?}");
-            assert_eq!(diary::count_visible(&mut conn, ids[owner], got).expect("count"), i64::try_from(visible.len()).unwrap_or(0));
+            assert_eq!(
+                diary::count_visible(&mut conn, ids[owner], got).expect("count"),
+                i64::try_from(visible.len()).unwrap_or(0)
+            );
             // Previous/next links only ever point at visible entries.
             for &k in &visible {
                 let e = diary::find_entry(&mut conn, entry_ids[k]).expect("entry");
                 let (older, newer) = diary::neighbors(&mut conn, &e, got).expect("neighbors");
                 for n in [older, newer].into_iter().flatten() {
-                    assert!(visible.contains(&entry_index(n)), "neighbor link leaks an entry in {s:?}");
+                    assert!(
+                        visible.contains(&entry_index(n)),
+                        "neighbor link leaks an entry in {s:?}"
+                    );
                 }
             }
 
@@ -204,7 +229,11 @@ fn check(t: &TestDb, s: &Scenario) {
             let m = accounts::find_member(&mut conn, ids[owner]).expect("member");
             let shown = m.profile.visible_to(got);
             let (intro, birthday, area, friends_scope) = s.profile_scopes[owner];
-            assert_eq!(shown.introduction.is_some(), intro.allows(expected), "introduction in {s:?}");
+            assert_eq!(
+                shown.introduction.is_some(),
+                intro.allows(expected),
+                "introduction in {s:?}"
+            );
             assert_eq!(shown.birthday.is_some(), birthday.allows(expected), "birthday in {s:?}");
             assert_eq!(shown.area.is_some(), area.allows(expected), "area in {s:?}");
             assert_eq!(m.friends_scope.allows(got), friends_scope.allows(expected));
@@ -215,7 +244,9 @@ fn check(t: &TestDb, s: &Scenario) {
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, (a, sc))| model.friends.contains(&(viewer, *a)) && sc.allows(Relation::Friend))
+            .filter(|(_, (a, sc))| {
+                model.friends.contains(&(viewer, *a)) && sc.allows(Relation::Friend)
+            })
             .map(|(k, _)| k)
             .collect();
         let feed: BTreeSet<usize> = diary::friends_feed(&mut conn, ids[viewer], 100)
@@ -226,10 +257,14 @@ fn check(t: &TestDb, s: &Scenario) {
         assert_eq!(feed, expected_feed, "home feed of {viewer} in {s:?}");
 
         // Search: everyone matching, except opted-out members and blocks either way.
-        let expected_search: BTreeSet<usize> =
-            (0..s.n).filter(|&m| (m == viewer || !s.opted_out[m]) && !model.blocked_either(viewer, m)).collect();
-        let found: BTreeSet<usize> =
-            members::search(&mut conn, ids[viewer], "会員", 100, 0).expect("search").into_iter().map(|m| index(m.id)).collect();
+        let expected_search: BTreeSet<usize> = (0..s.n)
+            .filter(|&m| (m == viewer || !s.opted_out[m]) && !model.blocked_either(viewer, m))
+            .collect();
+        let found: BTreeSet<usize> = members::search(&mut conn, ids[viewer], "会員", 100, 0)
+            .expect("search")
+            .into_iter()
+            .map(|m| index(m.id))
+            .collect();
         assert_eq!(found, expected_search, "search by {viewer} in {s:?}");
     }
 
@@ -242,18 +277,19 @@ fn check(t: &TestDb, s: &Scenario) {
         .map(|&(o, v)| footsteps::Event { owner: ids[o], visitor: ids[v], day, at: now })
         .collect();
     footsteps::record_batch(&mut conn, &events).expect("record");
-    for owner in 0..s.n {
+    for (owner, &owner_id) in ids.iter().enumerate() {
         let expected: BTreeSet<usize> = s
             .visits
             .iter()
             .filter(|(o, v)| *o == owner && *v != owner && !model.blocked_either(owner, *v))
             .map(|(_, v)| *v)
             .collect();
-        let listed: BTreeSet<usize> = footsteps::visitors(&mut conn, ids[owner], Timestamp(now.0 - COALESCE_MS), 100, 0)
-            .expect("visitors")
-            .into_iter()
-            .map(|v| index(v.member.id))
-            .collect();
+        let listed: BTreeSet<usize> =
+            footsteps::visitors(&mut conn, owner_id, Timestamp(now.0 - COALESCE_MS), 100, 0)
+                .expect("visitors")
+                .into_iter()
+                .map(|v| index(v.member.id))
+                .collect();
         assert_eq!(listed, expected, "footsteps of {owner} in {s:?}");
     }
 }
@@ -264,7 +300,8 @@ fn every_read_path_matches_the_model(t: &TestDb) {
         ashiato_store::Backend::Sqlite => 48,
         ashiato_store::Backend::Postgres => 16,
     };
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner =
+        TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     runner
         .run(&scenario(), |s| {
             check(t, &s);

@@ -5,13 +5,18 @@ use actix_web::{HttpResponse, web};
 use ashiato_core::content::{CommunityDraft, TopicDraft, validate_comment};
 use ashiato_core::{CommunityId, Invalid, MemberId, TopicId};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::communities::{self, Community, JoinPolicy, Membership, NewCommunity, TopicVisibility};
+use ashiato_store::communities::{
+    self, Community, JoinPolicy, Membership, NewCommunity, TopicVisibility,
+};
 use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::TokenOnly;
-use crate::routes::{PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, problem_message, short_time};
+use crate::routes::{
+    PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, problem_message,
+    short_time,
+};
 use crate::state::now;
 use crate::visitor::Visitor;
 
@@ -25,22 +30,36 @@ pub async fn list(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
     let offset = paging.offset();
     let (all, mine) = visitor
         .state()
-        .run(move |c| Ok((communities::list(c, PAGE_SIZE + 1, offset)?, communities::joined_by(c, me)?)))
+        .run(move |c| {
+            Ok((communities::list(c, PAGE_SIZE + 1, offset)?, communities::joined_by(c, me)?))
+        })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("communities.title"));
     page.flash = visitor.take_flash().await?;
-    page.push(Block::Paragraph(vec![Inline::Link(Link { accesskey: Some('*'), ..Link::internal("/communities/new", cat.t("communities.create")) })]));
+    page.push(Block::Paragraph(vec![Inline::Link(Link {
+        accesskey: Some('*'),
+        ..Link::internal("/communities/new", cat.t("communities.create"))
+    })]));
     if !mine.is_empty() {
         page.push(Block::Heading(cat.t("communities.mine").into()));
-        page.push(Block::List(mine.iter().map(|c| vec![Inline::link(format!("/c/{}", c.id), c.name.clone())]).collect()));
+        page.push(Block::List(
+            mine.iter()
+                .map(|c| vec![Inline::link(format!("/c/{}", c.id), c.name.clone())])
+                .collect(),
+        ));
     }
     page.push(Block::Heading(cat.t("communities.all").into()));
     let has_more = all.len() > take(PAGE_SIZE);
     page.push(Block::List(
         all.iter()
             .take(take(PAGE_SIZE))
-            .map(|c| vec![Inline::link(format!("/c/{}", c.id), c.name.clone()), Inline::text(format!(" ({})", c.member_count))])
+            .map(|c| {
+                vec![
+                    Inline::link(format!("/c/{}", c.id), c.name.clone()),
+                    Inline::text(format!(" ({})", c.member_count)),
+                ]
+            })
             .collect(),
     ));
     if let Some(p) = pager(cat, "/communities", paging.number(), has_more) {
@@ -73,14 +92,37 @@ fn community_form_page(visitor: &Visitor, form: &CommunityForm, errors: &[Invali
         page.push(Block::Notice(Notice::Error(cat.t("form.fix_errors").into())));
     }
     let mut fields = vec![
-        Field::new("name", cat.t("communities.name"), FieldKind::Text { value: form.name.clone(), max_chars: Some(ashiato_core::content::COMMUNITY_NAME_MAX), mode: InputMode::Hiragana }),
-        Field::new("description", cat.t("communities.description"), FieldKind::TextArea { value: form.description.clone(), rows: 5 }),
-        Field::new("category", cat.t("communities.category"), FieldKind::Text { value: form.category.clone(), max_chars: Some(ashiato_core::content::COMMUNITY_CATEGORY_MAX), mode: InputMode::Hiragana }),
+        Field::new(
+            "name",
+            cat.t("communities.name"),
+            FieldKind::Text {
+                value: form.name.clone(),
+                max_chars: Some(ashiato_core::content::COMMUNITY_NAME_MAX),
+                mode: InputMode::Hiragana,
+            },
+        ),
+        Field::new(
+            "description",
+            cat.t("communities.description"),
+            FieldKind::TextArea { value: form.description.clone(), rows: 5 },
+        ),
+        Field::new(
+            "category",
+            cat.t("communities.category"),
+            FieldKind::Text {
+                value: form.category.clone(),
+                max_chars: Some(ashiato_core::content::COMMUNITY_CATEGORY_MAX),
+                mode: InputMode::Hiragana,
+            },
+        ),
         Field::new(
             "join",
             cat.t("communities.join_policy"),
             FieldKind::Select {
-                options: vec![("open".into(), cat.t("communities.open").into()), ("approval".into(), cat.t("communities.approval").into())],
+                options: vec![
+                    ("open".into(), cat.t("communities.open").into()),
+                    ("approval".into(), cat.t("communities.approval").into()),
+                ],
                 selected: if form.join.is_empty() { "open".into() } else { form.join.clone() },
             },
         ),
@@ -88,8 +130,15 @@ fn community_form_page(visitor: &Visitor, form: &CommunityForm, errors: &[Invali
             "topics",
             cat.t("communities.topic_visibility"),
             FieldKind::Select {
-                options: vec![("members".into(), cat.t("communities.readable_members").into()), ("participants".into(), cat.t("communities.readable_participants").into())],
-                selected: if form.topics.is_empty() { "members".into() } else { form.topics.clone() },
+                options: vec![
+                    ("members".into(), cat.t("communities.readable_members").into()),
+                    ("participants".into(), cat.t("communities.readable_participants").into()),
+                ],
+                selected: if form.topics.is_empty() {
+                    "members".into()
+                } else {
+                    form.topics.clone()
+                },
             },
         ),
     ];
@@ -109,22 +158,42 @@ pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 /// `POST /communities/new`.
-pub async fn create(visitor: Visitor, form: SjisForm<CommunityForm>) -> Result<HttpResponse, WebError> {
+pub async fn create(
+    visitor: Visitor,
+    form: SjisForm<CommunityForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let mut errors = Vec::new();
-    for (field, value, allowed) in [("join", &form.join, ["open", "approval"]), ("topics", &form.topics, ["members", "participants"])] {
+    for (field, value, allowed) in [
+        ("join", &form.join, ["open", "approval"]),
+        ("topics", &form.topics, ["members", "participants"]),
+    ] {
         if !allowed.contains(&value.as_str()) {
             errors.push(Invalid { field, problem: ashiato_core::Problem::NotAllowed });
         }
     }
-    let draft = CommunityDraft::validate(&form.name, &form.description, &form.category, form.join == "approval", form.topics == "participants");
+    let draft = CommunityDraft::validate(
+        &form.name,
+        &form.description,
+        &form.category,
+        form.join == "approval",
+        form.topics == "participants",
+    );
     let draft = match (draft, errors.is_empty()) {
         (Ok(d), true) => d,
-        (Ok(_), false) => return Ok(visitor.page_with_status(&community_form_page(&visitor, &form, &errors), StatusCode::UNPROCESSABLE_ENTITY)),
+        (Ok(_), false) => {
+            return Ok(visitor.page_with_status(
+                &community_form_page(&visitor, &form, &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
         (Err(mut more), _) => {
             more.extend(errors);
-            return Ok(visitor.page_with_status(&community_form_page(&visitor, &form, &more), StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(visitor.page_with_status(
+                &community_form_page(&visitor, &form, &more),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     };
     let id = visitor
@@ -135,7 +204,11 @@ pub async fn create(visitor: Visitor, form: SjisForm<CommunityForm>) -> Result<H
                 description: &draft.description,
                 category: &draft.category,
                 join_policy: if draft.approval { JoinPolicy::Approval } else { JoinPolicy::Open },
-                topic_visibility: if draft.members_only { TopicVisibility::Participants } else { TopicVisibility::Members },
+                topic_visibility: if draft.members_only {
+                    TopicVisibility::Participants
+                } else {
+                    TopicVisibility::Members
+                },
             };
             ashiato_store::write(c, |c| communities::create(c, &new, me, now()))
         })
@@ -147,7 +220,10 @@ pub async fn create(visitor: Visitor, form: SjisForm<CommunityForm>) -> Result<H
 async fn load(visitor: &Visitor, id: i64) -> Result<(Community, Membership), WebError> {
     let me = visitor.member_id().ok_or(WebError::NotFound)?;
     let cid = CommunityId(id);
-    visitor.state().run(move |c| Ok((communities::find(c, cid)?, communities::membership(c, cid, me)?))).await
+    visitor
+        .state()
+        .run(move |c| Ok((communities::find(c, cid)?, communities::membership(c, cid, me)?)))
+        .await
 }
 
 fn can_read_topics(c: &Community, m: Membership) -> bool {
@@ -155,7 +231,11 @@ fn can_read_topics(c: &Community, m: Membership) -> bool {
 }
 
 /// `GET /c/{id}`: the community page with its topics.
-pub async fn show(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+pub async fn show(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -163,7 +243,12 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Pa
     visitor.ensure_session().await?;
     let (cid, offset) = (community.id, paging.offset());
     let topics = if can_read_topics(&community, standing) {
-        Some(visitor.state().run(move |c| communities::topics_of(c, cid, PAGE_SIZE + 1, offset)).await?)
+        Some(
+            visitor
+                .state()
+                .run(move |c| communities::topics_of(c, cid, PAGE_SIZE + 1, offset))
+                .await?,
+        )
     } else {
         None
     };
@@ -171,27 +256,45 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Pa
     let me = visitor.member_id();
     let mut page = Page::new(community.name.clone());
     page.flash = visitor.take_flash().await?;
-    let mut facts = vec![Inline::text(cat.f("communities.members_count", &[("n", &community.member_count.to_string())]))];
+    let mut facts = vec![Inline::text(
+        cat.f("communities.members_count", &[("n", &community.member_count.to_string())]),
+    )];
     if !community.category.is_empty() {
         facts.push(Inline::text(format!(" / {}", community.category)));
     }
     page.push(Block::Paragraph(facts));
     page.push(Block::Text(community.description.clone()));
-    page.push(Block::Paragraph(vec![Inline::link(format!("/c/{cid}/members"), cat.t("communities.members"))]));
+    page.push(Block::Paragraph(vec![Inline::link(
+        format!("/c/{cid}/members"),
+        cat.t("communities.members"),
+    )]));
     match standing {
-        Membership::None => page.push(post_form(format!("/c/{cid}/join"), vec![], cat.t("communities.join"))),
-        Membership::Pending => page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.pending"))])),
-        Membership::Joined if community.admin != me => page.push(post_form(format!("/c/{cid}/leave"), vec![], cat.t("communities.leave"))),
-        Membership::Joined => page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.you_are_admin"))])),
+        Membership::None => {
+            page.push(post_form(format!("/c/{cid}/join"), vec![], cat.t("communities.join")))
+        }
+        Membership::Pending => {
+            page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.pending"))]))
+        }
+        Membership::Joined if community.admin != me => {
+            page.push(post_form(format!("/c/{cid}/leave"), vec![], cat.t("communities.leave")))
+        }
+        Membership::Joined => {
+            page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.you_are_admin"))]))
+        }
     };
     page.push(Block::Heading(cat.t("communities.topics").into()));
     match topics {
         None => {
-            page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.topics_members_only"))]));
+            page.push(Block::Paragraph(vec![Inline::text(
+                cat.t("communities.topics_members_only"),
+            )]));
         }
         Some(list) => {
             if standing == Membership::Joined {
-                page.push(Block::Paragraph(vec![Inline::Link(Link { accesskey: Some('*'), ..Link::internal(format!("/c/{cid}/topics/new"), cat.t("communities.new_topic")) })]));
+                page.push(Block::Paragraph(vec![Inline::Link(Link {
+                    accesskey: Some('*'),
+                    ..Link::internal(format!("/c/{cid}/topics/new"), cat.t("communities.new_topic"))
+                })]));
             }
             if list.is_empty() {
                 page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.no_topics"))]));
@@ -199,11 +302,22 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Pa
                 page.push(Block::List(
                     list.iter()
                         .take(take(PAGE_SIZE))
-                        .map(|t| vec![Inline::link(format!("/c/{cid}/topics/{}", t.id), t.title.clone()), Inline::text(format!(" ({}) {}", t.comment_count, short_time(t.last_activity_at)))])
+                        .map(|t| {
+                            vec![
+                                Inline::link(format!("/c/{cid}/topics/{}", t.id), t.title.clone()),
+                                Inline::text(format!(
+                                    " ({}) {}",
+                                    t.comment_count,
+                                    short_time(t.last_activity_at)
+                                )),
+                            ]
+                        })
                         .collect(),
                 ));
             }
-            if let Some(p) = pager(cat, &format!("/c/{cid}"), paging.number(), list.len() > take(PAGE_SIZE)) {
+            if let Some(p) =
+                pager(cat, &format!("/c/{cid}"), paging.number(), list.len() > take(PAGE_SIZE))
+            {
                 page.push(p);
             }
         }
@@ -213,25 +327,51 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Pa
 }
 
 /// `POST /c/{id}/join`.
-pub async fn join(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn join(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let cid = CommunityId(*id);
-    let standing = visitor.state().run(move |c| ashiato_store::write(c, |c| communities::request_join(c, cid, me, now()))).await?;
+    let standing = visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| communities::request_join(c, cid, me, now())))
+        .await?;
     let cat = visitor.cat();
-    visitor.flash(cat.t(if standing == Membership::Joined { "communities.joined" } else { "communities.pending" }).into()).await?;
+    visitor
+        .flash(
+            cat.t(if standing == Membership::Joined {
+                "communities.joined"
+            } else {
+                "communities.pending"
+            })
+            .into(),
+        )
+        .await?;
     Ok(visitor.redirect(&format!("/c/{cid}")))
 }
 
 /// `POST /c/{id}/leave`.
-pub async fn leave(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn leave(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let cid = CommunityId(*id);
     let cat = visitor.cat();
-    match visitor.state().run(move |c| ashiato_store::write(c, |c| communities::leave(c, cid, me))).await {
+    match visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| communities::leave(c, cid, me)))
+        .await
+    {
         Ok(()) => visitor.flash(cat.t("communities.left").into()).await?,
-        Err(WebError::Rejected(_)) => visitor.flash(cat.t("communities.admin_cannot_leave").into()).await?,
+        Err(WebError::Rejected(_)) => {
+            visitor.flash(cat.t("communities.admin_cannot_leave").into()).await?;
+        }
         Err(e) => return Err(e),
     }
     Ok(visitor.redirect(&format!("/c/{cid}")))
@@ -239,7 +379,11 @@ pub async fn leave(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnl
 
 /// `GET /c/{id}/members`: members; the admin also sees waiting requests and can approve them
 /// or hand over the admin role.
-pub async fn members(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+pub async fn members(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -250,7 +394,8 @@ pub async fn members(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery
     let (joined, pending) = visitor
         .state()
         .run(move |c| {
-            let pending = if is_admin { communities::members(c, cid, true, 100, 0)? } else { Vec::new() };
+            let pending =
+                if is_admin { communities::members(c, cid, true, 100, 0)? } else { Vec::new() };
             Ok((communities::members(c, cid, false, PAGE_SIZE + 1, offset)?, pending))
         })
         .await?;
@@ -261,7 +406,11 @@ pub async fn members(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery
         page.push(Block::Heading(cat.t("communities.waiting").into()));
         for m in &pending {
             page.push(Block::Paragraph(vec![member_link(m)]));
-            page.push(post_form(format!("/c/{cid}/approve/{}", m.id), vec![], cat.t("communities.approve")));
+            page.push(post_form(
+                format!("/c/{cid}/approve/{}", m.id),
+                vec![],
+                cat.t("communities.approve"),
+            ));
         }
     }
     page.push(Block::List(
@@ -278,22 +427,36 @@ pub async fn members(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery
             .collect(),
     ));
     if is_admin {
-        let others: Vec<(String, String)> = joined.iter().filter(|m| Some(m.id) != community.admin).map(|m| (m.id.to_string(), m.nickname.clone())).collect();
+        let others: Vec<(String, String)> = joined
+            .iter()
+            .filter(|m| Some(m.id) != community.admin)
+            .map(|m| (m.id.to_string(), m.nickname.clone()))
+            .collect();
         if !others.is_empty() {
             page.push(Block::Heading(cat.t("communities.transfer").into()));
             page.push(post_form(
                 format!("/c/{cid}/admin"),
-                vec![Field::new("to", cat.t("communities.new_admin"), FieldKind::Select { selected: others[0].0.clone(), options: others })],
+                vec![Field::new(
+                    "to",
+                    cat.t("communities.new_admin"),
+                    FieldKind::Select { selected: others[0].0.clone(), options: others },
+                )],
                 cat.t("communities.transfer_submit"),
             ));
         }
     } else if community.admin.is_none() {
         // The admin withdrew: any member can take over.
         if let Some(me) = visitor.member_id() {
-            page.push(post_form(format!("/c/{cid}/admin"), vec![Field::hidden("to", me.to_string())], cat.t("communities.take_over")));
+            page.push(post_form(
+                format!("/c/{cid}/admin"),
+                vec![Field::hidden("to", me.to_string())],
+                cat.t("communities.take_over"),
+            ));
         }
     }
-    if let Some(p) = pager(cat, &format!("/c/{cid}/members"), paging.number(), joined.len() > take(PAGE_SIZE)) {
+    if let Some(p) =
+        pager(cat, &format!("/c/{cid}/members"), paging.number(), joined.len() > take(PAGE_SIZE))
+    {
         page.push(p);
     }
     page.menu = menu(cat, true);
@@ -301,11 +464,19 @@ pub async fn members(mut visitor: Visitor, id: web::Path<i64>, paging: SjisQuery
 }
 
 /// `POST /c/{id}/approve/{member}`.
-pub async fn approve(visitor: Visitor, path: web::Path<(i64, i64)>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn approve(
+    visitor: Visitor,
+    path: web::Path<(i64, i64)>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, member) = (CommunityId(path.0), MemberId(path.1));
-    match visitor.state().run(move |c| ashiato_store::write(c, |c| communities::approve(c, cid, me, member, now()))).await {
+    match visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| communities::approve(c, cid, me, member, now())))
+        .await
+    {
         Ok(()) => visitor.flash(visitor.cat().t("communities.approved").into()).await?,
         Err(WebError::NotFound) => {}
         Err(e) => return Err(e),
@@ -321,12 +492,20 @@ pub struct TransferForm {
 }
 
 /// `POST /c/{id}/admin`.
-pub async fn transfer(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TransferForm>) -> Result<HttpResponse, WebError> {
+pub async fn transfer(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TransferForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, to) = (CommunityId(*id), MemberId(form.to));
     let cat = visitor.cat();
-    match visitor.state().run(move |c| ashiato_store::write(c, |c| communities::transfer_admin(c, cid, me, to))).await {
+    match visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| communities::transfer_admin(c, cid, me, to)))
+        .await
+    {
         Ok(()) => visitor.flash(cat.t("communities.transferred").into()).await?,
         Err(WebError::Rejected(p)) => visitor.flash(problem_message(cat, p)).await?,
         Err(e) => return Err(e),
@@ -344,24 +523,48 @@ pub struct TopicForm {
     csrf: Option<String>,
 }
 
-fn topic_form_page(visitor: &Visitor, community: &Community, form: &TopicForm, errors: &[Invalid]) -> Page {
+fn topic_form_page(
+    visitor: &Visitor,
+    community: &Community,
+    form: &TopicForm,
+    errors: &[Invalid],
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("communities.new_topic_in", &[("name", &community.name)]));
     if !errors.is_empty() {
         page.push(Block::Notice(Notice::Error(cat.t("form.fix_errors").into())));
     }
     let mut fields = vec![
-        Field::new("title", cat.t("diary.title_label"), FieldKind::Text { value: form.title.clone(), max_chars: Some(ashiato_core::content::TOPIC_TITLE_MAX), mode: InputMode::Hiragana }),
-        Field::new("body", cat.t("diary.body_label"), FieldKind::TextArea { value: form.body.clone(), rows: 6 }),
+        Field::new(
+            "title",
+            cat.t("diary.title_label"),
+            FieldKind::Text {
+                value: form.title.clone(),
+                max_chars: Some(ashiato_core::content::TOPIC_TITLE_MAX),
+                mode: InputMode::Hiragana,
+            },
+        ),
+        Field::new(
+            "body",
+            cat.t("diary.body_label"),
+            FieldKind::TextArea { value: form.body.clone(), rows: 6 },
+        ),
     ];
     attach_errors(cat, &mut fields, errors);
-    page.push(post_form(format!("/c/{}/topics/new", community.id), fields, cat.t("communities.post_topic")));
+    page.push(post_form(
+        format!("/c/{}/topics/new", community.id),
+        fields,
+        cat.t("communities.post_topic"),
+    ));
     page.menu = menu(cat, true);
     page
 }
 
 /// `GET /c/{id}/topics/new` (members only).
-pub async fn new_topic_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn new_topic_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -374,7 +577,11 @@ pub async fn new_topic_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<
 }
 
 /// `POST /c/{id}/topics/new`.
-pub async fn create_topic(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TopicForm>) -> Result<HttpResponse, WebError> {
+pub async fn create_topic(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TopicForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (community, standing) = load(&visitor, *id).await?;
@@ -383,10 +590,18 @@ pub async fn create_topic(visitor: Visitor, id: web::Path<i64>, form: SjisForm<T
     }
     let draft = match TopicDraft::validate(&form.title, &form.body) {
         Ok(d) => d,
-        Err(errors) => return Ok(visitor.page_with_status(&topic_form_page(&visitor, &community, &form, &errors), StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(errors) => {
+            return Ok(visitor.page_with_status(
+                &topic_form_page(&visitor, &community, &form, &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
     };
     let cid = community.id;
-    let tid = visitor.state().run(move |c| communities::create_topic(c, cid, me, &draft.title, &draft.body, now())).await?;
+    let tid = visitor
+        .state()
+        .run(move |c| communities::create_topic(c, cid, me, &draft.title, &draft.body, now()))
+        .await?;
     Ok(visitor.redirect(&format!("/c/{cid}/topics/{tid}")))
 }
 
@@ -398,7 +613,13 @@ pub struct TopicCommentForm {
     csrf: Option<String>,
 }
 
-async fn topic_page(mut visitor: Visitor, cid: i64, tid: i64, draft: &str, error: Option<String>) -> Result<HttpResponse, WebError> {
+async fn topic_page(
+    mut visitor: Visitor,
+    cid: i64,
+    tid: i64,
+    draft: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
     let (community, standing) = load(&visitor, cid).await?;
     if !can_read_topics(&community, standing) {
         return Err(WebError::NotFound);
@@ -407,7 +628,12 @@ async fn topic_page(mut visitor: Visitor, cid: i64, tid: i64, draft: &str, error
     let topic_id = TopicId(tid);
     let (topic, comments) = visitor
         .state()
-        .run(move |c| Ok((communities::find_topic(c, topic_id)?, communities::topic_comments_of(c, topic_id, 500, 0)?)))
+        .run(move |c| {
+            Ok((
+                communities::find_topic(c, topic_id)?,
+                communities::topic_comments_of(c, topic_id, 500, 0)?,
+            ))
+        })
         .await?;
     if topic.community != community.id {
         return Err(WebError::NotFound);
@@ -415,18 +641,36 @@ async fn topic_page(mut visitor: Visitor, cid: i64, tid: i64, draft: &str, error
     let cat = visitor.cat();
     let mut page = Page::new(topic.title.clone());
     page.flash = visitor.take_flash().await?;
-    page.push(Block::Paragraph(vec![Inline::link(format!("/c/{}", community.id), community.name.clone())]));
-    page.push(Block::Paragraph(vec![member_link(&topic.author), Inline::text(format!(" {}", short_time(topic.created_at)))]));
+    page.push(Block::Paragraph(vec![Inline::link(
+        format!("/c/{}", community.id),
+        community.name.clone(),
+    )]));
+    page.push(Block::Paragraph(vec![
+        member_link(&topic.author),
+        Inline::text(format!(" {}", short_time(topic.created_at))),
+    ]));
     page.push(Block::Text(topic.body.clone()));
     page.push(Block::Heading(cat.f("diary.comments", &[("n", &comments.len().to_string())])));
     for (n, cm) in comments.iter().enumerate() {
-        page.push(Block::Paragraph(vec![Inline::text(format!("[{}] ", n + 1)), member_link(&cm.author), Inline::text(format!(" {}", short_time(cm.created_at)))]));
+        page.push(Block::Paragraph(vec![
+            Inline::text(format!("[{}] ", n + 1)),
+            member_link(&cm.author),
+            Inline::text(format!(" {}", short_time(cm.created_at))),
+        ]));
         page.push(Block::Text(cm.body.clone()));
     }
     if standing == Membership::Joined {
-        let mut f = Field::new("body", cat.t("diary.comment"), FieldKind::TextArea { value: draft.into(), rows: 3 });
+        let mut f = Field::new(
+            "body",
+            cat.t("diary.comment"),
+            FieldKind::TextArea { value: draft.into(), rows: 3 },
+        );
         f.error = error.clone();
-        page.push(post_form(format!("/c/{}/topics/{}/comments", community.id, topic.id), vec![f], cat.t("diary.comment_submit")));
+        page.push(post_form(
+            format!("/c/{}/topics/{}/comments", community.id, topic.id),
+            vec![f],
+            cat.t("diary.comment_submit"),
+        ));
     } else {
         page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.join_to_post"))]));
     }
@@ -436,7 +680,10 @@ async fn topic_page(mut visitor: Visitor, cid: i64, tid: i64, draft: &str, error
 }
 
 /// `GET /c/{id}/topics/{topic}`.
-pub async fn topic(visitor: Visitor, path: web::Path<(i64, i64)>) -> Result<HttpResponse, WebError> {
+pub async fn topic(
+    visitor: Visitor,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -444,7 +691,11 @@ pub async fn topic(visitor: Visitor, path: web::Path<(i64, i64)>) -> Result<Http
 }
 
 /// `POST /c/{id}/topics/{topic}/comments` (members only).
-pub async fn comment(visitor: Visitor, path: web::Path<(i64, i64)>, form: SjisForm<TopicCommentForm>) -> Result<HttpResponse, WebError> {
+pub async fn comment(
+    visitor: Visitor,
+    path: web::Path<(i64, i64)>,
+    form: SjisForm<TopicCommentForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, tid) = path.into_inner();

@@ -11,7 +11,10 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::{TokenOnly, confirm, leave_footstep, visible_member};
-use crate::routes::{PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, scope_options, short_time};
+use crate::routes::{
+    PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, scope_options,
+    short_time,
+};
 use crate::state::now;
 use crate::visitor::Visitor;
 
@@ -27,19 +30,29 @@ pub async fn my_list(visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 /// `GET /m/{id}/diary`: a member's entries the viewer may read, newest first.
-pub async fn list(visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+pub async fn list(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
     let (member, rel) = visible_member(&visitor, *id).await?;
     leave_footstep(&visitor, member.id, rel);
     let (owner, offset) = (member.id, paging.offset());
-    let entries = visitor.state().run(move |c| diary::list_visible(c, owner, rel, PAGE_SIZE + 1, offset)).await?;
+    let entries = visitor
+        .state()
+        .run(move |c| diary::list_visible(c, owner, rel, PAGE_SIZE + 1, offset))
+        .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("diary.list_title", &[("nickname", &member.nickname)]));
     page.flash = visitor.take_flash().await?;
     if rel == Relation::Owner {
-        page.push(Block::Paragraph(vec![Inline::Link(Link { accesskey: Some('*'), ..Link::internal("/diary/new", cat.t("diary.write")) })]));
+        page.push(Block::Paragraph(vec![Inline::Link(Link {
+            accesskey: Some('*'),
+            ..Link::internal("/diary/new", cat.t("diary.write"))
+        })]));
     }
     let has_more = entries.len() > usize::try_from(PAGE_SIZE).unwrap_or(20);
     if entries.is_empty() {
@@ -50,12 +63,18 @@ pub async fn list(visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging
                 .iter()
                 .take(usize::try_from(PAGE_SIZE).unwrap_or(20))
                 .map(|e| {
-                    let mut row = vec![Inline::link(format!("/diary/{}", e.id), e.title.clone()), Inline::text(format!(" {}", short_time(e.created_at)))];
+                    let mut row = vec![
+                        Inline::link(format!("/diary/{}", e.id), e.title.clone()),
+                        Inline::text(format!(" {}", short_time(e.created_at))),
+                    ];
                     if e.comment_count > 0 {
                         row.push(Inline::text(format!(" ({})", e.comment_count)));
                     }
                     if rel == Relation::Owner {
-                        row.push(Inline::text(format!(" [{}]", cat.t(&format!("scope.{}", e.scope.as_str())))));
+                        row.push(Inline::text(format!(
+                            " [{}]",
+                            cat.t(&format!("scope.{}", e.scope.as_str()))
+                        )));
                     }
                     row
                 })
@@ -70,7 +89,10 @@ pub async fn list(visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging
 }
 
 /// Loads an entry the viewer may read; anything else is a 404 (existence does not leak).
-async fn visible_entry(visitor: &Visitor, id: i64) -> Result<(diary::Entry, accounts::Member, Relation), WebError> {
+async fn visible_entry(
+    visitor: &Visitor,
+    id: i64,
+) -> Result<(diary::Entry, accounts::Member, Relation), WebError> {
     let viewer = visitor.member_id().ok_or(WebError::NotFound)?;
     let entry_id = DiaryId(id);
     let (entry, author, rel) = visitor
@@ -97,28 +119,49 @@ pub struct CommentForm {
 }
 
 fn comment_field(visitor: &Visitor, value: &str, error: Option<String>) -> Field {
-    let mut f = Field::new("body", visitor.cat().t("diary.comment"), FieldKind::TextArea { value: value.into(), rows: 3 });
+    let mut f = Field::new(
+        "body",
+        visitor.cat().t("diary.comment"),
+        FieldKind::TextArea { value: value.into(), rows: 3 },
+    );
     f.error = error;
     f
 }
 
-async fn entry_page(mut visitor: Visitor, id: i64, draft_comment: &str, comment_error: Option<String>) -> Result<HttpResponse, WebError> {
+async fn entry_page(
+    mut visitor: Visitor,
+    id: i64,
+    draft_comment: &str,
+    comment_error: Option<String>,
+) -> Result<HttpResponse, WebError> {
     let me = visitor.member_id();
     let (entry, author, rel) = visible_entry(&visitor, id).await?;
     leave_footstep(&visitor, author.id, rel);
     visitor.ensure_session().await?;
-    let status = if comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status =
+        if comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let e = entry.clone();
     let (comments, (older, newer)) = visitor
         .state()
-        .run(move |c| Ok((diary::comments(c, e.id, COMMENTS_SHOWN, 0)?, diary::neighbors(c, &e, rel)?)))
+        .run(move |c| {
+            Ok((diary::comments(c, e.id, COMMENTS_SHOWN, 0)?, diary::neighbors(c, &e, rel)?))
+        })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(entry.title.clone());
     page.flash = visitor.take_flash().await?;
-    let mut byline = vec![member_link(&ashiato_store::friends::MemberSummary { id: author.id, nickname: author.nickname.clone() }), Inline::text(format!(" {}", short_time(entry.created_at)))];
+    let mut byline = vec![
+        member_link(&ashiato_store::friends::MemberSummary {
+            id: author.id,
+            nickname: author.nickname.clone(),
+        }),
+        Inline::text(format!(" {}", short_time(entry.created_at))),
+    ];
     if rel == Relation::Owner {
-        byline.push(Inline::text(format!(" [{}]", cat.t(&format!("scope.{}", entry.scope.as_str())))));
+        byline.push(Inline::text(format!(
+            " [{}]",
+            cat.t(&format!("scope.{}", entry.scope.as_str()))
+        )));
     }
     page.push(Block::Paragraph(byline));
     page.push(Block::Text(entry.body.clone()));
@@ -131,27 +174,47 @@ async fn entry_page(mut visitor: Visitor, id: i64, draft_comment: &str, comment_
     }
     page.push(Block::Heading(cat.f("diary.comments", &[("n", &comments.len().to_string())])));
     for cm in &comments {
-        page.push(Block::Paragraph(vec![member_link(&cm.author), Inline::text(format!(" {}", short_time(cm.created_at)))]));
+        page.push(Block::Paragraph(vec![
+            member_link(&cm.author),
+            Inline::text(format!(" {}", short_time(cm.created_at))),
+        ]));
         page.push(Block::Text(cm.body.clone()));
         if me == Some(cm.author.id) || rel == Relation::Owner {
-            page.push(post_form(format!("/diary/{}/comments/{}/delete", entry.id, cm.id), vec![], cat.t("diary.delete_comment")));
+            page.push(post_form(
+                format!("/diary/{}/comments/{}/delete", entry.id, cm.id),
+                vec![],
+                cat.t("diary.delete_comment"),
+            ));
         }
     }
-    page.push(post_form(format!("/diary/{}/comments", entry.id), vec![comment_field(&visitor, draft_comment, comment_error)], cat.t("diary.comment_submit")));
+    page.push(post_form(
+        format!("/diary/{}/comments", entry.id),
+        vec![comment_field(&visitor, draft_comment, comment_error)],
+        cat.t("diary.comment_submit"),
+    ));
     let mut nav = Vec::new();
     if let Some(n) = newer {
-        nav.push(Inline::Link(Link { accesskey: Some('*'), ..Link::internal(format!("/diary/{n}"), cat.t("diary.newer")) }));
+        nav.push(Inline::Link(Link {
+            accesskey: Some('*'),
+            ..Link::internal(format!("/diary/{n}"), cat.t("diary.newer"))
+        }));
     }
     if let Some(o) = older {
         if !nav.is_empty() {
             nav.push(Inline::text(" | "));
         }
-        nav.push(Inline::Link(Link { accesskey: Some('#'), ..Link::internal(format!("/diary/{o}"), cat.t("diary.older")) }));
+        nav.push(Inline::Link(Link {
+            accesskey: Some('#'),
+            ..Link::internal(format!("/diary/{o}"), cat.t("diary.older"))
+        }));
     }
     if !nav.is_empty() {
         page.push(Block::Paragraph(nav));
     }
-    page.push(Block::Paragraph(vec![Inline::link(format!("/m/{}/diary", author.id), cat.f("diary.list_title", &[("nickname", &author.nickname)]))]));
+    page.push(Block::Paragraph(vec![Inline::link(
+        format!("/m/{}/diary", author.id),
+        cat.f("diary.list_title", &[("nickname", &author.nickname)]),
+    )]));
     page.menu = menu(cat, true);
     Ok(visitor.page_with_status(&page, status))
 }
@@ -165,7 +228,11 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
 }
 
 /// `POST /diary/{id}/comments`.
-pub async fn comment(visitor: Visitor, id: web::Path<i64>, form: SjisForm<CommentForm>) -> Result<HttpResponse, WebError> {
+pub async fn comment(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<CommentForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (entry, _, rel) = visible_entry(&visitor, *id).await?;
@@ -174,22 +241,37 @@ pub async fn comment(visitor: Visitor, id: web::Path<i64>, form: SjisForm<Commen
     let body = match validate_comment(&form.body) {
         Ok(b) => b,
         Err(errors) => {
-            let msg = errors.first().map(|e| crate::routes::problem_message(visitor.cat(), e.problem));
+            let msg =
+                errors.first().map(|e| crate::routes::problem_message(visitor.cat(), e.problem));
             return entry_page(visitor, *id, &form.body, msg).await;
         }
     };
     let entry_id = entry.id;
-    visitor.state().run(move |c| ashiato_store::write(c, |c| diary::add_comment(c, entry_id, me, &body, now()))).await?;
+    visitor
+        .state()
+        .run(move |c| {
+            ashiato_store::write(c, |c| diary::add_comment(c, entry_id, me, &body, now()))
+        })
+        .await?;
     visitor.flash(visitor.cat().t("diary.commented").into()).await?;
     Ok(visitor.redirect(&format!("/diary/{entry_id}")))
 }
 
 /// `POST /diary/{id}/comments/{comment}/delete`: by the comment's author or the entry's owner.
-pub async fn delete_comment(visitor: Visitor, path: web::Path<(i64, i64)>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn delete_comment(
+    visitor: Visitor,
+    path: web::Path<(i64, i64)>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (entry_id, comment_id) = path.into_inner();
-    let result = visitor.state().run(move |c| ashiato_store::write(c, |c| diary::delete_comment(c, CommentId(comment_id), me))).await;
+    let result = visitor
+        .state()
+        .run(move |c| {
+            ashiato_store::write(c, |c| diary::delete_comment(c, CommentId(comment_id), me))
+        })
+        .await;
     match result {
         Ok(_) => visitor.flash(visitor.cat().t("diary.comment_deleted").into()).await?,
         // Already gone (double submit) or not ours to delete: nothing changes.
@@ -211,7 +293,13 @@ pub struct DiaryForm {
     csrf: Option<String>,
 }
 
-fn diary_form_page(visitor: &Visitor, title: &str, action: &str, form: &DiaryForm, errors: &[Invalid]) -> Page {
+fn diary_form_page(
+    visitor: &Visitor,
+    title: &str,
+    action: &str,
+    form: &DiaryForm,
+    errors: &[Invalid],
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(title);
     if !errors.is_empty() {
@@ -221,10 +309,22 @@ fn diary_form_page(visitor: &Visitor, title: &str, action: &str, form: &DiaryFor
         Field::new(
             "title",
             cat.t("diary.title_label"),
-            FieldKind::Text { value: form.title.clone(), max_chars: Some(ashiato_core::content::DIARY_TITLE_MAX), mode: InputMode::Hiragana },
+            FieldKind::Text {
+                value: form.title.clone(),
+                max_chars: Some(ashiato_core::content::DIARY_TITLE_MAX),
+                mode: InputMode::Hiragana,
+            },
         ),
-        Field::new("body", cat.t("diary.body_label"), FieldKind::TextArea { value: form.body.clone(), rows: 8 }),
-        Field::new("scope", cat.t("diary.scope_label"), FieldKind::Select { options: scope_options(cat), selected: form.scope.clone() }),
+        Field::new(
+            "body",
+            cat.t("diary.body_label"),
+            FieldKind::TextArea { value: form.body.clone(), rows: 8 },
+        ),
+        Field::new(
+            "scope",
+            cat.t("diary.scope_label"),
+            FieldKind::Select { options: scope_options(cat), selected: form.scope.clone() },
+        ),
     ];
     attach_errors(cat, &mut fields, errors);
     page.push(post_form(action, fields, cat.t("diary.save")));
@@ -236,8 +336,15 @@ fn diary_form_page(visitor: &Visitor, title: &str, action: &str, form: &DiaryFor
 pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
     let Some(member) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
     visitor.ensure_session().await?;
-    let form = DiaryForm { scope: member.default_diary_scope.as_str().into(), ..DiaryForm::default() };
-    Ok(visitor.page(&diary_form_page(&visitor, visitor.cat().t("diary.write"), "/diary/new", &form, &[])))
+    let form =
+        DiaryForm { scope: member.default_diary_scope.as_str().into(), ..DiaryForm::default() };
+    Ok(visitor.page(&diary_form_page(
+        &visitor,
+        visitor.cat().t("diary.write"),
+        "/diary/new",
+        &form,
+        &[],
+    )))
 }
 
 /// `POST /diary/new`. A double submit of the same title and body within a minute posts once.
@@ -247,7 +354,13 @@ pub async fn create(visitor: Visitor, form: SjisForm<DiaryForm>) -> Result<HttpR
     let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
         Ok(d) => d,
         Err(errors) => {
-            let page = diary_form_page(&visitor, visitor.cat().t("diary.write"), "/diary/new", &form, &errors);
+            let page = diary_form_page(
+                &visitor,
+                visitor.cat().t("diary.write"),
+                "/diary/new",
+                &form,
+                &errors,
+            );
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
@@ -256,10 +369,9 @@ pub async fn create(visitor: Visitor, form: SjisForm<DiaryForm>) -> Result<HttpR
         .run(move |c| {
             ashiato_store::write(c, |c| {
                 let t = now();
-                if let Some(same) = diary::list_by_author(c, me, 1, 0)?
-                    .into_iter()
-                    .find(|e| e.title == draft.title && e.body == draft.body && t.0 - e.created_at.0 < 60_000)
-                {
+                if let Some(same) = diary::list_by_author(c, me, 1, 0)?.into_iter().find(|e| {
+                    e.title == draft.title && e.body == draft.body && t.0 - e.created_at.0 < 60_000
+                }) {
                     return Ok(same.id);
                 }
                 diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)
@@ -287,44 +399,80 @@ pub async fn edit_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpR
     }
     let entry = own_entry(&visitor, *id).await?;
     visitor.ensure_session().await?;
-    let form = DiaryForm { title: entry.title, body: entry.body, scope: entry.scope.as_str().into(), csrf: None };
-    Ok(visitor.page(&diary_form_page(&visitor, visitor.cat().t("diary.edit"), &format!("/diary/{}/edit", entry.id), &form, &[])))
+    let form = DiaryForm {
+        title: entry.title,
+        body: entry.body,
+        scope: entry.scope.as_str().into(),
+        csrf: None,
+    };
+    Ok(visitor.page(&diary_form_page(
+        &visitor,
+        visitor.cat().t("diary.edit"),
+        &format!("/diary/{}/edit", entry.id),
+        &form,
+        &[],
+    )))
 }
 
 /// `POST /diary/{id}/edit`.
-pub async fn update(visitor: Visitor, id: web::Path<i64>, form: SjisForm<DiaryForm>) -> Result<HttpResponse, WebError> {
+pub async fn update(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<DiaryForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let entry = own_entry(&visitor, *id).await?;
     let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
         Ok(d) => d,
         Err(errors) => {
-            let page = diary_form_page(&visitor, visitor.cat().t("diary.edit"), &format!("/diary/{}/edit", entry.id), &form, &errors);
+            let page = diary_form_page(
+                &visitor,
+                visitor.cat().t("diary.edit"),
+                &format!("/diary/{}/edit", entry.id),
+                &form,
+                &errors,
+            );
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let entry_id = entry.id;
     visitor
         .state()
-        .run(move |c| diary::update_entry(c, entry_id, me, &draft.title, &draft.body, draft.scope, now()))
+        .run(move |c| {
+            diary::update_entry(c, entry_id, me, &draft.title, &draft.body, draft.scope, now())
+        })
         .await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;
     Ok(visitor.redirect(&format!("/diary/{entry_id}")))
 }
 
 /// `GET /diary/{id}/delete`: confirm.
-pub async fn delete_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn delete_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
     let entry = own_entry(&visitor, *id).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
-    Ok(confirm(&visitor, cat.t("diary.delete"), &cat.f("diary.delete_question", &[("title", &entry.title)]), format!("/diary/{}/delete", entry.id), cat.t("diary.delete")))
+    Ok(confirm(
+        &visitor,
+        cat.t("diary.delete"),
+        &cat.f("diary.delete_question", &[("title", &entry.title)]),
+        format!("/diary/{}/delete", entry.id),
+        cat.t("diary.delete"),
+    ))
 }
 
 /// `POST /diary/{id}/delete`.
-pub async fn delete(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn delete(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let entry_id = DiaryId(*id);
@@ -336,4 +484,3 @@ pub async fn delete(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOn
     }
     Ok(visitor.redirect(&format!("/m/{me}/diary")))
 }
-

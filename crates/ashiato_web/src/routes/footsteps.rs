@@ -18,7 +18,9 @@ pub async fn show(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     // Visits still queued in memory belong on this page too.
     let recorder = visitor.state().footsteps.clone();
-    actix_web::web::block(move || recorder.flush()).await.map_err(|e| WebError::Internal(e.to_string()))?;
+    actix_web::web::block(move || recorder.flush())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let t = now();
     let since = ashiato_core::Timestamp(t.0 - LIST_DAYS * DAY_MS);
     let today = t.day_in_zone(JST_OFFSET_MINUTES);
@@ -46,7 +48,12 @@ pub async fn show(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
         page.push(Block::List(
             rows.iter()
                 .take(usize::try_from(PAGE_SIZE).unwrap_or(20))
-                .map(|v| vec![Inline::text(format!("{} ", short_time(v.last_visit))), member_link(&v.member)])
+                .map(|v| {
+                    vec![
+                        Inline::text(format!("{} ", short_time(v.last_visit))),
+                        member_link(&v.member),
+                    ]
+                })
                 .collect(),
         ));
     }

@@ -12,11 +12,22 @@ use crate::routes::{PAGE_SIZE, Paging, member_link, menu, pager, post_form, shor
 use crate::state::now;
 use crate::visitor::Visitor;
 
-async fn friend_list_page(visitor: &Visitor, owner: MemberId, title: String, path: String, paging: &Paging) -> Result<HttpResponse, WebError> {
+async fn friend_list_page(
+    visitor: &Visitor,
+    owner: MemberId,
+    title: String,
+    path: String,
+    paging: &Paging,
+) -> Result<HttpResponse, WebError> {
     let offset = paging.offset();
     let (count, list) = visitor
         .state()
-        .run(move |c| Ok((friends::friend_count(c, owner)?, friends::list_friends(c, owner, PAGE_SIZE + 1, offset)?)))
+        .run(move |c| {
+            Ok((
+                friends::friend_count(c, owner)?,
+                friends::list_friends(c, owner, PAGE_SIZE + 1, offset)?,
+            ))
+        })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(title);
@@ -26,7 +37,12 @@ async fn friend_list_page(visitor: &Visitor, owner: MemberId, title: String, pat
     if list.is_empty() {
         page.push(Block::Paragraph(vec![Inline::text(cat.t("home.no_friends"))]));
     } else {
-        page.push(Block::List(list.iter().take(usize::try_from(PAGE_SIZE).unwrap_or(20)).map(|m| vec![member_link(m)]).collect()));
+        page.push(Block::List(
+            list.iter()
+                .take(usize::try_from(PAGE_SIZE).unwrap_or(20))
+                .map(|m| vec![member_link(m)])
+                .collect(),
+        ));
     }
     if let Some(p) = pager(cat, &path, paging.number(), has_more) {
         page.push(p);
@@ -48,7 +64,11 @@ pub async fn mine(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
 }
 
 /// `GET /m/{id}/friends`: someone's friends, as their friend-list scope allows.
-pub async fn of_member(visitor: Visitor, id: web::Path<i64>, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+pub async fn of_member(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -73,28 +93,48 @@ pub async fn requests(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
     }
     for r in &list {
         page.push(Block::Separator);
-        page.push(Block::Paragraph(vec![member_link(&r.from), Inline::text(format!(" {}", short_time(r.created_at)))]));
+        page.push(Block::Paragraph(vec![
+            member_link(&r.from),
+            Inline::text(format!(" {}", short_time(r.created_at))),
+        ]));
         if !r.message.is_empty() {
             page.push(Block::Text(r.message.clone()));
         }
-        page.push(post_form(format!("/friends/requests/{}/accept", r.id), vec![], cat.t("friends.accept")));
-        page.push(post_form(format!("/friends/requests/{}/reject", r.id), vec![], cat.t("friends.reject")));
+        page.push(post_form(
+            format!("/friends/requests/{}/accept", r.id),
+            vec![],
+            cat.t("friends.accept"),
+        ));
+        page.push(post_form(
+            format!("/friends/requests/{}/reject", r.id),
+            vec![],
+            cat.t("friends.reject"),
+        ));
     }
     page.menu = menu(cat, true);
     Ok(visitor.page(&page))
 }
 
-async fn decide(visitor: Visitor, id: i64, form: &TokenOnly, accept: bool) -> Result<HttpResponse, WebError> {
+async fn decide(
+    visitor: Visitor,
+    id: i64,
+    form: &TokenOnly,
+    accept: bool,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let result = visitor
         .state()
-        .run(move |c| ashiato_store::write(c, |c| friends::decide(c, FriendRequestId(id), me, accept, now())))
+        .run(move |c| {
+            ashiato_store::write(c, |c| friends::decide(c, FriendRequestId(id), me, accept, now()))
+        })
         .await;
     match result {
         Ok(_) => {
             let cat = visitor.cat();
-            visitor.flash(cat.t(if accept { "friends.accepted" } else { "friends.rejected" }).into()).await?;
+            visitor
+                .flash(cat.t(if accept { "friends.accepted" } else { "friends.rejected" }).into())
+                .await?;
             Ok(visitor.redirect("/friends/requests"))
         }
         // Answering twice (a double submit) is harmless: the first answer stands.
@@ -104,11 +144,19 @@ async fn decide(visitor: Visitor, id: i64, form: &TokenOnly, accept: bool) -> Re
 }
 
 /// `POST /friends/requests/{id}/accept`.
-pub async fn accept(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn accept(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     decide(visitor, *id, &form, true).await
 }
 
 /// `POST /friends/requests/{id}/reject`.
-pub async fn reject(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn reject(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     decide(visitor, *id, &form, false).await
 }

@@ -51,12 +51,21 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
     // What is waiting: one line each, only when there is something.
     let mut waiting = Vec::new();
     if data.requests > 0 {
-        waiting.push(vec![Inline::link("/friends/requests", cat.f("home.requests", &[("n", &data.requests.to_string())]))]);
+        waiting.push(vec![Inline::link(
+            "/friends/requests",
+            cat.f("home.requests", &[("n", &data.requests.to_string())]),
+        )]);
     }
     if data.unread > 0 {
-        waiting.push(vec![Inline::link("/messages", cat.f("home.unread", &[("n", &data.unread.to_string())]))]);
+        waiting.push(vec![Inline::link(
+            "/messages",
+            cat.f("home.unread", &[("n", &data.unread.to_string())]),
+        )]);
     }
-    waiting.push(vec![Inline::link("/footsteps", cat.f("home.footsteps_today", &[("n", &data.footsteps_today.to_string())]))]);
+    waiting.push(vec![Inline::link(
+        "/footsteps",
+        cat.f("home.footsteps_today", &[("n", &data.footsteps_today.to_string())]),
+    )]);
     page.push(Block::List(waiting));
 
     page.push(Block::Heading(cat.t("home.feed").into()));
@@ -82,7 +91,11 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
             data.comments
                 .iter()
                 .map(|(cm, title)| {
-                    vec![Inline::link(format!("/diary/{}", cm.entry), title.clone()), Inline::text(" ← "), member_link(&cm.author)]
+                    vec![
+                        Inline::link(format!("/diary/{}", cm.entry), title.clone()),
+                        Inline::text(" ← "),
+                        member_link(&cm.author),
+                    ]
                 })
                 .collect(),
         ));
@@ -92,7 +105,15 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
         page.push(Block::List(
             data.topics
                 .iter()
-                .map(|(t, name)| vec![Inline::link(format!("/c/{}/topics/{}", t.community, t.id), t.title.clone()), Inline::text(format!(" ({name})"))])
+                .map(|(t, name)| {
+                    vec![
+                        Inline::link(
+                            format!("/c/{}/topics/{}", t.community, t.id),
+                            t.title.clone(),
+                        ),
+                        Inline::text(format!(" ({name})")),
+                    ]
+                })
                 .collect(),
         ));
     }
@@ -101,18 +122,34 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
         page.push(Block::List(
             data.birthdays
                 .iter()
-                .map(|(m, (mo, d))| vec![member_link(m), Inline::text(format!(" {}", cat.f("profile.month_day", &[("m", &mo.to_string()), ("d", &d.to_string())])))])
+                .map(|(m, (mo, d))| {
+                    vec![
+                        member_link(m),
+                        Inline::text(format!(
+                            " {}",
+                            cat.f(
+                                "profile.month_day",
+                                &[("m", &mo.to_string()), ("d", &d.to_string())]
+                            )
+                        )),
+                    ]
+                })
                 .collect(),
         ));
     }
-    page.push(Block::Heading(cat.f("home.friends_count", &[("n", &data.friend_count.to_string())])));
+    page.push(Block::Heading(
+        cat.f("home.friends_count", &[("n", &data.friend_count.to_string())]),
+    ));
     if data.friends.is_empty() {
         page.push(Block::Paragraph(vec![Inline::text(cat.t("home.no_friends"))]));
     } else {
         page.push(Block::List(data.friends.iter().map(|f| vec![member_link(f)]).collect()));
     }
     page.push(Block::Paragraph(vec![
-        Inline::Link(Link { accesskey: Some('*'), ..Link::internal("/diary/new", cat.t("diary.write")) }),
+        Inline::Link(Link {
+            accesskey: Some('*'),
+            ..Link::internal("/diary/new", cat.t("diary.write"))
+        }),
         Inline::text(" | "),
         Inline::link(format!("/m/{me}"), cat.t("home.my_profile")),
     ]));

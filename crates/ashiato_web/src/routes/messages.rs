@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::{TokenOnly, visible_member};
-use crate::routes::{PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, short_time};
+use crate::routes::{
+    PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, short_time,
+};
 use crate::state::now;
 use crate::visitor::Visitor;
 
@@ -19,20 +21,38 @@ fn subject_text(cat: &ashiato_render::i18n::Catalog, subject: &str) -> String {
     if subject.is_empty() { cat.t("messages.no_subject").to_owned() } else { subject.to_owned() }
 }
 
-async fn list_page(visitor: Visitor, paging: &Paging, sent: bool) -> Result<HttpResponse, WebError> {
+async fn list_page(
+    visitor: Visitor,
+    paging: &Paging,
+    sent: bool,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let offset = paging.offset();
     let list = visitor
         .state()
-        .run(move |c| if sent { messages::sent(c, me, PAGE_SIZE + 1, offset) } else { messages::inbox(c, me, PAGE_SIZE + 1, offset) })
+        .run(move |c| {
+            if sent {
+                messages::sent(c, me, PAGE_SIZE + 1, offset)
+            } else {
+                messages::inbox(c, me, PAGE_SIZE + 1, offset)
+            }
+        })
         .await?;
     let cat = visitor.cat();
-    let mut page = Page::new(cat.t(if sent { "messages.sent_title" } else { "messages.inbox_title" }));
+    let mut page =
+        Page::new(cat.t(if sent { "messages.sent_title" } else { "messages.inbox_title" }));
     page.flash = visitor.take_flash().await?;
     page.push(Block::Paragraph(vec![
-        Inline::Link(Link { accesskey: Some('*'), ..Link::internal("/messages/new", cat.t("messages.write")) }),
+        Inline::Link(Link {
+            accesskey: Some('*'),
+            ..Link::internal("/messages/new", cat.t("messages.write"))
+        }),
         Inline::text(" | "),
-        if sent { Inline::link("/messages", cat.t("messages.inbox_title")) } else { Inline::link("/messages/sent", cat.t("messages.sent_title")) },
+        if sent {
+            Inline::link("/messages", cat.t("messages.inbox_title"))
+        } else {
+            Inline::link("/messages/sent", cat.t("messages.sent_title"))
+        },
     ]));
     let has_more = list.len() > usize::try_from(PAGE_SIZE).unwrap_or(20);
     if list.is_empty() {
@@ -47,7 +67,10 @@ async fn list_page(visitor: Visitor, paging: &Paging, sent: bool) -> Result<Http
                     if !sent && m.read_at.is_none() {
                         row.push(Inline::Strong(cat.t("messages.unread_mark").into()));
                     }
-                    row.push(Inline::link(format!("/messages/{}", m.id), subject_text(cat, &m.subject)));
+                    row.push(Inline::link(
+                        format!("/messages/{}", m.id),
+                        subject_text(cat, &m.subject),
+                    ));
                     row.push(Inline::text(format!(" {} ", short_time(m.created_at))));
                     row.push(member_link(other));
                     row
@@ -55,7 +78,9 @@ async fn list_page(visitor: Visitor, paging: &Paging, sent: bool) -> Result<Http
                 .collect(),
         ));
     }
-    if let Some(p) = pager(cat, if sent { "/messages/sent" } else { "/messages" }, paging.number(), has_more) {
+    if let Some(p) =
+        pager(cat, if sent { "/messages/sent" } else { "/messages" }, paging.number(), has_more)
+    {
         page.push(p);
     }
     page.menu = menu(cat, true);
@@ -93,7 +118,10 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpRespon
     if m.to.id == me {
         page.push(Block::Paragraph(vec![Inline::Link(Link {
             accesskey: Some('*'),
-            ..Link::internal(format!("/messages/new?to={}&reply={}", m.from.id, m.id), cat.t("messages.reply"))
+            ..Link::internal(
+                format!("/messages/new?to={}&reply={}", m.from.id, m.id),
+                cat.t("messages.reply"),
+            )
         })]));
     }
     page.push(post_form(format!("/messages/{}/delete", m.id), vec![], cat.t("messages.delete")));
@@ -102,7 +130,11 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpRespon
 }
 
 /// `POST /messages/{id}/delete`: removes it from my side only.
-pub async fn delete(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn delete(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let message_id = MessageId(*id);
@@ -146,9 +178,17 @@ fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[
         Field::new(
             "subject",
             cat.t("messages.subject"),
-            FieldKind::Text { value: form.subject.clone(), max_chars: Some(ashiato_core::content::MESSAGE_SUBJECT_MAX), mode: InputMode::Hiragana },
+            FieldKind::Text {
+                value: form.subject.clone(),
+                max_chars: Some(ashiato_core::content::MESSAGE_SUBJECT_MAX),
+                mode: InputMode::Hiragana,
+            },
         ),
-        Field::new("body", cat.t("messages.body"), FieldKind::TextArea { value: form.body.clone(), rows: 6 }),
+        Field::new(
+            "body",
+            cat.t("messages.body"),
+            FieldKind::TextArea { value: form.body.clone(), rows: 6 },
+        ),
     ];
     if let Some(r) = form.reply {
         fields.push(Field::hidden("reply", r.to_string()));
@@ -160,7 +200,10 @@ fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[
 }
 
 /// `GET /messages/new?to={member}[&reply={message}]`.
-pub async fn compose(mut visitor: Visitor, query: SjisQuery<ComposeQuery>) -> Result<HttpResponse, WebError> {
+pub async fn compose(
+    mut visitor: Visitor,
+    query: SjisQuery<ComposeQuery>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let Some(to) = query.to else {
         // No recipient chosen: pick from the friend list.
@@ -173,9 +216,13 @@ pub async fn compose(mut visitor: Visitor, query: SjisQuery<ComposeQuery>) -> Re
     visitor.ensure_session().await?;
     let mut form = ComposeForm { to: Some(to), reply: query.reply, ..ComposeForm::default() };
     if let Some(r) = query.reply
-        && let Ok(original) = visitor.state().run(move |c| messages::open(c, MessageId(r), me, now())).await
+        && let Ok(original) =
+            visitor.state().run(move |c| messages::open(c, MessageId(r), me, now())).await
     {
-        form.subject = format!("Re: {}", original.subject).chars().take(ashiato_core::content::MESSAGE_SUBJECT_MAX).collect();
+        form.subject = format!("Re: {}", original.subject)
+            .chars()
+            .take(ashiato_core::content::MESSAGE_SUBJECT_MAX)
+            .collect();
     }
     Ok(visitor.page(&compose_page(&visitor, &member.nickname, &form, &[])))
 }
@@ -199,9 +246,12 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
     let (recipient, reply_to) = (member.id, form.reply.map(MessageId));
     visitor
         .state()
-        .run(move |c| ashiato_store::write(c, |c| messages::send(c, me, recipient, &draft.subject, &draft.body, reply_to, now())))
+        .run(move |c| {
+            ashiato_store::write(c, |c| {
+                messages::send(c, me, recipient, &draft.subject, &draft.body, reply_to, now())
+            })
+        })
         .await?;
     visitor.flash(visitor.cat().t("messages.sent").into()).await?;
     Ok(visitor.redirect("/messages/sent"))
 }
-

@@ -25,48 +25,109 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/").route(get().to(home::top)))
         .service(resource("/home").route(get().to(home::home)))
         .service(resource("/login").route(get().to(auth::login_form)).route(post().to(auth::login)))
-        .service(resource("/logout").route(get().to(auth::logout_form)).route(post().to(auth::logout)))
-        .service(resource("/join").route(get().to(auth::join_open_form)).route(post().to(auth::join_open)))
-        .service(resource("/join/{token}").route(get().to(auth::join_form)).route(post().to(auth::join)))
-        .service(resource("/invite").route(get().to(auth::invite_form)).route(post().to(auth::invite)))
+        .service(
+            resource("/logout").route(get().to(auth::logout_form)).route(post().to(auth::logout)),
+        )
+        .service(
+            resource("/join")
+                .route(get().to(auth::join_open_form))
+                .route(post().to(auth::join_open)),
+        )
+        .service(
+            resource("/join/{token}").route(get().to(auth::join_form)).route(post().to(auth::join)),
+        )
+        .service(
+            resource("/invite").route(get().to(auth::invite_form)).route(post().to(auth::invite)),
+        )
         .service(resource("/m/{member}").route(get().to(profile::show)))
         .service(resource("/m/{member}/diary").route(get().to(diary::list)))
         .service(resource("/m/{member}/friends").route(get().to(friends::of_member)))
-        .service(resource("/m/{member}/friend-request").route(get().to(profile::request_form)).route(post().to(profile::request)))
-        .service(resource("/m/{member}/unfriend").route(get().to(profile::unfriend_form)).route(post().to(profile::unfriend)))
-        .service(resource("/m/{member}/block").route(get().to(profile::block_form)).route(post().to(profile::block)))
-        .service(resource("/m/{member}/introduce").route(get().to(profile::introduce_form)).route(post().to(profile::introduce)))
+        .service(
+            resource("/m/{member}/friend-request")
+                .route(get().to(profile::request_form))
+                .route(post().to(profile::request)),
+        )
+        .service(
+            resource("/m/{member}/unfriend")
+                .route(get().to(profile::unfriend_form))
+                .route(post().to(profile::unfriend)),
+        )
+        .service(
+            resource("/m/{member}/block")
+                .route(get().to(profile::block_form))
+                .route(post().to(profile::block)),
+        )
+        .service(
+            resource("/m/{member}/introduce")
+                .route(get().to(profile::introduce_form))
+                .route(post().to(profile::introduce)),
+        )
         .service(resource("/diary").route(get().to(diary::my_list)))
-        .service(resource("/diary/new").route(get().to(diary::new_form)).route(post().to(diary::create)))
+        .service(
+            resource("/diary/new").route(get().to(diary::new_form)).route(post().to(diary::create)),
+        )
         .service(resource("/diary/{id}").route(get().to(diary::show)))
-        .service(resource("/diary/{id}/edit").route(get().to(diary::edit_form)).route(post().to(diary::update)))
-        .service(resource("/diary/{id}/delete").route(get().to(diary::delete_form)).route(post().to(diary::delete)))
+        .service(
+            resource("/diary/{id}/edit")
+                .route(get().to(diary::edit_form))
+                .route(post().to(diary::update)),
+        )
+        .service(
+            resource("/diary/{id}/delete")
+                .route(get().to(diary::delete_form))
+                .route(post().to(diary::delete)),
+        )
         .service(resource("/diary/{id}/comments").route(post().to(diary::comment)))
-        .service(resource("/diary/{id}/comments/{comment}/delete").route(post().to(diary::delete_comment)))
+        .service(
+            resource("/diary/{id}/comments/{comment}/delete")
+                .route(post().to(diary::delete_comment)),
+        )
         .service(resource("/footsteps").route(get().to(footsteps::show)))
         .service(resource("/friends").route(get().to(friends::mine)))
         .service(resource("/friends/requests").route(get().to(friends::requests)))
         .service(resource("/friends/requests/{id}/accept").route(post().to(friends::accept)))
         .service(resource("/friends/requests/{id}/reject").route(post().to(friends::reject)))
         .service(resource("/communities").route(get().to(communities::list)))
-        .service(resource("/communities/new").route(get().to(communities::new_form)).route(post().to(communities::create)))
+        .service(
+            resource("/communities/new")
+                .route(get().to(communities::new_form))
+                .route(post().to(communities::create)),
+        )
         .service(resource("/c/{id}").route(get().to(communities::show)))
         .service(resource("/c/{id}/join").route(post().to(communities::join)))
         .service(resource("/c/{id}/leave").route(post().to(communities::leave)))
         .service(resource("/c/{id}/members").route(get().to(communities::members)))
         .service(resource("/c/{id}/approve/{member}").route(post().to(communities::approve)))
         .service(resource("/c/{id}/admin").route(post().to(communities::transfer)))
-        .service(resource("/c/{id}/topics/new").route(get().to(communities::new_topic_form)).route(post().to(communities::create_topic)))
+        .service(
+            resource("/c/{id}/topics/new")
+                .route(get().to(communities::new_topic_form))
+                .route(post().to(communities::create_topic)),
+        )
         .service(resource("/c/{id}/topics/{topic}").route(get().to(communities::topic)))
         .service(resource("/c/{id}/topics/{topic}/comments").route(post().to(communities::comment)))
         .service(resource("/messages").route(get().to(messages::inbox)))
         .service(resource("/messages/sent").route(get().to(messages::sent)))
-        .service(resource("/messages/new").route(get().to(messages::compose)).route(post().to(messages::send)))
+        .service(
+            resource("/messages/new")
+                .route(get().to(messages::compose))
+                .route(post().to(messages::send)),
+        )
         .service(resource("/messages/{id}").route(get().to(messages::show)))
         .service(resource("/messages/{id}/delete").route(post().to(messages::delete)))
-        .service(resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)))
-        .service(resource("/settings/password").route(get().to(settings::password_form)).route(post().to(settings::change_password)))
-        .service(resource("/settings/withdraw").route(get().to(settings::withdraw_form)).route(post().to(settings::withdraw)))
+        .service(
+            resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)),
+        )
+        .service(
+            resource("/settings/password")
+                .route(get().to(settings::password_form))
+                .route(post().to(settings::change_password)),
+        )
+        .service(
+            resource("/settings/withdraw")
+                .route(get().to(settings::withdraw_form))
+                .route(post().to(settings::withdraw)),
+        )
         .service(resource("/search").route(get().to(search::search)))
         .service(resource("/handset").route(get().to(handset::show)))
         .service(resource("/healthz").route(get().to(health::healthz)));
@@ -100,13 +161,19 @@ pub fn pager(cat: &Catalog, path: &str, page: i64, has_more: bool) -> Option<Blo
     let sep = if path.contains('?') { '&' } else { '?' };
     let mut inlines = Vec::new();
     if page > 1 {
-        inlines.push(Inline::Link(Link { accesskey: Some('*'), ..Link::internal(format!("{path}{sep}page={}", page - 1), cat.t("list.newer")) }));
+        inlines.push(Inline::Link(Link {
+            accesskey: Some('*'),
+            ..Link::internal(format!("{path}{sep}page={}", page - 1), cat.t("list.newer"))
+        }));
     }
     if has_more {
         if !inlines.is_empty() {
             inlines.push(Inline::text(" | "));
         }
-        inlines.push(Inline::Link(Link { accesskey: Some('#'), ..Link::internal(format!("{path}{sep}page={}", page + 1), cat.t("list.older")) }));
+        inlines.push(Inline::Link(Link {
+            accesskey: Some('#'),
+            ..Link::internal(format!("{path}{sep}page={}", page + 1), cat.t("list.older"))
+        }));
     }
     (!inlines.is_empty()).then_some(Block::Paragraph(inlines))
 }
@@ -124,13 +191,26 @@ pub fn short_time(t: ashiato_core::Timestamp) -> String {
 }
 
 /// A POST form.
-pub fn post_form(action: impl Into<String>, fields: Vec<Field>, submit: impl Into<String>) -> Block {
-    Block::Form(Form { action: action.into(), method: Method::Post, fields, submit: submit.into(), multipart: false })
+pub fn post_form(
+    action: impl Into<String>,
+    fields: Vec<Field>,
+    submit: impl Into<String>,
+) -> Block {
+    Block::Form(Form {
+        action: action.into(),
+        method: Method::Post,
+        fields,
+        submit: submit.into(),
+        multipart: false,
+    })
 }
 
 /// The scope choices of a diary or profile field, in the reader's language.
 pub fn scope_options(cat: &Catalog) -> Vec<(String, String)> {
-    ashiato_core::Scope::ALL.iter().map(|s| (s.as_str().to_owned(), cat.t(&format!("scope.{}", s.as_str())).to_owned())).collect()
+    ashiato_core::Scope::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), cat.t(&format!("scope.{}", s.as_str())).to_owned()))
+        .collect()
 }
 
 /// The reader-facing message for a domain problem.
@@ -154,7 +234,11 @@ pub fn attach_errors(cat: &Catalog, fields: &mut [Field], errors: &[Invalid]) {
 /// The footer menu for a logged-in or anonymous reader, with number keys (mixi's keitai pages
 /// put the same digits on the same places on every page).
 pub fn menu(cat: &Catalog, logged_in: bool) -> Vec<MenuItem> {
-    let item = |key: char, text: &str, path: &str| MenuItem { key: Some(key), text: text.into(), path: path.into() };
+    let item = |key: char, text: &str, path: &str| MenuItem {
+        key: Some(key),
+        text: text.into(),
+        path: path.into(),
+    };
     if logged_in {
         vec![
             item('0', cat.t("menu.home"), "/home"),
@@ -204,7 +288,8 @@ mod tests {
         for lang in [Lang::Ja, Lang::En] {
             let cat = Catalog::get(lang);
             let have: std::collections::HashSet<&str> = cat.keys().collect();
-            let missing: Vec<&String> = keys.iter().filter(|k| !have.contains(k.as_str())).collect();
+            let missing: Vec<&String> =
+                keys.iter().filter(|k| !have.contains(k.as_str())).collect();
             assert!(missing.is_empty(), "{lang:?} catalog lacks {missing:?}");
         }
     }

@@ -31,12 +31,17 @@ pub fn leave_footstep(visitor: &Visitor, owner: MemberId, relation: Relation) {
 
 /// Loads a member the viewer may see at all: members only, and never across a block (a
 /// blocked member's page is a 404, so existence does not leak).
-pub async fn visible_member(visitor: &Visitor, id: i64) -> Result<(accounts::Member, Relation), WebError> {
+pub async fn visible_member(
+    visitor: &Visitor,
+    id: i64,
+) -> Result<(accounts::Member, Relation), WebError> {
     let viewer = visitor.member_id().ok_or(WebError::NotFound)?;
     let owner = MemberId(id);
     let (member, rel) = visitor
         .state()
-        .run(move |c| Ok((accounts::find_member(c, owner)?, relation::relation(c, Some(viewer), owner)?)))
+        .run(move |c| {
+            Ok((accounts::find_member(c, owner)?, relation::relation(c, Some(viewer), owner)?))
+        })
         .await?;
     if rel == Relation::Blocked {
         return Err(WebError::NotFound);
@@ -70,11 +75,20 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
     let shown = member.profile.visible_to(rel);
     let mut rows = Vec::new();
     if let Some(area) = shown.area {
-        rows.push(vec![Inline::Strong(cat.t("profile.area").into()), Inline::text(format!(": {area}"))]);
+        rows.push(vec![
+            Inline::Strong(cat.t("profile.area").into()),
+            Inline::text(format!(": {area}")),
+        ]);
     }
     if let Some((y, m, d)) = shown.birthday {
         let _ = y; // The year stays private even when the day is shown (mixi showed month and day).
-        rows.push(vec![Inline::Strong(cat.t("profile.birthday").into()), Inline::text(format!(": {}", cat.f("profile.month_day", &[("m", &m.to_string()), ("d", &d.to_string())])))]);
+        rows.push(vec![
+            Inline::Strong(cat.t("profile.birthday").into()),
+            Inline::text(format!(
+                ": {}",
+                cat.f("profile.month_day", &[("m", &m.to_string()), ("d", &d.to_string())])
+            )),
+        ]);
     }
     for f in fields.iter().filter(|f| f.scope.allows(rel) && !f.value.is_empty()) {
         rows.push(vec![Inline::Strong(f.label.clone()), Inline::text(format!(": {}", f.value))]);
@@ -93,13 +107,24 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
         page.push(Block::List(
             recent
                 .iter()
-                .map(|e| vec![Inline::link(format!("/diary/{}", e.id), e.title.clone()), Inline::text(format!(" {}", short_time(e.created_at)))])
+                .map(|e| {
+                    vec![
+                        Inline::link(format!("/diary/{}", e.id), e.title.clone()),
+                        Inline::text(format!(" {}", short_time(e.created_at))),
+                    ]
+                })
                 .collect(),
         ));
-        page.push(Block::Paragraph(vec![Inline::link(format!("/m/{owner}/diary"), cat.t("profile.all_diaries"))]));
+        page.push(Block::Paragraph(vec![Inline::link(
+            format!("/m/{owner}/diary"),
+            cat.t("profile.all_diaries"),
+        )]));
     }
     if member.friends_scope.allows(rel) {
-        page.push(Block::Paragraph(vec![Inline::link(format!("/m/{owner}/friends"), cat.t("profile.friends"))]));
+        page.push(Block::Paragraph(vec![Inline::link(
+            format!("/m/{owner}/friends"),
+            cat.t("profile.friends"),
+        )]));
     }
     if !intros.is_empty() {
         page.push(Block::Heading(cat.t("profile.introductions").into()));
@@ -113,16 +138,32 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
         let mut actions = Vec::new();
         match rel {
             Relation::Friend => {
-                actions.push(vec![Inline::link(format!("/m/{owner}/introduce"), cat.t("profile.write_introduction"))]);
-                actions.push(vec![Inline::link(format!("/m/{owner}/unfriend"), cat.t("profile.unfriend"))]);
+                actions.push(vec![Inline::link(
+                    format!("/m/{owner}/introduce"),
+                    cat.t("profile.write_introduction"),
+                )]);
+                actions.push(vec![Inline::link(
+                    format!("/m/{owner}/unfriend"),
+                    cat.t("profile.unfriend"),
+                )]);
             }
             _ if pending_out => actions.push(vec![Inline::text(cat.t("profile.request_sent"))]),
-            _ if pending_in => actions.push(vec![Inline::link("/friends/requests", cat.t("profile.request_received"))]),
-            _ if !blocked => actions.push(vec![Inline::link(format!("/m/{owner}/friend-request"), cat.t("profile.add_friend"))]),
+            _ if pending_in => actions
+                .push(vec![Inline::link("/friends/requests", cat.t("profile.request_received"))]),
+            _ if !blocked => actions.push(vec![Inline::link(
+                format!("/m/{owner}/friend-request"),
+                cat.t("profile.add_friend"),
+            )]),
             _ => {}
         }
-        actions.push(vec![Inline::link(format!("/messages/new?to={owner}"), cat.t("profile.send_message"))]);
-        actions.push(vec![Inline::link(format!("/m/{owner}/block"), cat.t(if blocked { "profile.unblock" } else { "profile.block" }))]);
+        actions.push(vec![Inline::link(
+            format!("/messages/new?to={owner}"),
+            cat.t("profile.send_message"),
+        )]);
+        actions.push(vec![Inline::link(
+            format!("/m/{owner}/block"),
+            cat.t(if blocked { "profile.unblock" } else { "profile.block" }),
+        )]);
         page.push(Block::List(actions));
     }
     page.menu = menu(cat, true);
@@ -137,7 +178,12 @@ pub struct RequestForm {
     csrf: Option<String>,
 }
 
-fn request_page(visitor: &Visitor, member: &accounts::Member, message: &str, error: Option<String>) -> Page {
+fn request_page(
+    visitor: &Visitor,
+    member: &accounts::Member,
+    message: &str,
+    error: Option<String>,
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("friends.request_title", &[("nickname", &member.nickname)]));
     if let Some(e) = error {
@@ -145,7 +191,11 @@ fn request_page(visitor: &Visitor, member: &accounts::Member, message: &str, err
     }
     page.push(post_form(
         format!("/m/{}/friend-request", member.id),
-        vec![Field::new("message", cat.t("friends.request_message"), FieldKind::TextArea { value: message.into(), rows: 3 })],
+        vec![Field::new(
+            "message",
+            cat.t("friends.request_message"),
+            FieldKind::TextArea { value: message.into(), rows: 3 },
+        )],
         cat.t("friends.request_submit"),
     ));
     page.menu = menu(cat, true);
@@ -153,7 +203,10 @@ fn request_page(visitor: &Visitor, member: &accounts::Member, message: &str, err
 }
 
 /// `GET /m/{id}/friend-request`.
-pub async fn request_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn request_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -163,31 +216,53 @@ pub async fn request_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<Ht
 }
 
 /// `POST /m/{id}/friend-request`.
-pub async fn request(visitor: Visitor, id: web::Path<i64>, form: SjisForm<RequestForm>) -> Result<HttpResponse, WebError> {
+pub async fn request(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<RequestForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (member, _) = visible_member(&visitor, *id).await?;
     let message = match text::clean_optional_multiline(&form.message, REQUEST_MESSAGE_MAX) {
         Ok(m) => m,
         Err(p) => {
-            let page = request_page(&visitor, &member, &form.message, Some(problem_message(visitor.cat(), p)));
-            return Ok(visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY));
+            let page = request_page(
+                &visitor,
+                &member,
+                &form.message,
+                Some(problem_message(visitor.cat(), p)),
+            );
+            return Ok(
+                visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+            );
         }
     };
     let to = member.id;
-    let result = visitor.state().run(move |c| ashiato_store::write(c, |c| friends::request(c, me, to, &message, now()))).await;
+    let result = visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| friends::request(c, me, to, &message, now())))
+        .await;
     let cat = visitor.cat();
     match result {
         Ok(_) => visitor.flash(cat.t("friends.request_sent").into()).await?,
         // Already friends, already asked, or a block: say it plainly, change nothing.
-        Err(WebError::Rejected(Problem::NotAllowed)) => visitor.flash(cat.t("friends.request_not_possible").into()).await?,
+        Err(WebError::Rejected(Problem::NotAllowed)) => {
+            visitor.flash(cat.t("friends.request_not_possible").into()).await?;
+        }
         Err(e) => return Err(e),
     }
     Ok(visitor.redirect(&format!("/m/{to}")))
 }
 
 /// A confirmation page with one button.
-pub fn confirm(visitor: &Visitor, title: &str, question: &str, action: String, submit: &str) -> HttpResponse {
+pub fn confirm(
+    visitor: &Visitor,
+    title: &str,
+    question: &str,
+    action: String,
+    submit: &str,
+) -> HttpResponse {
     let mut page = Page::new(title);
     page.push(Block::Paragraph(vec![Inline::text(question)]));
     page.push(post_form(action, vec![], submit));
@@ -203,18 +278,31 @@ pub struct TokenOnly {
 }
 
 /// `GET /m/{id}/unfriend`.
-pub async fn unfriend_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn unfriend_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
     let (member, _) = visible_member(&visitor, *id).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
-    Ok(confirm(&visitor, cat.t("profile.unfriend"), &cat.f("friends.unfriend_question", &[("nickname", &member.nickname)]), format!("/m/{}/unfriend", member.id), cat.t("profile.unfriend")))
+    Ok(confirm(
+        &visitor,
+        cat.t("profile.unfriend"),
+        &cat.f("friends.unfriend_question", &[("nickname", &member.nickname)]),
+        format!("/m/{}/unfriend", member.id),
+        cat.t("profile.unfriend"),
+    ))
 }
 
 /// `POST /m/{id}/unfriend`.
-pub async fn unfriend(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn unfriend(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (member, _) = visible_member(&visitor, *id).await?;
@@ -225,18 +313,27 @@ pub async fn unfriend(visitor: Visitor, id: web::Path<i64>, form: SjisForm<Token
 }
 
 /// `GET /m/{id}/block`: confirm blocking or unblocking.
-pub async fn block_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn block_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     // The blocker still reaches the page of someone they blocked, to lift the block.
     let other = MemberId(*id);
-    let (member, blocked) = visitor.state().run(move |c| Ok((accounts::find_member(c, other)?, relation::has_blocked(c, me, other)?))).await?;
+    let (member, blocked) = visitor
+        .state()
+        .run(move |c| Ok((accounts::find_member(c, other)?, relation::has_blocked(c, me, other)?)))
+        .await?;
     if !blocked && visitor.state().run(move |c| relation::blocked_either_way(c, me, other)).await? {
         return Err(WebError::NotFound);
     }
     visitor.ensure_session().await?;
     let cat = visitor.cat();
     let (title, question) = if blocked {
-        (cat.t("profile.unblock"), cat.f("block.unblock_question", &[("nickname", &member.nickname)]))
+        (
+            cat.t("profile.unblock"),
+            cat.f("block.unblock_question", &[("nickname", &member.nickname)]),
+        )
     } else {
         (cat.t("profile.block"), cat.f("block.question", &[("nickname", &member.nickname)]))
     };
@@ -244,7 +341,11 @@ pub async fn block_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<Http
 }
 
 /// `POST /m/{id}/block`: blocks, or lifts the block if there is one.
-pub async fn block(visitor: Visitor, id: web::Path<i64>, form: SjisForm<TokenOnly>) -> Result<HttpResponse, WebError> {
+pub async fn block(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let other = MemberId(*id);
@@ -280,7 +381,10 @@ pub struct IntroductionForm {
 }
 
 /// `GET /m/{id}/introduce`: write or edit an introduction of a friend.
-pub async fn introduce_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn introduce_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     if visitor.member.is_none() {
         return Ok(visitor.login_redirect());
     }
@@ -293,13 +397,22 @@ pub async fn introduce_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<
     let subject = member.id;
     let current = visitor
         .state()
-        .run(move |c| Ok(friends::introductions_of(c, subject)?.into_iter().find(|(a, _)| Some(a.id) == me).map(|(_, b)| b)))
+        .run(move |c| {
+            Ok(friends::introductions_of(c, subject)?
+                .into_iter()
+                .find(|(a, _)| Some(a.id) == me)
+                .map(|(_, b)| b))
+        })
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("introduce.title", &[("nickname", &member.nickname)]));
     page.push(post_form(
         format!("/m/{subject}/introduce"),
-        vec![Field::new("body", cat.t("introduce.body"), FieldKind::TextArea { value: current.unwrap_or_default(), rows: 5 })],
+        vec![Field::new(
+            "body",
+            cat.t("introduce.body"),
+            FieldKind::TextArea { value: current.unwrap_or_default(), rows: 5 },
+        )],
         cat.t("introduce.submit"),
     ));
     page.menu = menu(cat, true);
@@ -307,7 +420,11 @@ pub async fn introduce_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<
 }
 
 /// `POST /m/{id}/introduce` (an empty text removes the introduction).
-pub async fn introduce(visitor: Visitor, id: web::Path<i64>, form: SjisForm<IntroductionForm>) -> Result<HttpResponse, WebError> {
+pub async fn introduce(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    form: SjisForm<IntroductionForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let (member, rel) = visible_member(&visitor, *id).await?;
@@ -322,14 +439,23 @@ pub async fn introduce(visitor: Visitor, id: web::Path<i64>, form: SjisForm<Intr
             page.push(Block::Notice(Notice::Error(problem_message(cat, p))));
             page.push(post_form(
                 format!("/m/{}/introduce", member.id),
-                vec![Field::new("body", cat.t("introduce.body"), FieldKind::TextArea { value: form.body.clone(), rows: 5 })],
+                vec![Field::new(
+                    "body",
+                    cat.t("introduce.body"),
+                    FieldKind::TextArea { value: form.body.clone(), rows: 5 },
+                )],
                 cat.t("introduce.submit"),
             ));
-            return Ok(visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(
+                visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
+            );
         }
     };
     let subject = member.id;
-    visitor.state().run(move |c| ashiato_store::write(c, |c| friends::introduce(c, me, subject, &body, now()))).await?;
+    visitor
+        .state()
+        .run(move |c| ashiato_store::write(c, |c| friends::introduce(c, me, subject, &body, now())))
+        .await?;
     visitor.flash(visitor.cat().t("introduce.saved").into()).await?;
     Ok(visitor.redirect(&format!("/m/{subject}")))
 }

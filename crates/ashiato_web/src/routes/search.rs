@@ -22,7 +22,10 @@ pub struct SearchQuery {
 
 /// Members whose nickname contains the query, except those who opted out and anyone in a block
 /// with the reader.
-pub async fn search(visitor: Visitor, query: SjisQuery<SearchQuery>) -> Result<HttpResponse, WebError> {
+pub async fn search(
+    visitor: Visitor,
+    query: SjisQuery<SearchQuery>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("search.title"));
@@ -32,7 +35,11 @@ pub async fn search(visitor: Visitor, query: SjisQuery<SearchQuery>) -> Result<H
         fields: vec![Field::new(
             "q",
             cat.t("search.label"),
-            FieldKind::Text { value: query.q.clone(), max_chars: Some(ashiato_core::content::SEARCH_MAX), mode: InputMode::Hiragana },
+            FieldKind::Text {
+                value: query.q.clone(),
+                max_chars: Some(ashiato_core::content::SEARCH_MAX),
+                mode: InputMode::Hiragana,
+            },
         )],
         submit: cat.t("search.submit").into(),
         multipart: false,
@@ -41,12 +48,21 @@ pub async fn search(visitor: Visitor, query: SjisQuery<SearchQuery>) -> Result<H
         let number = i64::from(query.page.unwrap_or(1).max(1));
         let offset = (number - 1) * PAGE_SIZE;
         let q_for_store = q.clone();
-        let found = visitor.state().run(move |c| members::search(c, me, &q_for_store, PAGE_SIZE + 1, offset)).await?;
+        let found = visitor
+            .state()
+            .run(move |c| members::search(c, me, &q_for_store, PAGE_SIZE + 1, offset))
+            .await?;
         let has_more = found.len() > usize::try_from(PAGE_SIZE).unwrap_or(20);
         if found.is_empty() {
             page.push(Block::Paragraph(vec![Inline::text(cat.t("search.none"))]));
         } else {
-            page.push(Block::List(found.iter().take(usize::try_from(PAGE_SIZE).unwrap_or(20)).map(|m| vec![member_link(m)]).collect()));
+            page.push(Block::List(
+                found
+                    .iter()
+                    .take(usize::try_from(PAGE_SIZE).unwrap_or(20))
+                    .map(|m| vec![member_link(m)])
+                    .collect(),
+            ));
         }
         let path = format!("/search?q={}", visitor.query_value(&q));
         if let Some(p) = pager(cat, &path, number, has_more) {

@@ -88,19 +88,39 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         page.push(Block::Notice(Notice::Error(cat.t("form.fix_errors").into())));
     }
     let scope = |name: &str, label: &str, selected: &str| {
-        Field::new(name, label, FieldKind::Select { options: scope_options(cat), selected: selected.into() })
+        Field::new(
+            name,
+            label,
+            FieldKind::Select { options: scope_options(cat), selected: selected.into() },
+        )
     };
     let line = |name: &str, label: &str, value: &str, max: usize| {
-        Field::new(name, label, FieldKind::Text { value: value.into(), max_chars: Some(max), mode: InputMode::Hiragana })
+        Field::new(
+            name,
+            label,
+            FieldKind::Text {
+                value: value.into(),
+                max_chars: Some(max),
+                mode: InputMode::Hiragana,
+            },
+        )
     };
     let mut fields = vec![
         line("nickname", cat.t("field.nickname"), &f.nickname, account::NICKNAME_MAX),
-        Field::new("introduction", cat.t("profile.introduction"), FieldKind::TextArea { value: f.introduction.clone(), rows: 5 }),
+        Field::new(
+            "introduction",
+            cat.t("profile.introduction"),
+            FieldKind::TextArea { value: f.introduction.clone(), rows: 5 },
+        ),
         scope("introduction_scope", cat.t("settings.shown_to"), &f.introduction_scope),
         Field::new(
             "birthday",
             cat.t("settings.birthday"),
-            FieldKind::Text { value: f.birthday.clone(), max_chars: Some(10), mode: InputMode::Numeric },
+            FieldKind::Text {
+                value: f.birthday.clone(),
+                max_chars: Some(10),
+                mode: InputMode::Numeric,
+            },
         ),
         scope("birthday_scope", cat.t("settings.shown_to"), &f.birthday_scope),
         line("area", cat.t("profile.area"), &f.area, AREA_MAX),
@@ -110,17 +130,28 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         let num = (n + 1).to_string();
         fields.push(line(ln, &cat.f("settings.free_label", &[("n", &num)]), label, FREE_LABEL_MAX));
         fields.push(line(vn, &cat.f("settings.free_value", &[("n", &num)]), value, FREE_VALUE_MAX));
-        fields.push(scope(sn, cat.t("settings.shown_to"), if sc.is_empty() { "friends" } else { sc }));
+        fields.push(scope(
+            sn,
+            cat.t("settings.shown_to"),
+            if sc.is_empty() { "friends" } else { sc },
+        ));
     }
     fields.extend([
         scope("friends_scope", cat.t("settings.friends_scope"), &f.friends_scope),
         scope("default_scope", cat.t("settings.default_scope"), &f.default_scope),
         Field::new("stealth", cat.t("settings.stealth"), FieldKind::Checkbox(f.stealth.is_some())),
-        Field::new("hide_from_search", cat.t("settings.hide_from_search"), FieldKind::Checkbox(f.hide_from_search.is_some())),
+        Field::new(
+            "hide_from_search",
+            cat.t("settings.hide_from_search"),
+            FieldKind::Checkbox(f.hide_from_search.is_some()),
+        ),
         Field::new(
             "language",
             cat.t("settings.language"),
-            FieldKind::Select { options: vec![("ja".into(), "日本語".into()), ("en".into(), "English".into())], selected: f.language.clone() },
+            FieldKind::Select {
+                options: vec![("ja".into(), "日本語".into()), ("en".into(), "English".into())],
+                selected: f.language.clone(),
+            },
         ),
     ]);
     attach_errors(cat, &mut fields, errors);
@@ -139,13 +170,23 @@ pub async fn show(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     let id = m.id;
     let free = visitor.state().run(move |c| members::free_fields(c, id)).await?;
-    let get = |n: usize| free.get(n).cloned().unwrap_or(FreeField { label: String::new(), value: String::new(), scope: Scope::Friends });
+    let get = |n: usize| {
+        free.get(n).cloned().unwrap_or(FreeField {
+            label: String::new(),
+            value: String::new(),
+            scope: Scope::Friends,
+        })
+    };
     let (f1, f2, f3) = (get(0), get(1), get(2));
     let form = SettingsForm {
         nickname: m.nickname.clone(),
         introduction: m.profile.introduction.clone(),
         introduction_scope: m.profile.introduction_scope.as_str().into(),
-        birthday: m.profile.birthday.map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}")).unwrap_or_default(),
+        birthday: m
+            .profile
+            .birthday
+            .map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}"))
+            .unwrap_or_default(),
         birthday_scope: m.profile.birthday_scope.as_str().into(),
         area: m.profile.area.clone(),
         area_scope: m.profile.area_scope.as_str().into(),
@@ -178,7 +219,10 @@ fn scope_field(errors: &mut Vec<Invalid>, field: &'static str, value: &str) -> S
 }
 
 /// `POST /settings`: validates everything, saves all of it or nothing.
-pub async fn save(visitor: Visitor, form: SjisForm<SettingsForm>) -> Result<HttpResponse, WebError> {
+pub async fn save(
+    visitor: Visitor,
+    form: SjisForm<SettingsForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let f = form.into_inner();
@@ -187,7 +231,8 @@ pub async fn save(visitor: Visitor, form: SjisForm<SettingsForm>) -> Result<Http
         r.map_err(|problem| errors.push(Invalid { field, problem })).unwrap_or_default()
     };
     let nickname = check("nickname", account::parse_nickname(&f.nickname));
-    let introduction = check("introduction", text::clean_optional_multiline(&f.introduction, INTRODUCTION_MAX));
+    let introduction =
+        check("introduction", text::clean_optional_multiline(&f.introduction, INTRODUCTION_MAX));
     let area = check("area", text::clean_optional_line(&f.area, AREA_MAX));
     let mut free = Vec::new();
     for (label, value, _, ln, vn, _) in f.free() {
@@ -211,7 +256,11 @@ pub async fn save(visitor: Visitor, form: SjisForm<SettingsForm>) -> Result<Http
         .into_iter()
         .zip(f.free())
         .filter(|((label, value), _)| !label.is_empty() || !value.is_empty())
-        .map(|((label, value), (_, _, sc, _, _, sn))| FreeField { label, value, scope: scope_field(&mut errors, sn, sc) })
+        .map(|((label, value), (_, _, sc, _, _, sn))| FreeField {
+            label,
+            value,
+            scope: scope_field(&mut errors, sn, sc),
+        })
         .collect();
     let settings = Settings {
         default_diary_scope: scope_field(&mut errors, "default_scope", &f.default_scope),
@@ -221,7 +270,10 @@ pub async fn save(visitor: Visitor, form: SjisForm<SettingsForm>) -> Result<Http
         language: if f.language == "en" { "en".into() } else { "ja".into() },
     };
     if !errors.is_empty() {
-        return Ok(visitor.page_with_status(&settings_page(&visitor, &f, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(visitor.page_with_status(
+            &settings_page(&visitor, &f, &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     visitor
         .state()
@@ -276,26 +328,40 @@ pub async fn password_form(mut visitor: Visitor) -> Result<HttpResponse, WebErro
 /// Checks the member's current password on the blocking pool.
 async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
     let Some(m) = visitor.member.clone() else { return Ok(false) };
-    let email = account::Email::parse(&m.email).map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
+    let email = account::Email::parse(&m.email)
+        .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
     visitor
         .state()
-        .run(move |c| Ok(accounts::credentials(c, &email)?.is_some_and(|(_, hash)| password::verify(&plain, &hash))))
+        .run(move |c| {
+            Ok(accounts::credentials(c, &email)?
+                .is_some_and(|(_, hash)| password::verify(&plain, &hash)))
+        })
         .await
 }
 
 /// `POST /settings/password`: needs the current password (also after an easy login); ends
 /// every other session and logs this one in afresh.
-pub async fn change_password(mut visitor: Visitor, form: SjisForm<PasswordForm>) -> Result<HttpResponse, WebError> {
+pub async fn change_password(
+    mut visitor: Visitor,
+    form: SjisForm<PasswordForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(m) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     if !current_password_ok(&visitor, form.current.clone()).await? {
         let errors = [Invalid { field: "current", problem: Problem::BadCredentials }];
-        return Ok(visitor.page_with_status(&password_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(visitor.page_with_status(
+            &password_page(&visitor, &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
-    let email = account::Email::parse(&m.email).map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
+    let email = account::Email::parse(&m.email)
+        .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
     if let Err(problem) = account::check_password(&form.new, &email, &m.nickname) {
         let errors = [Invalid { field: "new", problem }];
-        return Ok(visitor.page_with_status(&password_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(visitor.page_with_status(
+            &password_page(&visitor, &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     let salt: [u8; password::SALT_LEN] = random_bytes()?;
     let plain = form.new.clone();
@@ -348,12 +414,18 @@ pub async fn withdraw_form(mut visitor: Visitor) -> Result<HttpResponse, WebErro
 }
 
 /// `POST /settings/withdraw`: with the password, deletes the account and everything it wrote.
-pub async fn withdraw(mut visitor: Visitor, form: SjisForm<WithdrawForm>) -> Result<HttpResponse, WebError> {
+pub async fn withdraw(
+    mut visitor: Visitor,
+    form: SjisForm<WithdrawForm>,
+) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     if !current_password_ok(&visitor, form.password.clone()).await? {
         let errors = [Invalid { field: "password", problem: Problem::BadCredentials }];
-        return Ok(visitor.page_with_status(&withdraw_page(&visitor, &errors), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(visitor.page_with_status(
+            &withdraw_page(&visitor, &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     visitor.state().run(move |c| ashiato_store::write(c, |c| members::withdraw(c, me))).await?;
     visitor.session = None;

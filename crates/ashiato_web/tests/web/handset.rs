@@ -25,7 +25,7 @@ fn handset_page(t: &TestDb) {
     let app = TestApp::start(t);
     let res = app.send(&Request::get("/handset").header("User-Agent", FOMA_1));
     assert_eq!(res.status, 200);
-    let html = res.text();
+    let html = crate::support::Phone::decode(&res);
     for expected in ["端末情報", "docomo", "N905i", "Shift_JIS", "非対応"] {
         assert!(html.contains(expected), "{expected} missing: {html}");
     }
@@ -45,19 +45,19 @@ fn subscriber_id_trust(t: &TestDb) {
         .header("X-Forwarded-For", "210.153.84.1");
     // Without a trusted proxy the forwarded address is ignored: the peer is loopback, not docomo.
     let direct = TestApp::start(t);
-    let html = direct.send(&forged).text();
+    let html = crate::support::Phone::decode(&direct.send(&forged));
     assert!(html.contains("受信したが無視"), "{html}");
     assert!(!html.contains("0a1B2c3"), "the raw ID reached the page");
     drop(direct);
     // Behind a configured proxy, its X-Forwarded-For is believed.
     let proxied = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
-    assert!(proxied.send(&forged).text().contains("受信(信頼)"));
+    assert!(crate::support::Phone::decode(&proxied.send(&forged)).contains("受信(信頼)"));
     // docomo's full-browser range is never trusted, even through the proxy (S-02).
     let full_browser = Request::get("/handset")
         .header("User-Agent", FOMA_1)
         .header("X-DCMGUID", "0a1B2c3")
         .header("X-Forwarded-For", "210.153.87.10");
-    assert!(proxied.send(&full_browser).text().contains("受信したが無視"));
+    assert!(crate::support::Phone::decode(&proxied.send(&full_browser)).contains("受信したが無視"));
 }
 
 fn crawlers_get_no_session(t: &TestDb) {
@@ -65,7 +65,7 @@ fn crawlers_get_no_session(t: &TestDb) {
     let res = app.send(&Request::get("/login").header("User-Agent", GOOGLEBOT_MOBILE));
     assert_eq!(res.status, 200);
     assert!(res.header("set-cookie").is_none());
-    let html = res.text();
+    let html = crate::support::Phone::decode(&res);
     assert!(!html.contains("ksid") && !html.contains("name=\"csrf\""), "{html}");
 }
 
@@ -75,7 +75,7 @@ fn cookieless_docomo_login(t: &TestDb) {
     let ua = [("User-Agent", FOMA_1)];
     let form = app.send(&Request::get("/login").headers(&ua));
     assert!(form.header("set-cookie").is_none(), "i-mode browser 1.0 keeps no cookies");
-    let html = form.text();
+    let html = crate::support::Phone::decode(&form);
     let ksid = hidden_value(&html, "ksid").expect("session travels in a hidden field");
     let csrf = hidden_value(&html, "csrf").expect("csrf");
     assert!(html.contains("guid=ON"), "docomo links must ask for the i-mode ID: {html}");
@@ -89,8 +89,9 @@ fn cookieless_docomo_login(t: &TestDb) {
     let new_ksid =
         location.split("ksid=").nth(1).expect("redirect carries the new session").to_owned();
     assert_ne!(new_ksid, ksid, "token rotated at login");
-    let home =
-        app.send(&Request::get(&format!("/home?guid=ON&ksid={new_ksid}")).headers(&ua)).text();
+    let home = crate::support::Phone::decode(
+        &app.send(&Request::get(&format!("/home?guid=ON&ksid={new_ksid}")).headers(&ua)),
+    );
     assert!(home.contains("ドコモさんのホーム"), "{home}");
     assert!(home.contains(&format!("ksid={new_ksid}")), "internal links carry the session");
     let old = app.send(&Request::get(&format!("/home?ksid={ksid}")).headers(&ua));
@@ -123,7 +124,9 @@ fn sjis_form_with_docomo_emoji(t: &TestDb) {
     };
     let app = TestApp::start(t);
     let ua = [("User-Agent", FOMA_1)];
-    let form = app.send(&Request::get(&format!("/join/{token}")).headers(&ua)).text();
+    let form = crate::support::Phone::decode(
+        &app.send(&Request::get(&format!("/join/{token}")).headers(&ua)),
+    );
     let ksid = hidden_value(&form, "ksid").expect("ksid");
     let csrf = hidden_value(&form, "csrf").expect("csrf");
     // The nickname as a docomo handset sends it: CP932 bytes with the sun emoji at F8 9F, and a

@@ -15,9 +15,16 @@ pub fn register(suite: &mut Suite) {
         .on_both("withdrawal_removes_the_member_and_keeps_counts_right", withdrawal);
 }
 
+/// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
+/// `/messages/sent`).
 fn id_in(page: &str, prefix: &str) -> i64 {
-    let at = page.find(prefix).unwrap_or_else(|| panic!("{prefix} not on page: {page}")) + prefix.len();
-    page[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("id")
+    page.match_indices(prefix)
+        .find_map(|(at, _)| {
+            let digits: String =
+                page[at + prefix.len()..].chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no {prefix}<id> on page: {page}"))
 }
 
 fn friends_only_diary(t: &TestDb) {
@@ -26,17 +33,24 @@ fn friends_only_diary(t: &TestDb) {
     let app = TestApp::start(t);
     let mut docomo = Phone::new(&app, DOCOMO_FOMA);
     docomo.login("docomo@docomo.ne.jp");
-    assert!(docomo.cookie.is_none() && docomo.ksid.is_some(), "docomo keeps its session in the URL");
+    assert!(
+        docomo.cookie.is_none() && docomo.ksid.is_some(),
+        "docomo keeps its session in the URL"
+    );
     let mut au = Phone::new(&app, AU_WAP2);
     au.login("au@ezweb.ne.jp");
     assert!(au.cookie.is_some(), "au keeps a cookie");
 
     // docomo writes a friends-only entry with its sun emoji (F8 9F in the Shift_JIS body).
-    let res = docomo.submit("/diary/new", "/diary/new", &[("title", "晴れ☀"), ("body", "いい天気でした。\n散歩しました"), ("scope", "friends")]);
+    let res = docomo.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "晴れ☀"), ("body", "いい天気でした。\n散歩しました"), ("scope", "friends")],
+    );
     assert_eq!(res.status, 303, "{}", docomo.last);
     docomo.follow(&res);
     assert!(docomo.last.contains("晴れ☀"), "{}", docomo.last);
-    let entry = id_in(&res.header("location").expect("location").to_owned(), "/diary/");
+    let entry = id_in(res.header("location").expect("location"), "/diary/");
 
     // au is not a friend yet: the entry is a 404 and missing from the list.
     assert_eq!(au.get(&format!("/diary/{entry}")).status, 404);
@@ -44,12 +58,21 @@ fn friends_only_diary(t: &TestDb) {
     assert!(!au.last.contains("晴れ"), "{}", au.last);
 
     // Friendship by request and acceptance.
-    let req = au.submit(&format!("/m/{d}/friend-request"), &format!("/m/{d}/friend-request"), &[("message", "よろしく！")]);
+    let req = au.submit(
+        &format!("/m/{d}/friend-request"),
+        &format!("/m/{d}/friend-request"),
+        &[("message", "よろしく！")],
+    );
     assert_eq!(req.status, 303);
     docomo.get("/friends/requests");
-    assert!(docomo.last.contains("エーユー") && docomo.last.contains("よろしく！"), "{}", docomo.last);
+    assert!(
+        docomo.last.contains("エーユー") && docomo.last.contains("よろしく！"),
+        "{}",
+        docomo.last
+    );
     let request_id = id_in(&docomo.last, "/friends/requests/");
-    let ok = docomo.submit("/friends/requests", &format!("/friends/requests/{request_id}/accept"), &[]);
+    let ok =
+        docomo.submit("/friends/requests", &format!("/friends/requests/{request_id}/accept"), &[]);
     assert_eq!(ok.status, 303);
 
     // Now au sees it, with the sun, on its page, in its home feed and in the list.
@@ -60,7 +83,11 @@ fn friends_only_diary(t: &TestDb) {
     let mut pc = Phone::new(&app, PC);
     member(t, "pc@example.jp", "ピーシー");
     pc.login("pc@example.jp");
-    assert_eq!(pc.get(&format!("/diary/{entry}")).status, 404, "a stranger sees a friends-only entry");
+    assert_eq!(
+        pc.get(&format!("/diary/{entry}")).status,
+        404,
+        "a stranger sees a friends-only entry"
+    );
     let _ = a;
 }
 
@@ -79,7 +106,11 @@ fn footsteps(t: &TestDb) {
     // A stealthy member leaves none.
     let mut ninja = Phone::new(&app, PC);
     ninja.login("ninja@example.jp");
-    let res = ninja.submit("/settings", "/settings", &settings_with(&[("nickname", "忍者"), ("stealth", "1")]));
+    let res = ninja.submit(
+        "/settings",
+        "/settings",
+        &settings_with(&[("nickname", "忍者"), ("stealth", "1")]),
+    );
     assert_eq!(res.status, 303, "{}", ninja.last);
     ninja.get(&format!("/m/{owner}"));
     // The owner's own visits leave none either.
@@ -91,7 +122,13 @@ fn footsteps(t: &TestDb) {
     blocked.login("blocked@example.jp");
     let bid = {
         let mut conn = t.db.conn().expect("connection");
-        ashiato_store::accounts::find_by_email(&mut conn, &ashiato_core::account::Email::parse("blocked@example.jp").expect("e")).expect("q").expect("m").id
+        ashiato_store::accounts::find_by_email(
+            &mut conn,
+            &ashiato_core::account::Email::parse("blocked@example.jp").expect("e"),
+        )
+        .expect("q")
+        .expect("m")
+        .id
     };
     me.submit(&format!("/m/{bid}/block"), &format!("/m/{bid}/block"), &[]);
     assert_eq!(blocked.get(&format!("/m/{owner}")).status, 404);
@@ -99,12 +136,17 @@ fn footsteps(t: &TestDb) {
     me.get("/footsteps");
     let page = me.last.clone();
     assert!(page.contains("ビジター"), "{page}");
-    assert!(!page.contains("忍者") && !page.contains("ブロック") && !page.contains("オーナー"), "{page}");
+    assert!(
+        !page.contains("忍者") && !page.contains("ブロック") && !page.contains("オーナー"),
+        "{page}"
+    );
     assert!(page.contains("今日1人 / 合計1"), "{page}");
 }
 
 /// A full settings form (the page posts every field), with some values overridden.
-pub fn settings_with(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+pub fn settings_with(
+    overrides: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
     let mut fields = vec![
         ("introduction", ""),
         ("introduction_scope", "public"),
@@ -128,28 +170,51 @@ fn comments_and_messages(t: &TestDb) {
     let a = member(t, "au@ezweb.ne.jp", "エーユー");
     {
         let mut conn = t.db.conn().expect("connection");
-        ashiato_store::write(&mut conn, |c| ashiato_store::friends::befriend(c, d, a, ashiato_web::state::now())).expect("friends");
+        ashiato_store::write(&mut conn, |c| {
+            ashiato_store::friends::befriend(c, d, a, ashiato_web::state::now())
+        })
+        .expect("friends");
     }
     let app = TestApp::start(t);
     let mut docomo = Phone::new(&app, DOCOMO_FOMA);
     docomo.login("docomo@docomo.ne.jp");
     let mut au = Phone::new(&app, AU_WAP2);
     au.login("au@ezweb.ne.jp");
-    let res = docomo.submit("/diary/new", "/diary/new", &[("title", "ラーメン"), ("body", "替え玉した"), ("scope", "public")]);
+    let res = docomo.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "ラーメン"), ("body", "替え玉した"), ("scope", "public")],
+    );
     let entry = id_in(res.header("location").expect("location"), "/diary/");
     // An empty comment is refused and nothing is stored; a real one appears.
-    let empty = au.submit(&format!("/diary/{entry}"), &format!("/diary/{entry}/comments"), &[("body", "  ")]);
+    let empty = au.submit(
+        &format!("/diary/{entry}"),
+        &format!("/diary/{entry}/comments"),
+        &[("body", "  ")],
+    );
     assert_eq!(empty.status, 422);
     assert!(au.last.contains("入力してください"));
-    let posted = au.submit(&format!("/diary/{entry}"), &format!("/diary/{entry}/comments"), &[("body", "おいしそう🍜")]);
+    let posted = au.submit(
+        &format!("/diary/{entry}"),
+        &format!("/diary/{entry}/comments"),
+        &[("body", "おいしそう🍜")],
+    );
     assert_eq!(posted.status, 303);
     docomo.get(&format!("/diary/{entry}"));
-    assert!(docomo.last.contains("おいしそう🍜") && docomo.last.contains("コメント(1)"), "{}", docomo.last);
+    assert!(
+        docomo.last.contains("おいしそう🍜") && docomo.last.contains("コメント(1)"),
+        "{}",
+        docomo.last
+    );
     docomo.get("/home");
     assert!(docomo.last.contains("新着コメント"), "{}", docomo.last);
 
     // Messages: au writes, docomo reads (unread count first), replies, au sees the reply.
-    let sent = au.submit(&format!("/messages/new?to={d}"), "/messages/new", &[("to", &d.to_string()), ("subject", "週末"), ("body", "カフェ行こう☕")]);
+    let sent = au.submit(
+        &format!("/messages/new?to={d}"),
+        "/messages/new",
+        &[("to", &d.to_string()), ("subject", "週末"), ("body", "カフェ行こう☕")],
+    );
     assert_eq!(sent.status, 303, "{}", au.last);
     docomo.get("/home");
     assert!(docomo.last.contains("未読メッセージ1件"), "{}", docomo.last);
@@ -159,7 +224,16 @@ fn comments_and_messages(t: &TestDb) {
     assert!(docomo.last.contains("カフェ行こう☕"));
     docomo.get("/home");
     assert!(!docomo.last.contains("未読メッセージ"), "read message still unread");
-    let reply = docomo.submit(&format!("/messages/new?to={a}&reply={msg}"), "/messages/new", &[("to", &a.to_string()), ("subject", "Re: 週末"), ("body", "いいね！"), ("reply", &msg.to_string())]);
+    let reply = docomo.submit(
+        &format!("/messages/new?to={a}&reply={msg}"),
+        "/messages/new",
+        &[
+            ("to", &a.to_string()),
+            ("subject", "Re: 週末"),
+            ("body", "いいね！"),
+            ("reply", &msg.to_string()),
+        ],
+    );
     assert_eq!(reply.status, 303);
     au.get("/messages");
     assert!(au.last.contains("Re: 週末"), "{}", au.last);
@@ -179,7 +253,13 @@ fn community_topic(t: &TestDb) {
     let res = admin.submit(
         "/communities/new",
         "/communities/new",
-        &[("name", "カフェ好き☕"), ("description", "おすすめを教えて"), ("category", "グルメ"), ("join", "open"), ("topics", "participants")],
+        &[
+            ("name", "カフェ好き☕"),
+            ("description", "おすすめを教えて"),
+            ("category", "グルメ"),
+            ("join", "open"),
+            ("topics", "participants"),
+        ],
     );
     assert_eq!(res.status, 303, "{}", admin.last);
     let cid = id_in(res.header("location").expect("location"), "/c/");
@@ -188,10 +268,18 @@ fn community_topic(t: &TestDb) {
     fan.get(&format!("/c/{cid}"));
     assert!(fan.last.contains("トピックは参加者だけが読めます"), "{}", fan.last);
     fan.submit(&format!("/c/{cid}"), &format!("/c/{cid}/join"), &[]);
-    let topic = fan.submit(&format!("/c/{cid}/topics/new"), &format!("/c/{cid}/topics/new"), &[("title", "自己紹介"), ("body", "はじめまして")]);
+    let topic = fan.submit(
+        &format!("/c/{cid}/topics/new"),
+        &format!("/c/{cid}/topics/new"),
+        &[("title", "自己紹介"), ("body", "はじめまして")],
+    );
     assert_eq!(topic.status, 303, "{}", fan.last);
     let tid = id_in(topic.header("location").expect("location"), "/topics/");
-    let c = admin.submit(&format!("/c/{cid}/topics/{tid}"), &format!("/c/{cid}/topics/{tid}/comments"), &[("body", "ようこそ！")]);
+    let c = admin.submit(
+        &format!("/c/{cid}/topics/{tid}"),
+        &format!("/c/{cid}/topics/{tid}/comments"),
+        &[("body", "ようこそ！")],
+    );
     assert_eq!(c.status, 303);
     fan.get(&format!("/c/{cid}/topics/{tid}"));
     assert!(fan.last.contains("ようこそ！") && fan.last.contains("[1]"), "{}", fan.last);
@@ -205,7 +293,11 @@ fn others_things(t: &TestDb) {
     let app = TestApp::start(t);
     let mut owner = Phone::new(&app, PC);
     owner.login("owner@example.jp");
-    let res = owner.submit("/diary/new", "/diary/new", &[("title", "秘密"), ("body", "内緒の話"), ("scope", "private")]);
+    let res = owner.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "秘密"), ("body", "内緒の話"), ("scope", "private")],
+    );
     let entry = id_in(res.header("location").expect("location"), "/diary/");
     let mut other = Phone::new(&app, AU_WAP2);
     other.login("other@example.jp");
@@ -218,14 +310,35 @@ fn others_things(t: &TestDb) {
     owner.get(&format!("/diary/{entry}"));
     assert!(owner.last.contains("内緒の話"), "deleted by someone else");
     // Scope outside the list is refused with the typed text kept.
-    let bad = owner.submit("/diary/new", "/diary/new", &[("title", "題"), ("body", "本文"), ("scope", "everyone")]);
+    let bad = owner.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "題"), ("body", "本文"), ("scope", "everyone")],
+    );
     assert_eq!(bad.status, 422);
-    assert!(owner.last.contains("選択肢から選んでください") && owner.last.contains("本文"), "{}", owner.last);
+    assert!(
+        owner.last.contains("選択肢から選んでください") && owner.last.contains("本文"),
+        "{}",
+        owner.last
+    );
     // A double submit of the same entry posts once.
-    owner.submit("/diary/new", "/diary/new", &[("title", "二度押し"), ("body", "同じ"), ("scope", "public")]);
-    owner.submit("/diary/new", "/diary/new", &[("title", "二度押し"), ("body", "同じ"), ("scope", "public")]);
+    owner.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "二度押し"), ("body", "同じ"), ("scope", "public")],
+    );
+    owner.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "二度押し"), ("body", "同じ"), ("scope", "public")],
+    );
     let mut conn = t.db.conn().expect("connection");
-    let mine = ashiato_store::accounts::find_by_email(&mut conn, &ashiato_core::account::Email::parse("owner@example.jp").expect("e")).expect("q").expect("m");
+    let mine = ashiato_store::accounts::find_by_email(
+        &mut conn,
+        &ashiato_core::account::Email::parse("owner@example.jp").expect("e"),
+    )
+    .expect("q")
+    .expect("m");
     let entries = ashiato_store::diary::list_by_author(&mut conn, mine.id, 10, 0).expect("list");
     assert_eq!(entries.iter().filter(|e| e.title == "二度押し").count(), 1);
 }
@@ -235,19 +348,35 @@ fn withdrawal(t: &TestDb) {
     let go = member(t, "go@example.jp", "去る人");
     {
         let mut conn = t.db.conn().expect("connection");
-        ashiato_store::write(&mut conn, |c| ashiato_store::friends::befriend(c, stay, go, ashiato_web::state::now())).expect("friends");
+        ashiato_store::write(&mut conn, |c| {
+            ashiato_store::friends::befriend(c, stay, go, ashiato_web::state::now())
+        })
+        .expect("friends");
     }
     let app = TestApp::start(t);
     let mut s = Phone::new(&app, PC);
     s.login("stay@example.jp");
-    let res = s.submit("/diary/new", "/diary/new", &[("title", "残る日記"), ("body", "本文"), ("scope", "public")]);
+    let res = s.submit(
+        "/diary/new",
+        "/diary/new",
+        &[("title", "残る日記"), ("body", "本文"), ("scope", "public")],
+    );
     let entry = id_in(res.header("location").expect("location"), "/diary/");
     let mut g = Phone::new(&app, AU_WAP2);
     g.login("go@example.jp");
-    g.submit(&format!("/diary/{entry}"), &format!("/diary/{entry}/comments"), &[("body", "さようなら")]);
-    let wrong = g.submit("/settings/withdraw", "/settings/withdraw", &[("password", "not-my-password")]);
+    g.submit(
+        &format!("/diary/{entry}"),
+        &format!("/diary/{entry}/comments"),
+        &[("body", "さようなら")],
+    );
+    let wrong =
+        g.submit("/settings/withdraw", "/settings/withdraw", &[("password", "not-my-password")]);
     assert_eq!(wrong.status, 422, "withdrawal without the password");
-    let gone = g.submit("/settings/withdraw", "/settings/withdraw", &[("password", crate::support::PASSWORD)]);
+    let gone = g.submit(
+        "/settings/withdraw",
+        "/settings/withdraw",
+        &[("password", crate::support::PASSWORD)],
+    );
     assert_eq!(gone.status, 303);
     s.get(&format!("/diary/{entry}"));
     assert!(s.last.contains("コメント(0)") && !s.last.contains("さようなら"), "{}", s.last);
@@ -255,6 +384,10 @@ fn withdrawal(t: &TestDb) {
     assert!(s.last.contains("マイミク(0)"), "{}", s.last);
     assert_eq!(s.get(&format!("/m/{go}")).status, 404);
     let mut again = Phone::new(&app, PC);
-    let login = again.submit("/login", "/login", &[("email", "go@example.jp"), ("password", crate::support::PASSWORD)]);
+    let login = again.submit(
+        "/login",
+        "/login",
+        &[("email", "go@example.jp"), ("password", crate::support::PASSWORD)],
+    );
     assert_eq!(login.status, 200, "a withdrawn member logged in");
 }

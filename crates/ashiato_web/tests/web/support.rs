@@ -155,7 +155,14 @@ pub const PC: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 F
 
 impl<'a> Phone<'a> {
     pub fn new(app: &'a TestApp, ua: &str) -> Phone<'a> {
-        Phone { app, headers: vec![("User-Agent".into(), ua.into())], cookie: None, ksid: None, last: String::new(), last_response: None }
+        Phone {
+            app,
+            headers: vec![("User-Agent".into(), ua.into())],
+            cookie: None,
+            ksid: None,
+            last: String::new(),
+            last_response: None,
+        }
     }
 
     /// Adds the session to a path the way the page's links would (cookie-less phones).
@@ -171,11 +178,30 @@ impl<'a> Phone<'a> {
         if ct.contains("shift_jis") { "sjis" } else { "utf8" }
     }
 
+    /// Decodes a page the way a handset of `ua` reads it (its own emoji codes included).
+    pub fn decode_for(ua: &str, res: &Response) -> String {
+        let carrier = if ua.starts_with("DoCoMo") {
+            ashiato_charset::Carrier::Docomo
+        } else if ua.starts_with("KDDI") || ua.starts_with("UP.Browser") {
+            ashiato_charset::Carrier::Au
+        } else if ua.starts_with("SoftBank")
+            || ua.starts_with("Vodafone")
+            || ua.starts_with("J-PHONE")
+        {
+            ashiato_charset::Carrier::Softbank
+        } else {
+            ashiato_charset::Carrier::Other
+        };
+        let charset = match Phone::charset_of(res) {
+            "sjis" => ashiato_charset::InputCharset::ShiftJis,
+            _ => ashiato_charset::InputCharset::Utf8,
+        };
+        ashiato_charset::decode_form_bytes(&res.body, charset, carrier)
+    }
+
+    /// Decodes a page a docomo handset received (tests that send raw requests).
     pub fn decode(res: &Response) -> String {
-        match Phone::charset_of(res) {
-            "sjis" => ashiato_charset::decode_form_bytes(&res.body, ashiato_charset::InputCharset::ShiftJis, ashiato_charset::Carrier::Other),
-            _ => String::from_utf8(res.body.clone()).expect("UTF-8 page"),
-        }
+        Phone::decode_for(DOCOMO_FOMA, res)
     }
 
     pub fn send(&mut self, req: Request) -> Response {
@@ -187,15 +213,18 @@ impl<'a> Phone<'a> {
             req = req.header("Cookie", &format!("ashiato_session={c}"));
         }
         let res = self.app.send(&req);
-        if let Some(set) = res.headers_named("set-cookie").find(|v| v.starts_with("ashiato_session=")) {
-            self.cookie = set.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
+        if let Some(set) =
+            res.headers_named("set-cookie").find(|v| v.starts_with("ashiato_session="))
+        {
+            self.cookie =
+                set.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
         }
         if let Some(loc) = res.header("location")
             && let Some(k) = loc.split("ksid=").nth(1)
         {
             self.ksid = Some(k.split(['&', '#']).next().unwrap_or(k).to_owned());
         }
-        self.last = Phone::decode(&res);
+        self.last = Phone::decode_for(&self.headers[0].1, &res);
         if let Some(k) = hidden_value(&self.last, "ksid") {
             self.ksid = Some(k);
         }
@@ -211,7 +240,10 @@ impl<'a> Phone<'a> {
     /// Follows a 303 to its target, as a browser would.
     pub fn follow(&mut self, res: &Response) -> Response {
         let loc = res.header("location").expect("redirect").to_owned();
-        let path = loc.split_once("://").map_or(loc.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..])).to_owned();
+        let path = loc
+            .split_once("://")
+            .map_or(loc.as_str(), |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]))
+            .to_owned();
         self.send(Request::get(&path))
     }
 
@@ -220,8 +252,10 @@ impl<'a> Phone<'a> {
     pub fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let form_page = self.get(page);
         let sjis = Phone::charset_of(&form_page) == "sjis";
-        let csrf = hidden_value(&self.last, "csrf").unwrap_or_else(|| panic!("no CSRF field on {page}: {}", self.last));
-        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let csrf = hidden_value(&self.last, "csrf")
+            .unwrap_or_else(|| panic!("no CSRF field on {page}: {}", self.last));
+        let mut all: Vec<(String, String)> =
+            fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         all.push(("csrf".into(), csrf));
         let ua = self.headers[0].1.clone();
         let emoji = if ua.starts_with("DoCoMo") {
@@ -235,7 +269,10 @@ impl<'a> Phone<'a> {
             .iter()
             .map(|(k, v)| {
                 let bytes = if sjis {
-                    let target = ashiato_charset::OutputTarget::new(ashiato_charset::Charset::ShiftJis, emoji);
+                    let target = ashiato_charset::OutputTarget::new(
+                        ashiato_charset::Charset::ShiftJis,
+                        emoji,
+                    );
                     ashiato_charset::encode_plain(v, &target, ashiato_charset::Unmappable::Geta)
                 } else {
                     v.as_bytes().to_vec()
@@ -256,5 +293,10 @@ impl<'a> Phone<'a> {
 
 /// Percent-encodes raw bytes as a handset does in a form body.
 pub fn percent(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| if b.is_ascii_alphanumeric() { char::from(*b).to_string() } else { format!("%{b:02X}") }).collect()
+    bytes
+        .iter()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() { char::from(*b).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
 }
