@@ -112,12 +112,20 @@ fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage)
         }];
     }
     let no_jump = |_: &str| String::from("/");
-    let ctx = RenderContext { lang, links: LinkParams::default(), csrf: None, jump: &no_jump };
     // The handset is known unless the Host check refused the request before detection.
-    let target = req
-        .extensions()
-        .get::<std::sync::Arc<ashiato_handset::Handset>>()
-        .map_or_else(Target::html5, |h| Target::for_handset(h));
+    let handset = req.extensions().get::<std::sync::Arc<ashiato_handset::Handset>>().cloned();
+    let target = handset.as_deref().map_or_else(Target::html5, Target::for_handset);
+    // A handset without cookies keeps the session it presented on the way back to the top
+    // page (an unknown token is never adopted there, so echoing it grants nothing).
+    let links = match &handset {
+        Some(h) if h.needs_url_session() => LinkParams {
+            session: crate::visitor::presented_url_token(req),
+            guid_on: h.needs_guid_on,
+        },
+        Some(h) => LinkParams { session: None, guid_on: h.needs_guid_on },
+        None => LinkParams::default(),
+    };
+    let ctx = RenderContext { lang, links, csrf: None, jump: &no_jump };
     let out = render(&page, &ctx, &target, &Location::new("/"));
     let mut builder = HttpResponse::build(res.status());
     for (name, value) in res.headers() {

@@ -80,6 +80,12 @@ impl Secret {
         mac.finalize().into_bytes().into()
     }
 
+    /// The keyed hash stored for a carrier subscriber ID (never the ID itself, security.md S-09),
+    /// under a key derived for that purpose alone.
+    pub fn subscriber_hash(&self, id: &ashiato_handset::SubscriberId) -> String {
+        id.keyed_hash_hex(&self.mac("subscriber-id-key", &[]))
+    }
+
     /// Hex form of [`Secret::mac`], truncated to `hex_len` characters.
     pub fn mac_hex(&self, purpose: &str, parts: &[&[u8]], hex_len: usize) -> String {
         let mut h = hex::encode(self.mac(purpose, parts));

@@ -47,6 +47,8 @@ pub struct Visitor {
     pub cookies: bool,
     /// What the request's headers say about the client.
     pub handset: std::sync::Arc<ashiato_handset::Handset>,
+    /// Keyed hash of the trusted subscriber ID this request carries, if any.
+    pub subscriber_hash: Option<String>,
     /// Scheme and host for absolute redirect URLs.
     origin: String,
     /// The requested path and query (for the renderer's part links).
@@ -107,9 +109,20 @@ impl Visitor {
         Ok(())
     }
 
-    /// Logs `member` in: a new session with a new token replaces the old one, so a token known
-    /// before login (planted by an attacker, or leaked through a URL) is dead afterwards.
+    /// Logs `member` in with a password: a new session with a new token replaces the old one, so
+    /// a token known before login (planted by an attacker, or leaked through a URL) is dead
+    /// afterwards. The session is bound to the handset's subscriber ID when one is trusted.
     pub async fn login(&mut self, member: MemberId) -> Result<(), WebError> {
+        self.start_session(member, false).await
+    }
+
+    /// Logs `member` in by their bound subscriber ID alone (easy login): sensitive actions will
+    /// ask for the password again.
+    pub async fn easy_login(&mut self, member: MemberId) -> Result<(), WebError> {
+        self.start_session(member, true).await
+    }
+
+    async fn start_session(&mut self, member: MemberId, easy_login: bool) -> Result<(), WebError> {
         if !self.handset.sessions {
             return Err(WebError::Forbidden("crawlers cannot log in".into()));
         }
@@ -117,8 +130,8 @@ impl Visitor {
         let spec = SessionSpec {
             member: Some(member),
             transport: self.transport(),
-            subscriber_hash: None,
-            easy_login: false,
+            subscriber_hash: self.subscriber_hash.clone(),
+            easy_login,
             idle_ms: self.idle_ms(),
         };
         let (created, loaded) = self
@@ -215,6 +228,12 @@ impl Visitor {
         format!("/jump?to={}&sig={sig}", encode_query_value(target))
     }
 
+    /// Renders the `/jump` interstitial: its one outbound link points at the target itself.
+    pub fn page_leaving(&self, page: &Page) -> HttpResponse {
+        let direct = |url: &str| url.to_owned();
+        self.render_with(page, StatusCode::OK, &direct)
+    }
+
     /// Renders a page for this visitor with status 200.
     pub fn page(&self, page: &Page) -> HttpResponse {
         self.page_with_status(page, StatusCode::OK)
@@ -223,11 +242,20 @@ impl Visitor {
     /// Renders a page for this visitor.
     pub fn page_with_status(&self, page: &Page, status: StatusCode) -> HttpResponse {
         let jump = |url: &str| self.jump_url(url);
+        self.render_with(page, status, &jump)
+    }
+
+    fn render_with(
+        &self,
+        page: &Page,
+        status: StatusCode,
+        jump: &dyn Fn(&str) -> String,
+    ) -> HttpResponse {
         let ctx = RenderContext {
             lang: self.lang,
             links: self.link_params(),
             csrf: self.session.as_ref().map(|s| s.csrf_token.as_str()),
-            jump: &jump,
+            jump,
         };
         let at = Location::new(&self.path_and_query).with_origin(&self.origin);
         let out = render(page, &ctx, &self.target, &at);
@@ -264,20 +292,29 @@ impl Visitor {
     }
 }
 
+/// Tokens are 43 URL-safe base64 characters; anything else cannot be ours.
+fn token_shaped(t: &str) -> bool {
+    t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The `ksid` token in the query string, if it has the shape of one of ours.
+pub fn presented_url_token(req: &HttpRequest) -> Option<String> {
+    req.uri()
+        .query()
+        .and_then(|q| {
+            q.split('&').find_map(|pair| {
+                let (k, v) = pair.split_once('=')?;
+                (k == SESSION_PARAM && !v.is_empty()).then(|| v.to_owned())
+            })
+        })
+        .filter(|t| token_shaped(t))
+}
+
 /// Reads the session token from `ksid` in the query string, then from the cookie.
 fn presented_token(req: &HttpRequest) -> Option<String> {
-    let from_query = req.uri().query().and_then(|q| {
-        q.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k == SESSION_PARAM && !v.is_empty()).then(|| v.to_owned())
-        })
-    });
-    from_query
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
-        // Tokens are 43 URL-safe base64 characters; anything else cannot be ours.
-        .filter(|t| {
-            t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    presented_url_token(req).or_else(|| {
+        req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()).filter(|t| token_shaped(t))
+    })
 }
 
 impl FromRequest for Visitor {
@@ -311,7 +348,10 @@ impl FromRequest for Visitor {
                 .uri()
                 .path_and_query()
                 .map_or_else(|| req.path().to_owned(), ToString::to_string);
+            let subscriber_hash =
+                handset.subscriber_id().map(|id| state.secret.subscriber_hash(id));
             let mut visitor = Visitor {
+                subscriber_hash,
                 target: Target::for_handset(&handset),
                 path_and_query,
                 cookies: handset.cookies,
@@ -345,6 +385,16 @@ impl FromRequest for Visitor {
                     Ok(Some((session, member)))
                 })
                 .await?;
+            // A session bound to one subscriber ID is not valid for a request carrying another
+            // (a URL token copied to someone else's phone). Requests without a trusted ID
+            // (over a PC, or a link without guid=ON) cannot be told apart and pass.
+            let found = found.filter(|(session, _)| {
+                let mismatch = matches!((&session.subscriber_hash, &visitor.subscriber_hash), (Some(bound), Some(now)) if bound != now);
+                if mismatch {
+                    tracing::warn!(security.event = "session_subscriber_mismatch", "session presented by another handset ignored");
+                }
+                !mismatch
+            });
             if let Some((session, member)) = found {
                 if let Some(m) = &member {
                     visitor.lang = Lang::from_tag(&m.language);

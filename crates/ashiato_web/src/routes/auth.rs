@@ -27,11 +27,21 @@ pub struct LoginForm {
     csrf: Option<String>,
 }
 
-fn login_page(visitor: &Visitor, email: &str, error: Option<String>) -> Page {
+fn login_page(visitor: &Visitor, email: &str, error: Option<String>, easy: bool) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("login.title"));
     if let Some(e) = error {
         page.push(Block::Notice(Notice::Error(e)));
+    }
+    if easy {
+        // This handset's trusted subscriber ID is bound to a member: one button logs in.
+        page.push(Block::Form(Form {
+            action: "/login/easy".into(),
+            method: Method::Post,
+            fields: vec![],
+            submit: cat.t("login.easy").into(),
+            multipart: false,
+        }));
     }
     page.push(Block::Form(Form {
         action: "/login".into(),
@@ -54,9 +64,47 @@ pub async fn login_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> 
         return Ok(visitor.redirect("/home"));
     }
     visitor.ensure_session().await?;
-    let mut page = login_page(&visitor, "", None);
+    let easy = bound_member(&visitor).await?.is_some();
+    let mut page = login_page(&visitor, "", None, easy);
     page.flash = visitor.take_flash().await?;
     Ok(visitor.page(&page))
+}
+
+/// The member this handset's trusted subscriber ID is bound to, if any.
+async fn bound_member(visitor: &Visitor) -> Result<Option<ashiato_core::MemberId>, WebError> {
+    match visitor.subscriber_hash.clone() {
+        Some(hash) => {
+            visitor.state().run(move |c| ashiato_store::bindings::member_for(c, &hash)).await
+        }
+        None => Ok(None),
+    }
+}
+
+/// `POST /login/easy`: logs in the member bound to this handset's trusted subscriber ID. The
+/// ID alone authorises nothing else: the session is marked as an easy login, and the form still
+/// needs the CSRF token of a page this handset loaded (security.md §2).
+pub async fn easy_login(
+    mut visitor: Visitor,
+    form: SjisForm<TokenOnly>,
+) -> Result<HttpResponse, WebError> {
+    visitor.check_csrf(form.csrf.as_deref())?;
+    match bound_member(&visitor).await? {
+        Some(id) => {
+            visitor.easy_login(id).await?;
+            let nickname = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
+            visitor.flash(visitor.cat().f("login.welcome", &[("nickname", &nickname)])).await?;
+            Ok(visitor.redirect("/home"))
+        }
+        None => {
+            let page = login_page(
+                &visitor,
+                "",
+                Some(visitor.cat().t("login.easy_unavailable").into()),
+                false,
+            );
+            Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN))
+        }
+    }
 }
 
 /// Checks e-mail and password on the blocking pool. Unknown addresses are checked against a
@@ -95,8 +143,12 @@ pub async fn login(
         // The reader's session expired (or the post is forged): nothing happens, and the form
         // comes back with what they typed, under a fresh token.
         visitor.ensure_session().await?;
-        let page =
-            login_page(&visitor, &form.email, Some(visitor.cat().t("field.csrf_expired").into()));
+        let page = login_page(
+            &visitor,
+            &form.email,
+            Some(visitor.cat().t("field.csrf_expired").into()),
+            false,
+        );
         return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
     }
     match verify_credentials(&visitor, &form.email, form.password).await? {
@@ -107,8 +159,12 @@ pub async fn login(
             Ok(visitor.redirect("/home"))
         }
         None => {
-            let page =
-                login_page(&visitor, &form.email, Some(visitor.cat().t("login.failed").into()));
+            let page = login_page(
+                &visitor,
+                &form.email,
+                Some(visitor.cat().t("login.failed").into()),
+                false,
+            );
             Ok(visitor.page(&page))
         }
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::TokenOnly;
+use crate::routes::text::member_text;
 use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, problem_message,
     short_time,
@@ -263,7 +264,7 @@ pub async fn show(
         facts.push(Inline::text(format!(" / {}", community.category)));
     }
     page.push(Block::Paragraph(facts));
-    page.push(Block::Text(community.description.clone()));
+    page.push(member_text(&visitor, &community.description));
     page.push(Block::Paragraph(vec![Inline::link(
         format!("/c/{cid}/members"),
         cat.t("communities.members"),
@@ -649,7 +650,7 @@ async fn topic_page(
         member_link(&topic.author),
         Inline::text(format!(" {}", short_time(topic.created_at))),
     ]));
-    page.push(Block::Text(topic.body.clone()));
+    page.push(member_text(&visitor, &topic.body));
     page.push(Block::Heading(cat.f("diary.comments", &[("n", &comments.len().to_string())])));
     for (n, cm) in comments.iter().enumerate() {
         page.push(Block::Paragraph(vec![
@@ -657,7 +658,7 @@ async fn topic_page(
             member_link(&cm.author),
             Inline::text(format!(" {}", short_time(cm.created_at))),
         ]));
-        page.push(Block::Text(cm.body.clone()));
+        page.push(member_text(&visitor, &cm.body));
     }
     if standing == Membership::Joined {
         let mut f = Field::new(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::{TokenOnly, confirm, leave_footstep, visible_member};
+use crate::routes::text::member_text;
 use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, scope_options,
     short_time,
@@ -164,7 +165,7 @@ async fn entry_page(
         )));
     }
     page.push(Block::Paragraph(byline));
-    page.push(Block::Text(entry.body.clone()));
+    page.push(member_text(&visitor, &entry.body));
     if rel == Relation::Owner {
         page.push(Block::Paragraph(vec![
             Inline::link(format!("/diary/{}/edit", entry.id), cat.t("diary.edit")),
@@ -178,7 +179,7 @@ async fn entry_page(
             member_link(&cm.author),
             Inline::text(format!(" {}", short_time(cm.created_at))),
         ]));
-        page.push(Block::Text(cm.body.clone()));
+        page.push(member_text(&visitor, &cm.body));
         if me == Some(cm.author.id) || rel == Relation::Owner {
             page.push(post_form(
                 format!("/diary/{}/comments/{}/delete", entry.id, cm.id),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::{SjisForm, SjisQuery};
 use crate::routes::profile::{TokenOnly, visible_member};
+use crate::routes::text::member_text;
 use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, short_time,
 };
@@ -114,7 +115,7 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpRespon
         Inline::Break,
         Inline::text(short_time(m.created_at)),
     ]));
-    page.push(Block::Text(m.body.clone()));
+    page.push(member_text(&visitor, &m.body));
     if m.to.id == me {
         page.push(Block::Paragraph(vec![Inline::Link(Link {
             accesskey: Some('*'),

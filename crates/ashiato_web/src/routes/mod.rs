@@ -13,10 +13,12 @@ pub mod friends;
 pub mod handset;
 pub mod health;
 pub mod home;
+pub mod jump;
 pub mod messages;
 pub mod profile;
 pub mod search;
 pub mod settings;
+pub mod text;
 
 /// Mounts every route. The URLs and form field names are stable: bookmarks and mail links
 /// depend on them.
@@ -25,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/").route(get().to(home::top)))
         .service(resource("/home").route(get().to(home::home)))
         .service(resource("/login").route(get().to(auth::login_form)).route(post().to(auth::login)))
+        .service(resource("/login/easy").route(post().to(auth::easy_login)))
+        .service(resource("/jump").route(get().to(jump::jump)))
         .service(
             resource("/logout").route(get().to(auth::logout_form)).route(post().to(auth::logout)),
         )
@@ -117,6 +121,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/messages/{id}/delete").route(post().to(messages::delete)))
         .service(
             resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)),
+        )
+        .service(
+            resource("/settings/easy-login")
+                .route(get().to(settings::easy_login_page))
+                .route(post().to(settings::easy_login_change)),
         )
         .service(
             resource("/settings/password")

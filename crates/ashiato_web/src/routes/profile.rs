@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::form::SjisForm;
+use crate::routes::text::member_text;
 use crate::routes::{member_link, menu, post_form, problem_message, short_time};
 use crate::state::now;
 use crate::visitor::Visitor;
@@ -98,7 +99,7 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
     }
     if let Some(intro) = shown.introduction {
         page.push(Block::Heading(cat.t("profile.introduction").into()));
-        page.push(Block::Text(intro.to_owned()));
+        page.push(member_text(&visitor, intro));
     }
     page.push(Block::Heading(cat.f("profile.diary_count", &[("n", &diary_count.to_string())])));
     if recent.is_empty() {
@@ -130,7 +131,7 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
         page.push(Block::Heading(cat.t("profile.introductions").into()));
         for (author, body) in &intros {
             page.push(Block::Paragraph(vec![member_link(author)]));
-            page.push(Block::Text(body.clone()));
+            page.push(member_text(&visitor, body));
         }
     }
     if rel != Relation::Owner {

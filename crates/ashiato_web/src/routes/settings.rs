@@ -157,6 +157,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
     attach_errors(cat, &mut fields, errors);
     page.push(post_form("/settings", fields, cat.t("settings.save")));
     page.push(Block::List(vec![
+        vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
     ]));
@@ -433,4 +434,86 @@ pub async fn withdraw(
     visitor.ensure_session().await?;
     visitor.flash(visitor.cat().t("settings.withdrawn").into()).await?;
     Ok(visitor.redirect("/login"))
+}
+
+/// `GET /settings/easy-login`: whether easy login is set up, and the button to change it.
+pub async fn easy_login_page(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.ensure_session().await?;
+    let count = visitor.state().run(move |c| ashiato_store::bindings::count_for(c, me)).await?;
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("easy.title"));
+    page.flash = visitor.take_flash().await?;
+    page.push(Block::Paragraph(vec![Inline::text(cat.t(if count > 0 {
+        "easy.on"
+    } else {
+        "easy.off"
+    }))]));
+    let easy_session = visitor.session.as_ref().is_some_and(|s| s.easy_login);
+    if visitor.subscriber_hash.is_none() {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("easy.no_id"))]));
+    } else if easy_session {
+        // Binding needs a password-authenticated session (security.md §1).
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("easy.password_needed"))]));
+    } else {
+        page.push(post_form(
+            "/settings/easy-login",
+            vec![Field::hidden("action", "bind")],
+            cat.t("easy.bind"),
+        ));
+    }
+    if count > 0 {
+        page.push(post_form(
+            "/settings/easy-login",
+            vec![Field::hidden("action", "unbind")],
+            cat.t("easy.unbind"),
+        ));
+    }
+    page.menu = menu(cat, true);
+    Ok(visitor.page(&page))
+}
+
+/// Fields of the easy-login form.
+#[derive(Debug, Deserialize)]
+pub struct EasyLoginForm {
+    #[serde(default)]
+    action: String,
+    csrf: Option<String>,
+}
+
+/// `POST /settings/easy-login`: binds this handset's trusted subscriber ID (password sessions
+/// only) or removes every binding.
+pub async fn easy_login_change(
+    visitor: Visitor,
+    form: SjisForm<EasyLoginForm>,
+) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(form.csrf.as_deref())?;
+    let cat = visitor.cat();
+    match form.action.as_str() {
+        "bind" => {
+            let easy_session = visitor.session.as_ref().is_some_and(|s| s.easy_login);
+            let (Some(hash), false) = (visitor.subscriber_hash.clone(), easy_session) else {
+                return Err(WebError::Forbidden(
+                    "binding needs a trusted ID and a password session".into(),
+                ));
+            };
+            let carrier = visitor.handset.carrier.as_str().to_owned();
+            visitor
+                .state()
+                .run(move |c| {
+                    ashiato_store::write(c, |c| {
+                        ashiato_store::bindings::bind(c, &hash, me, &carrier, now())
+                    })
+                })
+                .await?;
+            visitor.flash(cat.t("easy.bound").into()).await?;
+        }
+        "unbind" => {
+            visitor.state().run(move |c| ashiato_store::bindings::unbind_member(c, me)).await?;
+            visitor.flash(cat.t("easy.unbound").into()).await?;
+        }
+        _ => return Err(WebError::BadRequest("unknown action".into())),
+    }
+    Ok(visitor.redirect("/settings/easy-login"))
 }

@@ -1,6 +1,7 @@
 //! Web tests: the real router behind a real HTTP listener on loopback, on both backends.
 
 mod auth;
+mod dialects;
 mod handset;
 mod sns;
 mod support;
@@ -10,6 +11,7 @@ use ashiato_test_support::Suite;
 fn main() {
     let mut suite = Suite::new();
     auth::register(&mut suite);
+    dialects::register(&mut suite);
     handset::register(&mut suite);
     sns::register(&mut suite);
     suite.run();
