@@ -51,9 +51,10 @@ fn admit(bytes: &[u8], limits: &Limits) -> Result<Header, ImageError> {
 
 /// Validates an upload and produces its sanitised master.
 ///
-/// Order: byte size → header (format, dimensions, frames, memory estimate) → decode (JPEG at
-/// the smallest IDCT scale ≥ the master size) → EXIF orientation → scale down to
-/// [`Limits::master_max_side`] → re-encode without metadata. The upload itself is not kept.
+/// Order: byte size → header (format, dimensions, frames, memory estimate) → decode (a JPEG at
+/// the smallest IDCT scale — 1, 1/2, 1/4, 1/8 — whose long side is still at least half of
+/// [`Limits::master_max_side`]) → EXIF orientation → scale down to `master_max_side` if still
+/// larger (PNG, GIF) → re-encode without metadata. The upload itself is not kept.
 ///
 /// # Errors
 /// Any [`ImageError`]; limit refusals happen before decoding ([`ImageError::is_limit`]).
@@ -66,10 +67,14 @@ pub fn ingest(bytes: &[u8], limits: &Limits) -> Result<Master, ImageError> {
         (out, Format::Gif, h.width, h.height, h.frames)
     } else {
         let (ow, oh) = header.oriented_size();
-        let side = limits.master_max_side.max(1);
-        let (tw, th) = fit(ow, oh, side, side);
-        let src = decode::still(bytes, &header, Some((tw, th)), limits)?;
-        let r = src.resized(tw, th, &mut Resizer::new());
+        let side = limits.master_max_side.max(2);
+        // Shrink-on-load: a JPEG decodes at the smallest IDCT scale whose long side is still
+        // ≥ side/2, which lands in [side/2, side) — no resampling pass, no full-size buffer.
+        let load = fit(ow, oh, side / 2, side / 2);
+        let src = decode::still(bytes, &header, Some(load), limits)?;
+        let (tw, th) = fit(src.w, src.h, side, side);
+        let r =
+            if (tw, th) == (src.w, src.h) { src } else { src.resized(tw, th, &mut Resizer::new()) };
         match header.format {
             Format::Jpeg => (encode::jpeg(&r, MASTER_JPEG_QUALITY)?, Format::Jpeg, tw, th, 1),
             _ => (encode::png_true(&r.drop_opaque_alpha())?, Format::Png, tw, th, 1),

@@ -724,7 +724,21 @@ fn master_formats_sizes_and_hash() {
     use sha2::Digest;
     let big = jpeg_rgb(&photo(3000, 2000, 5), 3000, 2000);
     let m = ingest(&big, &Limits::default()).expect("ingest");
-    assert_eq!((m.format, m.width, m.height, m.frames), (Format::Jpeg, 2048, 1365, 1));
+    // JPEG masters come straight from the IDCT scale: 3000×2000 at 1/2.
+    assert_eq!((m.format, m.width, m.height, m.frames), (Format::Jpeg, 1500, 1000, 1));
+    let m2 =
+        ingest(&jpeg_rgb(&photo(2040, 1000, 5), 2040, 1000), &Limits::default()).expect("2040");
+    assert_eq!((m2.width, m2.height), (2040, 1000));
+    let wide_png = png_encode(
+        &photo(2500, 500, 5),
+        2500,
+        500,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        |_| {},
+    );
+    let m3 = ingest(&wide_png, &Limits::default()).expect("png");
+    assert_eq!((m3.width, m3.height), (2048, 410));
     assert_eq!(m.sha256_hex, hex::encode(sha2::Sha256::digest(&m.bytes)));
     assert_eq!(m.sha256_hex.len(), 64);
     let h = sniff(&m.bytes).expect("sniff");
