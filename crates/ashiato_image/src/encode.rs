@@ -85,17 +85,60 @@ pub(crate) struct Quantized {
     pub transparent: Option<u8>,
 }
 
-/// NeuQuant sampling factor: 1 is slowest/best, 30 fastest. 10 is the usual compromise.
-const NEUQUANT_SAMPLE: i32 = 10;
+/// NeuQuant sampling factor: 1 is slowest/best, 30 fastest. 10 is the usual compromise; small
+/// images are sampled fully (NeuQuant learns from `pixels / factor` samples).
+fn neuquant_sample(pixels: usize) -> i32 {
+    if pixels < 16_384 { 1 } else { 10 }
+}
+
+/// Below this many colours the palette is a grey ramp with ordered dithering: such handsets
+/// have monochrome or grey screens (D501i 2 colours, N502i 4 greys), and NeuQuant is not tuned
+/// for tiny palettes.
+const GREY_BELOW: u16 = 16;
+
+/// 4×4 Bayer matrix, thresholds 0–15.
+const BAYER: [[u8; 4]; 4] = [[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]];
+
+fn grey_dither(r: &Raster, colors: u16, transparent: bool) -> Quantized {
+    let first = u16::from(transparent);
+    let levels = u32::from((colors - first).max(2));
+    let mut palette = vec![0u8; 3 * usize::from(first)];
+    for i in 0..levels {
+        let g = (i * 255 / (levels - 1)) as u8;
+        palette.extend([g, g, g]);
+    }
+    let rgba = r.to_rgba();
+    let w = r.w as usize;
+    let indices = rgba
+        .data
+        .chunks_exact(4)
+        .enumerate()
+        .map(|(i, p)| {
+            if transparent && p[3] < 128 {
+                return 0;
+            }
+            let y = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
+            // floor(v + (t + ½)/16) with v = y·(levels − 1)/255, in units of 1/(255·16).
+            let t = u32::from(BAYER[(i / w) % 4][i % w % 4]);
+            let level = ((y * (levels - 1) * 16 + t * 255 + 127) / (255 * 16)).min(levels - 1);
+            (level + u32::from(first)) as u8
+        })
+        .collect();
+    Quantized { w: r.w, h: r.h, palette, indices, transparent: transparent.then_some(0) }
+}
 
 /// Reduces a raster to at most `colors` (2–256) palette entries. Pixels with alpha < 128
-/// become transparent (index 0, taking one entry). An image that already has few enough
-/// distinct colours keeps them exactly; otherwise NeuQuant picks the palette.
+/// become transparent (index 0, taking one entry). Below 16 colours: a dithered grey ramp.
+/// Otherwise an image that already has few enough distinct colours keeps them exactly, and
+/// NeuQuant picks the palette for the rest.
 pub(crate) fn quantize(r: &Raster, colors: u16) -> Quantized {
     let colors = usize::from(colors.clamp(2, 256));
     let rgba = if r.ch == 4 { None } else { Some(r.to_rgba()) };
     let px = rgba.as_ref().map_or(&r.data, |x| &x.data);
     let transparent = px.chunks_exact(4).any(|p| p[3] < 128);
+    if colors < usize::from(GREY_BELOW) {
+        return grey_dither(r, colors as u16, transparent);
+    }
     let first = usize::from(transparent);
     let room = colors - first;
 
@@ -134,7 +177,7 @@ pub(crate) fn quantize(r: &Raster, colors: u16) -> Quantized {
                 .filter(|p| p[3] >= 128)
                 .flat_map(|p| [p[0], p[1], p[2], 255])
                 .collect();
-            let nq = color_quant::NeuQuant::new(NEUQUANT_SAMPLE, room, &opaque);
+            let nq = color_quant::NeuQuant::new(neuquant_sample(opaque.len() / 4), room, &opaque);
             palette.extend(nq.color_map_rgb());
             let mut cache: HashMap<[u8; 3], u8> = HashMap::new();
             px.chunks_exact(4)
@@ -339,6 +382,23 @@ mod tests {
             assert!(q.palette.len() / 3 <= usize::from(colors), "{colors}");
             assert!(q.indices.iter().all(|&i| usize::from(i) < q.palette.len() / 3));
         }
+    }
+
+    #[test]
+    fn tiny_palettes_are_dithered_greys() {
+        // A horizontal ramp in 2 colours: black on the left, white on the right, mixed between.
+        let px: Vec<u8> = (0..16 * 64).map(|i| ((i % 64) * 4) as u8).collect();
+        let q = quantize(&Raster::new(64, 16, 1, px), 2);
+        assert_eq!(q.palette, vec![0, 0, 0, 255, 255, 255]);
+        let row = &q.indices[..64];
+        assert_eq!((row[0], row[63]), (0, 1));
+        let ones = row[24..40].iter().filter(|&&i| i == 1).count();
+        assert!((4..=12).contains(&ones), "dithered middle: {ones}/16");
+        let q4 = quantize(&Raster::new(2, 1, 4, vec![0, 0, 0, 0, 255, 255, 255, 255]), 4);
+        assert_eq!(
+            (q4.transparent, q4.palette.len() / 3, q4.indices.clone()),
+            (Some(0), 4, vec![0, 3])
+        );
     }
 
     #[test]
