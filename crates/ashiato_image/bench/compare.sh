@@ -9,6 +9,8 @@
 # Inputs are made with ImageMagick unless already present in $WORK (default
 # $CARGO_TARGET_DIR/image-bench or target/image-bench):
 #   cam.jpg  — 4000×3000 (12 MP) "camera" JPEG: fractal plasma + Gaussian noise, q92, 4:2:0
+#   cam24.jpg — 6000×4000 (24 MP, the default pixel limit), made the same way (P9)
+#   cam5.jpg — 2592×1944 (5 MP handset photo), made the same way (P9)
 #   anim.gif — 480×360, 12 distinct plasma frames, ≈ 2 MB
 #   bomb.png — 60000×60000 RGBA header with a few bytes of data (S-22)
 # Needs: apt-get install -y imagemagick libvips-tools time
@@ -33,6 +35,14 @@ cd "$WORK"
 if [[ ! -f cam.jpg ]]; then
     "$CONVERT" -seed 42 -size 4000x3000 plasma:fractal -attenuate 0.4 +noise Gaussian \
         -sampling-factor 2x2 -quality 92 cam.jpg
+fi
+if [[ ! -f cam24.jpg ]]; then
+    "$CONVERT" -seed 24 -size 6000x4000 plasma:fractal -attenuate 0.4 +noise Gaussian \
+        -sampling-factor 2x2 -quality 92 cam24.jpg
+fi
+if [[ ! -f cam5.jpg ]]; then
+    "$CONVERT" -seed 5 -size 2592x1944 plasma:fractal -attenuate 0.4 +noise Gaussian \
+        -sampling-factor 2x2 -quality 92 cam5.jpg
 fi
 if [[ ! -f anim.gif ]]; then
     # One tall plasma cut into frames, so every frame differs (a repeated plasma: would not).
@@ -89,6 +99,11 @@ run "2 MB animated GIF → 240 px GIF" ashiato out/a.gif "$ASHIATO" --width 240 
 run "2 MB animated GIF → 240 px GIF" "convert -thumbnail" out/c.gif "$CONVERT" anim.gif -coalesce -thumbnail 240x out/c.gif
 run "2 MB animated GIF → 240 px GIF" "vipsthumbnail [n=-1]" out/v.gif vipsthumbnail 'anim.gif[n=-1]' -s 240x -o out/v.gif
 run "12 MP JPEG → master (ingest)" ashiato out/master.jpg "$ASHIATO" --ingest cam.jpg out/master.jpg
+# P9: the stored pipeline for one handset photo — three processes; CPU is their sum, RSS the
+# largest of them.
+run "5 MP JPEG → master + 240j + 480a (P9)" ashiato out/p9_480.jpg bash -c \
+    "'$ASHIATO' --ingest cam5.jpg out/p9.jpg 2>/dev/null && '$ASHIATO' --variant 240j out/p9.jpg out/p9_240.jpg && '$ASHIATO' --variant 480a out/p9.jpg out/p9_480.jpg"
+run "24 MP JPEG → master (ingest)" ashiato out/master24.jpg "$ASHIATO" --ingest cam24.jpg out/master24.jpg
 run "60000×60000 PNG bomb (refused)" ashiato out/bomb.png "$ASHIATO" --width 240 bomb.png out/bomb.png
 
 {
@@ -98,7 +113,7 @@ run "60000×60000 PNG bomb (refused)" ashiato out/bomb.png "$ASHIATO" --width 24
         echo "| ${r//|/ | } |"
     done
     echo
-    echo "Inputs: cam.jpg $(stat -c %s cam.jpg) bytes ($(identify -format '%wx%h' cam.jpg)), anim.gif $(stat -c %s anim.gif) bytes ($(identify anim.gif | wc -l) frames of $(identify -format '%wx%h' 'anim.gif[0]')); $RUNS runs each."
+    echo "Inputs: cam.jpg $(stat -c %s cam.jpg) bytes ($(identify -format '%wx%h' cam.jpg)), cam24.jpg $(stat -c %s cam24.jpg) bytes ($(identify -format '%wx%h' cam24.jpg)), anim.gif $(stat -c %s anim.gif) bytes ($(identify anim.gif | wc -l) frames of $(identify -format '%wx%h' 'anim.gif[0]')); $RUNS runs each."
     echo "Tools: $("$CONVERT" -version | head -n 1 | cut -d' ' -f2-3), $(vipsthumbnail --vips-version)."
     echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores."
 } | tee results.md

@@ -24,7 +24,8 @@ pub(crate) fn guarded<T>(
 /// Decodes a still image (the first frame of a GIF), upright (EXIF orientation applied).
 ///
 /// `target` is the final upright size the caller will resize to; a JPEG is decoded at the
-/// smallest IDCT scale that is still at least that large. Other formats decode at full size.
+/// smallest IDCT scale that is still at least that large, a non-interlaced PNG is box-reduced
+/// by the largest integer factor that keeps it at least that large. GIF decodes at full size.
 pub(crate) fn still(
     bytes: &[u8],
     header: &Header,
@@ -33,7 +34,7 @@ pub(crate) fn still(
 ) -> Result<Raster, ImageError> {
     let raster = guarded(header.format, || match header.format {
         Format::Jpeg => jpeg(bytes, header, target, limits),
-        Format::Png => png(bytes, limits),
+        Format::Png => png(bytes, header, target, limits),
         Format::Gif => gif_first(bytes, limits),
     })?;
     Ok(raster.oriented(header.orientation))
@@ -107,21 +108,117 @@ fn jpeg(
     Ok(raster)
 }
 
-fn png(bytes: &[u8], limits: &Limits) -> Result<Raster, ImageError> {
+fn png_error(e: png::DecodingError) -> ImageError {
     const F: Format = Format::Png;
-    let err = |e: image::ImageError| crate::error::from_image(F, &e);
-    let dec =
-        image::codecs::png::PngDecoder::with_limits(Cursor::new(bytes), limits.image_limits())
-            .map_err(err)?;
-    let img = image::DynamicImage::from_decoder(dec).map_err(err)?;
-    use image::ColorType as C;
-    let (w, h) = (img.width(), img.height());
-    let raster = match img.color() {
-        C::L8 | C::L16 => Raster::new(w, h, 1, img.into_luma8().into_raw()),
-        C::Rgb8 | C::Rgb16 | C::Rgb32F => Raster::new(w, h, 3, img.into_rgb8().into_raw()),
-        _ => Raster::new(w, h, 4, img.into_rgba8().into_raw()).drop_opaque_alpha(),
+    match e {
+        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImageError::Truncated(F)
+        }
+        png::DecodingError::LimitsExceeded => {
+            ImageError::DecoderLimit { format: F, detail: "memory limit".into() }
+        }
+        other => ImageError::corrupt(F, other.to_string()),
+    }
+}
+
+/// PNG, expanded to 8-bit grey/RGB/RGBA. A non-interlaced PNG larger than twice the target is
+/// box-averaged row by row while it streams in (alpha-weighted), so only the reduced image is
+/// ever held — the PNG equivalent of JPEG shrink-on-load. Interlaced PNGs decode whole.
+fn png(
+    bytes: &[u8],
+    header: &Header,
+    target: Option<(u32, u32)>,
+    limits: &Limits,
+) -> Result<Raster, ImageError> {
+    const F: Format = Format::Png;
+    let budget = png::Limits { bytes: usize::try_from(limits.max_alloc).unwrap_or(usize::MAX) };
+    let mut dec = png::Decoder::new_with_limits(Cursor::new(bytes), budget);
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().map_err(png_error)?;
+    let (w, h, interlaced) = {
+        let info = reader.info();
+        (info.width, info.height, info.interlaced)
     };
-    Ok(raster)
+    let ch: u8 = match reader.output_color_type().0 {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => return Err(ImageError::corrupt(F, "palette not expanded")),
+    };
+    let k = match target {
+        Some((tw, th)) if !interlaced => {
+            let (tw, th) = if header.orientation >= 5 { (th, tw) } else { (tw, th) };
+            (w / tw.max(1)).min(h / th.max(1)).max(1)
+        }
+        _ => 1,
+    };
+    let (ow, oh, data) = if k == 1 {
+        let size = reader
+            .output_buffer_size()
+            .ok_or(ImageError::DecoderLimit { format: F, detail: "image too large".into() })?;
+        let mut buf = vec![0u8; size];
+        let out = reader.next_frame(&mut buf).map_err(png_error)?;
+        buf.truncate(out.buffer_size());
+        (w, h, buf)
+    } else {
+        let (ow, oh) = (w / k, h / k);
+        let (chu, ku, owu) = (usize::from(ch), k as usize, ow as usize);
+        let alpha = ch.is_multiple_of(2);
+        let n = u64::from(k) * u64::from(k);
+        let mut acc = vec![0u64; owu * chu];
+        let mut out = Vec::with_capacity(owu * oh as usize * chu);
+        let mut y = 0u32;
+        while let Some(row) = reader.next_row().map_err(png_error)? {
+            if y / k < oh {
+                let d = row.data();
+                if d.len() < owu * ku * chu {
+                    return Err(ImageError::corrupt(F, "short row"));
+                }
+                for (sum, px) in acc.chunks_exact_mut(chu).zip(d.chunks_exact(chu * ku)) {
+                    for p in px.chunks_exact(chu) {
+                        if alpha {
+                            let a = u64::from(p[chu - 1]);
+                            for c in 0..chu - 1 {
+                                sum[c] += u64::from(p[c]) * a;
+                            }
+                            sum[chu - 1] += a;
+                        } else {
+                            for c in 0..chu {
+                                sum[c] += u64::from(p[c]);
+                            }
+                        }
+                    }
+                }
+                if (y + 1).is_multiple_of(k) {
+                    for sum in acc.chunks_exact_mut(chu) {
+                        if alpha {
+                            let a = sum[chu - 1];
+                            for &v in &sum[..chu - 1] {
+                                out.push((v + a / 2).checked_div(a).unwrap_or(0) as u8);
+                            }
+                            out.push(((a + n / 2) / n) as u8);
+                        } else {
+                            out.extend(sum.iter().map(|&v| ((v + n / 2) / n) as u8));
+                        }
+                        sum.fill(0);
+                    }
+                }
+            }
+            y += 1;
+        }
+        if out.len() != owu * oh as usize * chu {
+            return Err(ImageError::Truncated(F));
+        }
+        (ow, oh, out)
+    };
+    let raster = if ch == 2 {
+        let rgba = data.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect();
+        Raster::new(ow, oh, 4, rgba)
+    } else {
+        Raster::new(ow, oh, ch, data)
+    };
+    Ok(raster.drop_opaque_alpha())
 }
 
 fn gif_decoder<'a>(

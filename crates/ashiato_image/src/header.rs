@@ -94,8 +94,10 @@ pub struct Header {
     /// Whether the image may have transparency: PNG colour type with alpha or a `tRNS` chunk;
     /// GIF with a transparent colour index in any frame.
     pub alpha: bool,
-    /// Estimated bytes needed to decode at full size (pixel buffers, and coefficients for a
-    /// progressive JPEG). Compared with [`Limits::max_alloc`].
+    /// Estimated bytes needed to decode at full size (8-bit pixel buffers, and coefficients for
+    /// a progressive JPEG). Compared with [`Limits::max_alloc`]. Shrink-on-load (baseline
+    /// JPEG, non-interlaced PNG) needs far less, but the check is made before the target size
+    /// is known.
     pub decode_bytes: u64,
     /// JPEG only: offset of the first SOS marker (the entropy-coded data starts after it).
     pub(crate) scan_offset: usize,
@@ -361,11 +363,14 @@ fn png(b: &[u8]) -> Result<Header, ImageError> {
         pos = pos.saturating_add(12).saturating_add(clen);
     }
     let alpha = matches!(colour, 4 | 6) || trns;
-    let out_channels = if colour == 3 { if trns { 4 } else { 3 } } else { channels };
-    let per_sample = if depth == 16 { 2 } else { 1 };
-    let decoded = u64::from(width) * u64::from(height) * u64::from(out_channels) * per_sample;
-    // 16-bit images are converted to 8-bit, which needs a second buffer.
-    let bytes = if depth == 16 { decoded + decoded / 2 } else { decoded };
+    // Full-size 8-bit output (16-bit is stripped per row): grey+alpha is expanded to RGBA.
+    let per_pixel: u64 = match (colour, trns) {
+        (0, false) => 1,
+        (2 | 3, false) => 3,
+        (0 | 4, _) => 6,
+        _ => 4,
+    };
+    let bytes = u64::from(width) * u64::from(height) * per_pixel;
     Ok(Header {
         format: F,
         width,

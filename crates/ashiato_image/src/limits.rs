@@ -17,11 +17,11 @@ pub struct Limits {
     /// Most memory a decode may need, estimated from the header (default 256 MiB). Also passed
     /// to the `image` decoders as `max_alloc` and to the JPEG decoder as its buffer limit.
     pub max_alloc: u64,
-    /// Longest side of a stored master (default 2048 px). Larger PNG/GIF stills are scaled
-    /// down to it; a larger JPEG is decoded at the IDCT scale (1/2, 1/4, 1/8) that leaves its
-    /// long side between half this and this (a 12 MP 4000×3000 photo → 2000×1500, 5 MP
-    /// 2592×1944 → 1296×972). Animated GIF masters keep their size (bounded by the limits
-    /// above).
+    /// Longest side of a stored master (default 2048 px). A larger JPEG is decoded at the IDCT
+    /// scale (1/2, 1/4, 1/8) that leaves its long side between half this and this (a 12 MP
+    /// 4000×3000 photo → 2000×1500, 5 MP 2592×1944 → 1296×972); a larger non-interlaced PNG is
+    /// box-reduced by the largest integer factor keeping it ≥ half this; anything still larger
+    /// is resized to this. Animated GIF masters keep their size (bounded by the limits above).
     pub master_max_side: u32,
 }
 

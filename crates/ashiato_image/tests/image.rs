@@ -738,7 +738,8 @@ fn master_formats_sizes_and_hash() {
         |_| {},
     );
     let m3 = ingest(&wide_png, &Limits::default()).expect("png");
-    assert_eq!((m3.width, m3.height), (2048, 410));
+    // PNG masters likewise: box-reduced by 2 while streaming.
+    assert_eq!((m3.width, m3.height), (1250, 250));
     assert_eq!(m.sha256_hex, hex::encode(sha2::Sha256::digest(&m.bytes)));
     assert_eq!(m.sha256_hex.len(), 64);
     let h = sniff(&m.bytes).expect("sniff");
@@ -833,6 +834,42 @@ fn variants_fit_width_format_and_byte_cap() {
     let h = sniff(&out).expect("sniff");
     assert_eq!((h.width, h.height), (240, 180));
     assert!(out.len() <= 15 * 1024);
+}
+
+#[test]
+fn large_png_is_box_reduced_while_streaming() {
+    // 1000×800 quadrants → 100 px: decoded with a 10× box reduction, then resized.
+    let png = png_encode(
+        &quadrants(1000, 800),
+        1000,
+        800,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        |_| {},
+    );
+    let out = thumbnail(&png, 100, None, None, &Limits::default()).expect("thumbnail");
+    let img = decode_rgb(&out);
+    assert_eq!((img.0, img.1), (100, 80));
+    let corners = [
+        pixel(&img, 0.2, 0.2),
+        pixel(&img, 0.8, 0.2),
+        pixel(&img, 0.2, 0.8),
+        pixel(&img, 0.8, 0.8),
+    ];
+    assert_eq!(corners, [RED, GREEN, BLUE, YELLOW]);
+    // Alpha-weighted: transparent pixels' colour does not bleed into opaque neighbours.
+    let mut rgba = Vec::new();
+    for _ in 0..300 {
+        for x in 0..400 {
+            rgba.extend(if x % 2 == 0 { [0, 255, 0, 0] } else { [255, 0, 0, 255] });
+        }
+    }
+    let png = png_encode(&rgba, 400, 300, png::ColorType::Rgba, png::BitDepth::Eight, |_| {});
+    let out = thumbnail(&png, 40, None, None, &Limits::default()).expect("thumbnail");
+    let img = image::load_from_memory(&out).expect("png").to_rgba8();
+    let p = img.get_pixel(20, 15).0;
+    assert_eq!((p[0], p[1]), (255, 0), "{p:?}");
+    assert!((120..=135).contains(&p[3]), "half covered: {p:?}");
 }
 
 #[test]
