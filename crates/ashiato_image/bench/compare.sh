@@ -113,7 +113,7 @@ run "60000×60000 PNG bomb (refused)" ashiato out/bomb.png "$ASHIATO" --width 24
         echo "| ${r//|/ | } |"
     done
     echo
-    echo "Inputs: cam.jpg $(stat -c %s cam.jpg) bytes ($(identify -format '%wx%h' cam.jpg)), cam24.jpg $(stat -c %s cam24.jpg) bytes ($(identify -format '%wx%h' cam24.jpg)), anim.gif $(stat -c %s anim.gif) bytes ($(identify anim.gif | wc -l) frames of $(identify -format '%wx%h' 'anim.gif[0]')); $RUNS runs each."
+    echo "Inputs: cam.jpg $(stat -c %s cam.jpg) bytes ($(identify -format '%wx%h' cam.jpg)), cam5.jpg $(stat -c %s cam5.jpg) bytes ($(identify -format '%wx%h' cam5.jpg)), cam24.jpg $(stat -c %s cam24.jpg) bytes ($(identify -format '%wx%h' cam24.jpg)), anim.gif $(stat -c %s anim.gif) bytes ($(identify anim.gif | wc -l) frames of $(identify -format '%wx%h' 'anim.gif[0]')); $RUNS runs each."
     echo "Tools: $("$CONVERT" -version | head -n 1 | cut -d' ' -f2-3), $(vipsthumbnail --vips-version)."
     echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores."
 } | tee results.md

@@ -53,7 +53,7 @@ pub enum ImageError {
     },
     /// A decoder refused to allocate past [`crate::Limits::max_alloc`] or its size limits
     /// (a second line of defence behind the header checks).
-    #[error("{format:?} decoder limit reached: {detail}")]
+    #[error("{format} decoder limit reached: {detail}")]
     DecoderLimit {
         /// Detected format.
         format: Format,
@@ -69,10 +69,10 @@ pub enum ImageError {
         height: u32,
     },
     /// The file ends before its header or image data is complete.
-    #[error("{0:?} file is truncated")]
+    #[error("{0} file is truncated")]
     Truncated(Format),
     /// The file is malformed.
-    #[error("{format:?} file is corrupt: {detail}")]
+    #[error("{format} file is corrupt: {detail}")]
     Corrupt {
         /// Detected format.
         format: Format,
@@ -81,7 +81,7 @@ pub enum ImageError {
     },
     /// A valid file using a feature this crate does not decode (arithmetic coding, 12-bit
     /// JPEG, hierarchical JPEG, an unknown colour transform…).
-    #[error("unsupported {format:?} feature: {detail}")]
+    #[error("unsupported {format} feature: {detail}")]
     UnsupportedFeature {
         /// Detected format.
         format: Format,
@@ -100,7 +100,7 @@ pub enum ImageError {
         smallest: usize,
     },
     /// An encoder failed (should not happen for valid dimensions).
-    #[error("encoding {format:?} failed: {detail}")]
+    #[error("encoding {format} failed: {detail}")]
     Encode {
         /// Output format.
         format: Format,

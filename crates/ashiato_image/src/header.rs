@@ -21,6 +21,16 @@ pub enum Format {
     Gif,
 }
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Gif => "GIF",
+        })
+    }
+}
+
 impl Format {
     /// The media type for `Content-Type`.
     #[must_use]

@@ -7,7 +7,7 @@ use crate::decode;
 use crate::encode::{self, GifAnimation};
 use crate::header::sniff_with;
 use crate::raster::{Raster, fit};
-use crate::{Format, Header, ImageError, Limits, Variant};
+use crate::{Format, Header, ImageError, Limits, Variant, VariantFormat};
 
 /// JPEG quality of a stored master.
 pub const MASTER_JPEG_QUALITY: u8 = 90;
@@ -101,6 +101,9 @@ pub fn make_variant(master: &[u8], variant: &Variant) -> Result<Vec<u8>, ImageEr
         max_bytes: Some(variant.max_bytes as usize),
         quality: variant.class.jpeg_quality(),
         colors: variant.colors,
+        // Keitai PNG (J-PHONE C2, au WAP 1.0: ≤ 65k-colour screens, tiny caps) goes straight
+        // to a palette; `auto` PNG (transparency on smartphones/PCs) tries truecolour first.
+        png_truecolor: variant.format == VariantFormat::Auto,
     };
     if header.is_animated() && format == Format::Gif && variant.animates() {
         return animated(master, &header, (bw, bh), &plan, &limits);
@@ -128,7 +131,13 @@ pub fn thumbnail(
     }
     let header = admit(input, limits)?;
     let format = format.unwrap_or(header.format);
-    let plan = Plan { format, max_bytes, quality: THUMBNAIL_JPEG_QUALITY, colors: 256 };
+    let plan = Plan {
+        format,
+        max_bytes,
+        quality: THUMBNAIL_JPEG_QUALITY,
+        colors: 256,
+        png_truecolor: true,
+    };
     let bounds = (width, u32::MAX);
     if header.is_animated() && format == Format::Gif {
         return animated(input, &header, bounds, &plan, limits);
@@ -142,6 +151,8 @@ struct Plan {
     max_bytes: Option<usize>,
     quality: u8,
     colors: u16,
+    /// PNG: try truecolour before a palette.
+    png_truecolor: bool,
 }
 
 fn still(
@@ -213,7 +224,7 @@ fn encode_one(r: &Raster, plan: &Plan) -> Result<(Option<Vec<u8>>, usize), Image
             Ok((Some(best), least))
         }
         Format::Gif | Format::Png => {
-            if plan.format == Format::Png && plan.colors >= 256 {
+            if plan.format == Format::Png && plan.png_truecolor && plan.colors >= 256 {
                 // Truecolour first for PNG: lossless when it fits.
                 if let Some(out) = attempt(encode::png_true(r)?) {
                     return Ok((Some(out), least));

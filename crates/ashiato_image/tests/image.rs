@@ -598,7 +598,7 @@ fn truncated_and_corrupt_files_are_clean_errors() {
     arith[sof + 1] = 0xC9;
     assert_eq!(
         ingest(&arith, &Limits::default()).expect_err("arithmetic").to_string(),
-        "unsupported Jpeg feature: arithmetic coding"
+        "unsupported JPEG feature: arithmetic coding"
     );
     arith[sof + 1] = 0xC1;
     arith[sof + 4] = 12;
