@@ -76,7 +76,9 @@ fn jpeg(
     let pixels = d.decode().map_err(jpeg_error)?;
     let info = d.info().ok_or_else(|| ImageError::corrupt(Format::Jpeg, "no frame decoded"))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let n = w as usize * h as usize;
+    if pixels.len() != w as usize * h as usize * info.pixel_format.pixel_bytes() {
+        return Err(ImageError::corrupt(Format::Jpeg, "decoded size mismatch"));
+    }
     let raster = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => Raster::new(w, h, 1, pixels),
         jpeg_decoder::PixelFormat::L16 => {
@@ -102,9 +104,6 @@ fn jpeg(
             Raster::new(w, h, 3, data)
         }
     };
-    if raster.data.len() != n * usize::from(raster.ch) {
-        return Err(ImageError::corrupt(Format::Jpeg, "decoded size mismatch"));
-    }
     Ok(raster)
 }
 

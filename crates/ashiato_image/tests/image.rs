@@ -925,8 +925,14 @@ fn small_limits() -> Limits {
     Limits { max_pixels: 1 << 20, max_alloc: 32 << 20, ..Limits::default() }
 }
 
+/// 200 cases per property in CI; set `ASHIATO_FUZZ_CASES` for a longer campaign, e.g.
+/// `ASHIATO_FUZZ_CASES=20000 cargo test --release -p ashiato_image --test image never_panic`.
+fn fuzz_cases() -> u32 {
+    std::env::var("ASHIATO_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), magic in 0usize..4) {
