@@ -242,6 +242,12 @@ pub enum FieldKind {
     Checkbox(bool),
     /// A hidden value.
     Hidden(String),
+    /// A file upload (photos); the form must be `multipart`. Renderers leave it out for
+    /// handsets that cannot upload (cHTML), which post photos by mail instead.
+    File {
+        /// Accepted types (`image/jpeg,image/png,image/gif`).
+        accept: String,
+    },
 }
 
 /// Which input mode a keitai text field starts in (istyle / -wap-input-format / mode).

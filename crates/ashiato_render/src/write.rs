@@ -499,6 +499,9 @@ impl<'a> Writer<'a> {
     }
 
     fn field_keitai(&mut self, field: &Field) {
+        if matches!(field.kind, FieldKind::File { .. }) && self.t.dialect == Dialect::Chtml {
+            return;
+        }
         if let FieldKind::Hidden(v) = &field.kind {
             self.hidden(&field.name, v);
             return;
@@ -569,6 +572,11 @@ impl<'a> Writer<'a> {
                 if let Some(label) = &field.label {
                     self.text(label);
                 }
+            }
+            FieldKind::File { accept } => {
+                self.input_open("file", &field.name);
+                let _ = accept; // XHTML Basic has no `accept`; the server checks the bytes anyway.
+                self.close_void();
             }
             FieldKind::Hidden(_) => return,
         }
@@ -695,6 +703,10 @@ impl<'a> Writer<'a> {
                     self.m(" checked");
                 }
                 self.m(">");
+            }
+            FieldKind::File { accept } => {
+                open(self, "file");
+                self.m(" accept=\"").attr(accept).m("\">");
             }
             FieldKind::Hidden(_) => {}
         }

@@ -52,6 +52,12 @@ pub enum Command {
         #[arg(long, value_name = "MEMBER")]
         from: Option<String>,
     },
+    /// Image tools (the same pipeline as uploads).
+    Image {
+        /// What to do.
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
     /// Fill the database with a large synthetic community for load tests.
     Seed {
         /// Members to create.
@@ -90,5 +96,26 @@ pub enum MemberCommand {
         /// Password (8 characters or more, not a common one).
         #[arg(long)]
         password: String,
+    },
+}
+
+/// Image subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Shrink an image to a width (never enlarging), strip its metadata, and write it.
+    Thumbnail {
+        /// Target width in pixels.
+        #[arg(long)]
+        width: u32,
+        /// Output format (default: that of the input).
+        #[arg(long, value_parser = ["jpeg", "gif", "png"])]
+        format: Option<String>,
+        /// Largest output in bytes (quality, colours and size are lowered to fit).
+        #[arg(long)]
+        max_bytes: Option<usize>,
+        /// Input file (JPEG, PNG or GIF).
+        input: std::path::PathBuf,
+        /// Output file.
+        output: std::path::PathBuf,
     },
 }

@@ -16,7 +16,7 @@ use ashiato_web::secret::{Secret, SecretError};
 use ashiato_web::state::now;
 use ashiato_web::{AppState, server};
 
-use crate::cli::{Cli, Command, MemberCommand};
+use crate::cli::{Cli, Command, ImageCommand, MemberCommand};
 use crate::demo;
 
 /// Why a command failed. Each prints as one line without secrets.
@@ -45,6 +45,9 @@ pub enum OpsError {
     /// The gateway list or trusted proxies in the configuration are not usable.
     #[error("{0}")]
     Trust(String),
+    /// An input file is not what it should be (a broken image).
+    #[error("{0}")]
+    Data(String),
     /// Input given on the command line is not valid.
     #[error("{0}")]
     Usage(String),
@@ -58,6 +61,7 @@ impl OpsError {
     pub fn exit_code(&self) -> u8 {
         match self {
             OpsError::Usage(_) => 64,                             // EX_USAGE
+            OpsError::Data(_) => 65,                              // EX_DATAERR
             OpsError::Config(_) | OpsError::Trust(_) => 78,       // EX_CONFIG
             OpsError::Open(_) | OpsError::Store(_) => 69,         // EX_UNAVAILABLE
             OpsError::DataDir { .. } | OpsError::Secret(_) => 73, // EX_CANTCREAT
@@ -133,6 +137,25 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             let db = open_db(&config)?;
             let link = invite(&db, &config, email.as_deref(), from.as_deref())?;
             println!("{link}");
+            Ok(())
+        }
+        Command::Image {
+            command: ImageCommand::Thumbnail { width, format, max_bytes, input, output },
+        } => {
+            let bytes = std::fs::read(input)
+                .map_err(|e| OpsError::Io(format!("{}: {e}", input.display())))?;
+            let format = format.as_deref().and_then(ashiato_image::Format::from_name);
+            let out = ashiato_image::thumbnail(
+                &bytes,
+                *width,
+                format,
+                *max_bytes,
+                &ashiato_image::Limits::default(),
+            )
+            .map_err(|e| OpsError::Data(format!("{}: {e}", input.display())))?;
+            std::fs::write(output, &out)
+                .map_err(|e| OpsError::Io(format!("{}: {e}", output.display())))?;
+            println!("{} bytes written to {}", out.len(), output.display());
             Ok(())
         }
         Command::Seed { members, diaries, friends } => {

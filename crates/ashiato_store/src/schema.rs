@@ -215,6 +215,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    photos (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        sha256 -> Text,
+        format -> Text,
+        width -> Integer,
+        height -> Integer,
+        frames -> Integer,
+        byte_size -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    diary_photos (entry_id, position) {
+        entry_id -> BigInt,
+        position -> Integer,
+        photo_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    member_photos (member_id) {
+        member_id -> BigInt,
+        photo_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    community_photos (community_id) {
+        community_id -> BigInt,
+        photo_id -> BigInt,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -229,8 +265,17 @@ diesel::joinable!(topics -> communities (community_id));
 diesel::joinable!(topics -> members (author_id));
 diesel::joinable!(topic_comments -> topics (topic_id));
 diesel::joinable!(topic_comments -> members (author_id));
+diesel::joinable!(photos -> members (owner_id));
+diesel::joinable!(diary_photos -> photos (photo_id));
+diesel::joinable!(diary_photos -> diary_entries (entry_id));
+diesel::joinable!(member_photos -> photos (photo_id));
+diesel::joinable!(community_photos -> photos (photo_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    photos,
+    diary_photos,
+    member_photos,
+    community_photos,
     members,
     profile_fields,
     invitations,

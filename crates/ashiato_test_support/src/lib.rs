@@ -11,6 +11,7 @@
 //!   bytes a handset would (headers, Shift_JIS bodies) with nothing in between.
 
 pub mod http;
+pub mod images;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -44,6 +44,16 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// A TOML file replacing the shipped carrier gateway list (empty: the shipped list).
     pub gateways_file: String,
+    /// Largest photo upload in bytes (refused before decoding).
+    pub photo_max_bytes: usize,
+    /// Most pixels in an uploaded photo (refused from the header, before decoding).
+    pub photo_max_pixels: u64,
+    /// Most photos a member may keep.
+    pub photo_quota_count: i64,
+    /// Most bytes of photo masters a member may keep.
+    pub photo_quota_bytes: i64,
+    /// Most photos a member may upload per hour.
+    pub photo_uploads_per_hour: i64,
     /// Log format: `text` or `json`.
     pub log_format: String,
     /// HTTP worker threads; 0 means one per CPU core.
@@ -66,6 +76,11 @@ impl Default for Config {
             url_session_idle_minutes: 30,
             trusted_proxies: Vec::new(),
             gateways_file: String::new(),
+            photo_max_bytes: 10 * 1024 * 1024,
+            photo_max_pixels: 24_000_000,
+            photo_quota_count: 1000,
+            photo_quota_bytes: 500 * 1024 * 1024,
+            photo_uploads_per_hour: 30,
             log_format: "text".into(),
             workers: 0,
         }

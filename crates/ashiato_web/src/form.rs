@@ -115,3 +115,104 @@ impl<T: DeserializeOwned + 'static> FromRequest for SjisQuery<T> {
         )
     }
 }
+
+/// Largest multipart body: three photos at the upload limit and the text around them.
+pub const MULTIPART_LIMIT: usize = 3 * 10 * 1024 * 1024 + FORM_LIMIT;
+
+/// A form posted either URL-encoded or as `multipart/form-data` (with photos), decoded for
+/// the requesting handset: text fields in the page's charset with carrier emoji made Unicode,
+/// files as raw bytes.
+#[derive(Debug, Default)]
+pub struct FormData {
+    fields: Vec<(String, String)>,
+    /// Uploaded files: (field name, bytes); empty file inputs are left out.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl FormData {
+    /// The first value of a text field ("" when absent).
+    pub fn text(&self, name: &str) -> String {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Whether a text field was sent.
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == name)
+    }
+
+    /// The bytes of a file field, if one was uploaded.
+    pub fn file(&self, name: &str) -> Option<&[u8]> {
+        self.files.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+    }
+}
+
+impl FromRequest for FormData {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let content_type = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let (charset, carrier) = input_of(&handset::of(&req));
+        if content_type.starts_with("multipart/form-data") {
+            let multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+            Box::pin(read_multipart(multipart, charset, carrier))
+        } else {
+            let body = web::Bytes::from_request(&req, payload);
+            Box::pin(async move {
+                if !content_type.starts_with("application/x-www-form-urlencoded") {
+                    return Err(WebError::BadRequest(format!(
+                        "expected a form, got {content_type:?}"
+                    )));
+                }
+                let bytes =
+                    body.await.map_err(|e| WebError::BadRequest(format!("form body: {e}")))?;
+                if bytes.len() > FORM_LIMIT {
+                    return Err(WebError::BadRequest("form too large".into()));
+                }
+                Ok(FormData {
+                    fields: ashiato_charset::parse_pairs(&bytes, charset, carrier),
+                    files: Vec::new(),
+                })
+            })
+        }
+    }
+}
+
+async fn read_multipart(
+    mut multipart: actix_multipart::Multipart,
+    charset: InputCharset,
+    carrier: Carrier,
+) -> Result<FormData, WebError> {
+    use futures_util::StreamExt as _;
+    let mut data = FormData::default();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| WebError::BadRequest(format!("multipart: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field.content_disposition().and_then(|cd| cd.get_filename()).is_some();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("multipart: {e}")))?;
+            total += chunk.len();
+            // Stop reading at the limit: a hostile body never fills memory.
+            if total > MULTIPART_LIMIT || (!is_file && bytes.len() + chunk.len() > FORM_LIMIT) {
+                return Err(WebError::BadRequest("upload too large".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            if !bytes.is_empty() {
+                data.files.push((name, bytes));
+            }
+        } else {
+            data.fields.push((name, ashiato_charset::decode_form_bytes(&bytes, charset, carrier)));
+        }
+    }
+    Ok(data)
+}

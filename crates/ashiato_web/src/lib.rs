@@ -12,6 +12,7 @@ pub mod footsteps;
 pub mod form;
 pub mod handset;
 pub mod middleware;
+pub mod photos;
 pub mod routes;
 pub mod secret;
 pub mod server;

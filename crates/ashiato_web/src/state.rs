@@ -25,6 +25,8 @@ pub struct AppState {
     pub trust: Arc<ashiato_handset::Trust>,
     /// The batched footstep writer.
     pub footsteps: crate::footsteps::Recorder,
+    /// Photo uploads and variants.
+    pub photos: crate::photos::Photos,
 }
 
 impl AppState {
@@ -35,7 +37,16 @@ impl AppState {
         let trust =
             Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
         let footsteps = crate::footsteps::Recorder::start(db.clone());
-        Ok(AppState { db, config: Arc::new(config), allowed_hosts, secret, trust, footsteps })
+        let photos = crate::photos::Photos::new(&config);
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            allowed_hosts,
+            secret,
+            trust,
+            footsteps,
+            photos,
+        })
     }
 
     /// Runs storage work on the blocking pool with a pooled connection.

@@ -13,7 +13,8 @@ pub fn register(suite: &mut Suite) {
         .plain("unwritable_data_dir_fails_with_one_line", unwritable_data_dir)
         .plain("unreachable_postgres_fails_without_printing_the_password", unreachable_postgres)
         .plain("unknown_config_key_is_refused", unknown_config_key)
-        .plain("handset_prints_the_profile_as_json", handset_json);
+        .plain("handset_prints_the_profile_as_json", handset_json)
+        .plain("image_thumbnail_runs_the_upload_pipeline", image_thumbnail);
 }
 
 fn db_arg(t: &TestDb) -> String {
@@ -195,4 +196,33 @@ fn handset_json() {
     assert_eq!(v["carrier"], "docomo");
     assert_eq!(v["subscriber_id_trusted"], false, "an ID from a PC address was trusted");
     assert_eq!(v["subscriber_id_kind"], "imode_id");
+}
+
+fn image_thumbnail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A 200x100 JPEG made by the pipeline from a generated PNG.
+    let png = ashiato_test_support::images::png(200, 100, 100);
+    let source = ashiato_image::thumbnail(
+        &png,
+        200,
+        Some(ashiato_image::Format::Jpeg),
+        None,
+        &ashiato_image::Limits::default(),
+    )
+    .expect("jpeg");
+    let input = dir.path().join("in.jpg");
+    let output = dir.path().join("out.jpg");
+    std::fs::write(&input, &source).expect("write");
+    let out = run(ashiato()
+        .args(["image", "thumbnail", "--width", "96", "--format", "jpeg", "--max-bytes", "4000"])
+        .arg(&input)
+        .arg(&output));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let bytes = std::fs::read(&output).expect("output");
+    assert_eq!(&bytes[..2], [0xFF, 0xD8]);
+    assert!(bytes.len() <= 4000, "{} bytes", bytes.len());
+    std::fs::write(&input, b"GIF89a broken").expect("write");
+    let bad = run(ashiato().args(["image", "thumbnail", "--width", "96"]).arg(&input).arg(&output));
+    assert_eq!(bad.code, 65, "{}", bad.stderr);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
 }

@@ -253,10 +253,15 @@ pub async fn show(
     } else {
         None
     };
+    let photo =
+        visitor.state().run(move |c| ashiato_store::photos::community_photo(c, cid)).await?;
     let cat = visitor.cat();
     let me = visitor.member_id();
     let mut page = Page::new(community.name.clone());
     page.flash = visitor.take_flash().await?;
+    if let Some(p) = &photo {
+        page.push(crate::routes::images::image_block(&visitor, p, &community.name));
+    }
     let mut facts = vec![Inline::text(
         cat.f("communities.members_count", &[("n", &community.member_count.to_string())]),
     )];
@@ -279,9 +284,11 @@ pub async fn show(
         Membership::Joined if community.admin != me => {
             page.push(post_form(format!("/c/{cid}/leave"), vec![], cat.t("communities.leave")))
         }
-        Membership::Joined => {
-            page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.you_are_admin"))]))
-        }
+        Membership::Joined => page.push(Block::Paragraph(vec![
+            Inline::text(cat.t("communities.you_are_admin")),
+            Inline::text(" "),
+            Inline::link(format!("/c/{cid}/photo"), cat.t("communities.photo")),
+        ])),
     };
     page.push(Block::Heading(cat.t("communities.topics").into()));
     match topics {
@@ -725,4 +732,90 @@ pub async fn comment(
         .await?;
     visitor.flash(visitor.cat().t("diary.commented").into()).await?;
     Ok(visitor.redirect(&format!("/c/{cid}/topics/{tid}")))
+}
+
+fn community_photo_page(
+    visitor: &Visitor,
+    community: &Community,
+    problem: Option<&crate::photos::UploadProblem>,
+) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.f("communities.photo_of", &[("name", &community.name)]));
+    if let Some(p) = problem {
+        page.push(Block::Notice(Notice::Error(cat.t(p.message_key()).into())));
+    }
+    if crate::routes::images::can_upload(visitor) {
+        page.push(Block::Form(ashiato_render::page::Form {
+            action: format!("/c/{}/photo", community.id),
+            method: ashiato_render::page::Method::Post,
+            fields: vec![Field::new(
+                "photo",
+                cat.t("communities.photo"),
+                FieldKind::File { accept: "image/jpeg,image/png,image/gif".into() },
+            )],
+            submit: cat.t("settings.save").into(),
+            multipart: true,
+        }));
+    } else {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("diary.photos_by_mail"))]));
+    }
+    page.menu = menu(cat, true);
+    page
+}
+
+/// `GET /c/{id}/photo`: the admin sets the community's image.
+pub async fn photo_form(
+    mut visitor: Visitor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    if visitor.member.is_none() {
+        return Ok(visitor.login_redirect());
+    }
+    let (community, _) = load(&visitor, *id).await?;
+    if community.admin != visitor.member_id() {
+        return Err(WebError::NotFound);
+    }
+    visitor.ensure_session().await?;
+    Ok(visitor.page(&community_photo_page(&visitor, &community, None)))
+}
+
+/// `POST /c/{id}/photo`.
+pub async fn photo_upload(
+    visitor: Visitor,
+    id: web::Path<i64>,
+    data: crate::form::FormData,
+) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(Some(&data.text("csrf")))?;
+    let (community, _) = load(&visitor, *id).await?;
+    if community.admin != Some(me) {
+        return Err(WebError::NotFound);
+    }
+    let Some(bytes) = data.file("photo") else {
+        let page = community_photo_page(
+            &visitor,
+            &community,
+            Some(&crate::photos::UploadProblem::NotAnImage),
+        );
+        return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
+        Ok(photo) => {
+            let cid = community.id;
+            visitor
+                .state()
+                .run(move |c| {
+                    ashiato_store::write(c, |c| {
+                        ashiato_store::photos::set_community_photo(c, cid, photo)
+                    })
+                })
+                .await?;
+            visitor.flash(visitor.cat().t("photo.saved").into()).await?;
+            Ok(visitor.redirect(&format!("/c/{cid}")))
+        }
+        Err(problem) => {
+            let page = community_photo_page(&visitor, &community, Some(&problem));
+            Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+    }
 }

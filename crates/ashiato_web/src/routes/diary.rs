@@ -3,13 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use ashiato_core::content::{DiaryDraft, validate_comment};
-use ashiato_core::{CommentId, DiaryId, Invalid, Relation};
+use ashiato_core::{CommentId, DiaryId, Invalid, MemberId, Relation};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::{accounts, diary, relation};
+use ashiato_store::{accounts, diary, photos, relation};
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::{SjisForm, SjisQuery};
+use crate::form::{FormData, SjisForm, SjisQuery};
+use crate::photos::UploadProblem;
+use crate::routes::images::{can_upload, image_block};
 use crate::routes::profile::{TokenOnly, confirm, leave_footstep, visible_member};
 use crate::routes::text::member_text;
 use crate::routes::{
@@ -142,10 +144,14 @@ async fn entry_page(
     let status =
         if comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let e = entry.clone();
-    let (comments, (older, newer)) = visitor
+    let (comments, (older, newer), entry_photos) = visitor
         .state()
         .run(move |c| {
-            Ok((diary::comments(c, e.id, COMMENTS_SHOWN, 0)?, diary::neighbors(c, &e, rel)?))
+            Ok((
+                diary::comments(c, e.id, COMMENTS_SHOWN, 0)?,
+                diary::neighbors(c, &e, rel)?,
+                photos::entry_photos(c, e.id)?,
+            ))
         })
         .await?;
     let cat = visitor.cat();
@@ -165,6 +171,13 @@ async fn entry_page(
         )));
     }
     page.push(Block::Paragraph(byline));
+    for (n, photo) in entry_photos.iter().enumerate() {
+        page.push(image_block(
+            &visitor,
+            photo,
+            &cat.f("diary.photo_label", &[("n", &(n + 1).to_string())]),
+        ));
+    }
     page.push(member_text(&visitor, &entry.body));
     if rel == Relation::Owner {
         page.push(Block::Paragraph(vec![
@@ -301,10 +314,24 @@ fn diary_form_page(
     form: &DiaryForm,
     errors: &[Invalid],
 ) -> Page {
+    diary_form_page_with(visitor, title, action, form, errors, None)
+}
+
+fn diary_form_page_with(
+    visitor: &Visitor,
+    title: &str,
+    action: &str,
+    form: &DiaryForm,
+    errors: &[Invalid],
+    upload_problem: Option<&UploadProblem>,
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(title);
     if !errors.is_empty() {
         page.push(Block::Notice(Notice::Error(cat.t("form.fix_errors").into())));
+    }
+    if let Some(p) = upload_problem {
+        page.push(Block::Notice(Notice::Error(cat.t(p.message_key()).into())));
     }
     let mut fields = vec![
         Field::new(
@@ -328,9 +355,68 @@ fn diary_form_page(
         ),
     ];
     attach_errors(cat, &mut fields, errors);
-    page.push(post_form(action, fields, cat.t("diary.save")));
+    let upload = can_upload(visitor);
+    if upload {
+        for n in 1..=3 {
+            fields.push(Field::new(
+                format!("photo{n}"),
+                cat.f("diary.photo_label", &[("n", &n.to_string())]),
+                FieldKind::File { accept: "image/jpeg,image/png,image/gif".into() },
+            ));
+        }
+    }
+    page.push(Block::Form(ashiato_render::page::Form {
+        action: action.into(),
+        method: ashiato_render::page::Method::Post,
+        fields,
+        submit: cat.t("diary.save").into(),
+        multipart: upload,
+    }));
+    if !upload {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("diary.photos_by_mail"))]));
+    }
     page.menu = menu(cat, true);
     page
+}
+
+impl DiaryForm {
+    fn from_data(data: &FormData) -> DiaryForm {
+        DiaryForm {
+            title: data.text("title"),
+            body: data.text("body"),
+            scope: data.text("scope"),
+            csrf: Some(data.text("csrf")),
+        }
+    }
+}
+
+/// Stores the photos uploaded as `photo1`…`photo3`; on any refusal, removes the ones already
+/// stored by this request and reports the problem, so nothing is left half-posted.
+async fn store_photos(
+    visitor: &Visitor,
+    me: MemberId,
+    data: &FormData,
+) -> Result<Result<Vec<(usize, i64)>, UploadProblem>, WebError> {
+    let mut stored: Vec<(usize, i64)> = Vec::new();
+    for n in 1..=3 {
+        let Some(bytes) = data.file(&format!("photo{n}")) else { continue };
+        match visitor
+            .state()
+            .photos
+            .store_upload(visitor.state(), me, bytes.to_vec(), now())
+            .await?
+        {
+            Ok(id) => stored.push((n, id)),
+            Err(problem) => {
+                let ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
+                if !ids.is_empty() {
+                    visitor.state().run(move |c| photos::delete_unattached(c, &ids)).await?;
+                }
+                return Ok(Err(problem));
+            }
+        }
+    }
+    Ok(Ok(stored))
 }
 
 /// `GET /diary/new`.
@@ -348,9 +434,11 @@ pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
     )))
 }
 
-/// `POST /diary/new`. A double submit of the same title and body within a minute posts once.
-pub async fn create(visitor: Visitor, form: SjisForm<DiaryForm>) -> Result<HttpResponse, WebError> {
+/// `POST /diary/new` (URL-encoded, or multipart with up to three photos). A double submit of
+/// the same title and body within a minute posts once.
+pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    let form = DiaryForm::from_data(&data);
     visitor.check_csrf(form.csrf.as_deref())?;
     let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
         Ok(d) => d,
@@ -365,6 +453,21 @@ pub async fn create(visitor: Visitor, form: SjisForm<DiaryForm>) -> Result<HttpR
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
+    let stored = match store_photos(&visitor, me, &data).await? {
+        Ok(s) => s,
+        Err(problem) => {
+            let page = diary_form_page_with(
+                &visitor,
+                visitor.cat().t("diary.write"),
+                "/diary/new",
+                &form,
+                &[],
+                Some(&problem),
+            );
+            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let photo_ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
     let id = visitor
         .state()
         .run(move |c| {
@@ -375,7 +478,9 @@ pub async fn create(visitor: Visitor, form: SjisForm<DiaryForm>) -> Result<HttpR
                 }) {
                     return Ok(same.id);
                 }
-                diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)
+                let id = diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)?;
+                photos::set_entry_photos(c, id, &photo_ids)?;
+                Ok(id)
             })
         })
         .await?;
@@ -415,24 +520,35 @@ pub async fn edit_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpR
     )))
 }
 
-/// `POST /diary/{id}/edit`.
+/// `POST /diary/{id}/edit`. A photo uploaded as `photoN` replaces the N-th photo.
 pub async fn update(
     visitor: Visitor,
     id: web::Path<i64>,
-    form: SjisForm<DiaryForm>,
+    data: FormData,
 ) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    let form = DiaryForm::from_data(&data);
     visitor.check_csrf(form.csrf.as_deref())?;
     let entry = own_entry(&visitor, *id).await?;
+    let action = format!("/diary/{}/edit", entry.id);
     let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
         Ok(d) => d,
         Err(errors) => {
-            let page = diary_form_page(
+            let page =
+                diary_form_page(&visitor, visitor.cat().t("diary.edit"), &action, &form, &errors);
+            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let stored = match store_photos(&visitor, me, &data).await? {
+        Ok(s) => s,
+        Err(problem) => {
+            let page = diary_form_page_with(
                 &visitor,
                 visitor.cat().t("diary.edit"),
-                &format!("/diary/{}/edit", entry.id),
+                &action,
                 &form,
-                &errors,
+                &[],
+                Some(&problem),
             );
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
@@ -441,7 +557,30 @@ pub async fn update(
     visitor
         .state()
         .run(move |c| {
-            diary::update_entry(c, entry_id, me, &draft.title, &draft.body, draft.scope, now())
+            ashiato_store::write(c, |c| {
+                diary::update_entry(
+                    c,
+                    entry_id,
+                    me,
+                    &draft.title,
+                    &draft.body,
+                    draft.scope,
+                    now(),
+                )?;
+                if !stored.is_empty() {
+                    let mut slots: Vec<Option<i64>> = photos::entry_photos(c, entry_id)?
+                        .into_iter()
+                        .map(|p| Some(p.id))
+                        .collect();
+                    slots.resize(3, None);
+                    for (n, id) in &stored {
+                        slots[n - 1] = Some(*id);
+                    }
+                    let ids: Vec<i64> = slots.into_iter().flatten().collect();
+                    photos::set_entry_photos(c, entry_id, &ids)?;
+                }
+                Ok(())
+            })
         })
         .await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;

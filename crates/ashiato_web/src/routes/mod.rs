@@ -13,6 +13,7 @@ pub mod friends;
 pub mod handset;
 pub mod health;
 pub mod home;
+pub mod images;
 pub mod jump;
 pub mod messages;
 pub mod profile;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/login").route(get().to(auth::login_form)).route(post().to(auth::login)))
         .service(resource("/login/easy").route(post().to(auth::easy_login)))
         .service(resource("/jump").route(get().to(jump::jump)))
+        .service(resource("/img/{photo}/{variant}").route(get().to(images::show)))
         .service(
             resource("/logout").route(get().to(auth::logout_form)).route(post().to(auth::logout)),
         )
@@ -100,6 +102,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/c/{id}").route(get().to(communities::show)))
         .service(resource("/c/{id}/join").route(post().to(communities::join)))
         .service(resource("/c/{id}/leave").route(post().to(communities::leave)))
+        .service(
+            resource("/c/{id}/photo")
+                .route(get().to(communities::photo_form))
+                .route(post().to(communities::photo_upload)),
+        )
         .service(resource("/c/{id}/members").route(get().to(communities::members)))
         .service(resource("/c/{id}/approve/{member}").route(post().to(communities::approve)))
         .service(resource("/c/{id}/admin").route(post().to(communities::transfer)))
@@ -121,6 +128,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/messages/{id}/delete").route(post().to(messages::delete)))
         .service(
             resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)),
+        )
+        .service(
+            resource("/settings/photo")
+                .route(get().to(settings::photo_form))
+                .route(post().to(settings::photo_upload)),
         )
         .service(
             resource("/settings/easy-login")

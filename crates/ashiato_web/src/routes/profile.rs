@@ -56,6 +56,7 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
     let (member, rel) = visible_member(&visitor, *id).await?;
     leave_footstep(&visitor, member.id, rel);
     let owner = member.id;
+    let photo = visitor.state().run(move |c| ashiato_store::photos::member_photo(c, owner)).await?;
     let (fields, intros, recent, diary_count, pending_out, pending_in, blocked) = visitor
         .state()
         .run(move |c| {
@@ -73,6 +74,9 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("profile.title", &[("nickname", &member.nickname)]));
     page.flash = visitor.take_flash().await?;
+    if let Some(p) = &photo {
+        page.push(crate::routes::images::image_block(&visitor, p, &member.nickname));
+    }
     let shown = member.profile.visible_to(rel);
     let mut rows = Vec::new();
     if let Some(area) = shown.area {

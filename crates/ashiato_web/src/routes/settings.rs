@@ -157,6 +157,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
     attach_errors(cat, &mut fields, errors);
     page.push(post_form("/settings", fields, cat.t("settings.save")));
     page.push(Block::List(vec![
+        vec![Inline::link("/settings/photo", cat.t("photo.title"))],
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
@@ -516,4 +517,72 @@ pub async fn easy_login_change(
         _ => return Err(WebError::BadRequest("unknown action".into())),
     }
     Ok(visitor.redirect("/settings/easy-login"))
+}
+
+/// `GET /settings/photo`: the profile photo form (handsets that cannot upload are pointed to
+/// posting by mail).
+pub async fn photo_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    if visitor.member.is_none() {
+        return Ok(visitor.login_redirect());
+    }
+    visitor.ensure_session().await?;
+    Ok(visitor.page(&photo_page(&visitor, None)))
+}
+
+fn photo_page(visitor: &Visitor, problem: Option<&crate::photos::UploadProblem>) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("photo.title"));
+    if let Some(p) = problem {
+        page.push(Block::Notice(Notice::Error(cat.t(p.message_key()).into())));
+    }
+    if crate::routes::images::can_upload(visitor) {
+        page.push(Block::Form(ashiato_render::page::Form {
+            action: "/settings/photo".into(),
+            method: ashiato_render::page::Method::Post,
+            fields: vec![Field::new(
+                "photo",
+                cat.t("photo.title"),
+                FieldKind::File { accept: "image/jpeg,image/png,image/gif".into() },
+            )],
+            submit: cat.t("settings.save").into(),
+            multipart: true,
+        }));
+    } else {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("diary.photos_by_mail"))]));
+    }
+    page.menu = menu(cat, true);
+    page
+}
+
+/// `POST /settings/photo`.
+pub async fn photo_upload(
+    visitor: Visitor,
+    data: crate::form::FormData,
+) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.check_csrf(Some(&data.text("csrf")))?;
+    let Some(bytes) = data.file("photo") else {
+        return Ok(visitor.page_with_status(
+            &photo_page(&visitor, Some(&crate::photos::UploadProblem::NotAnImage)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
+        Ok(id) => {
+            visitor
+                .state()
+                .run(move |c| {
+                    ashiato_store::write(c, |c| {
+                        ashiato_store::photos::set_member_photo(c, me, Some(id))
+                    })
+                })
+                .await?;
+            visitor.flash(visitor.cat().t("photo.saved").into()).await?;
+            Ok(visitor.redirect(&format!("/m/{me}")))
+        }
+        Err(problem) => Ok(visitor.page_with_status(
+            &photo_page(&visitor, Some(&problem)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+    }
 }

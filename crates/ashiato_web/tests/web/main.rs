@@ -3,6 +3,7 @@
 mod auth;
 mod dialects;
 mod handset;
+mod photos;
 mod sns;
 mod support;
 
@@ -13,6 +14,7 @@ fn main() {
     auth::register(&mut suite);
     dialects::register(&mut suite);
     handset::register(&mut suite);
+    photos::register(&mut suite);
     sns::register(&mut suite);
     suite.run();
 }

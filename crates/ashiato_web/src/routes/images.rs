@@ -1,0 +1,101 @@
+//! `/img/{photo}/{variant}`: a photo as a handset can show it, visible exactly when what it
+//! belongs to is.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use ashiato_core::Relation;
+use ashiato_image::Variant;
+use ashiato_render::page::{Block, Image};
+use ashiato_store::photos::{self, Owner, Photo};
+use ashiato_store::{diary, relation};
+
+use crate::error::WebError;
+use crate::visitor::Visitor;
+
+/// Which handsets get photo upload fields: smartphones and PCs, SoftBank 3G and docomo i-mode
+/// browser 2.0 upload from a page; older keitai post photos by mail.
+pub fn can_upload(visitor: &Visitor) -> bool {
+    use ashiato_render::Dialect;
+    match visitor.target.dialect {
+        Dialect::Html5 | Dialect::SoftbankXhtml => true,
+        Dialect::IXhtml => visitor.handset.browser == ashiato_handset::Browser::Imode2,
+        _ => false,
+    }
+}
+
+/// The page block showing a photo in the variant this visitor's handset should get.
+pub fn image_block(visitor: &Visitor, photo: &Photo, alt: &str) -> Block {
+    let variant = Variant::for_handset(&visitor.handset);
+    let (bw, bh) = variant.box_size();
+    let (w, h) = (
+        u32::try_from(photo.width).unwrap_or(1).max(1),
+        u32::try_from(photo.height).unwrap_or(1).max(1),
+    );
+    // Fit inside the box, never enlarge; the variant is made with the same rule.
+    let scale = (f64::from(bw) / f64::from(w)).min(f64::from(bh) / f64::from(h)).min(1.0);
+    let fit = |v: u32| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a rounded pixel size between 1 and the box size"
+        )]
+        let px = (f64::from(v) * scale).round().max(1.0) as u32;
+        px
+    };
+    Block::Image(Image {
+        src: format!("/img/{}/{variant}", photo.id),
+        alt: alt.to_owned(),
+        width: Some(fit(w)),
+        height: Some(fit(h)),
+    })
+}
+
+/// Whether `visitor` may see the photo: the rules of what it belongs to.
+async fn may_see(visitor: &Visitor, photo: &Photo, owner: Owner) -> Result<bool, WebError> {
+    let Some(viewer) = visitor.member_id() else { return Ok(false) };
+    let state = visitor.state();
+    Ok(match owner {
+        Owner::Diary(entry) => {
+            state
+                .run(move |c| {
+                    let e = diary::find_entry(c, entry)?;
+                    Ok(e.scope.allows(relation::relation(c, Some(viewer), e.author)?))
+                })
+                .await?
+        }
+        Owner::Profile(member) => {
+            state.run(move |c| relation::relation(c, Some(viewer), member)).await?
+                != Relation::Blocked
+        }
+        Owner::Community(_) => true,
+        Owner::Unattached => photo.owner == viewer,
+    })
+}
+
+/// `GET /img/{photo}/{variant}`. Anything the viewer may not see is a 404, like a missing
+/// photo. Variant keys are the one this handset gets or a plain class key, so the cache
+/// cannot be filled with arbitrary variants.
+pub async fn show(
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (id, key) = path.into_inner();
+    let variant: Variant = key.parse().map_err(|_| WebError::NotFound)?;
+    let own = Variant::for_handset(&visitor.handset);
+    let plain = Variant::new(variant.class, variant.format);
+    if variant != own && variant != plain {
+        return Err(WebError::NotFound);
+    }
+    let (photo, owner) =
+        visitor.state().run(move |c| Ok((photos::find(c, id)?, photos::owner_of(c, id)?))).await?;
+    if !may_see(&visitor, &photo, owner).await? {
+        return Err(WebError::NotFound);
+    }
+    let (bytes, mime) = visitor.state().photos.variant(&photo, variant).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, mime))
+        // Private: a photo's audience depends on who asks. A week: variants never change.
+        .insert_header((header::CACHE_CONTROL, "private, max-age=604800"))
+        .insert_header((header::ETAG, format!("\"{}-{key}\"", photo.sha256)))
+        .body(bytes))
+}

@@ -1,0 +1,239 @@
+//! Photos through the router: upload with EXIF GPS and orientation, variants per handset with
+//! no metadata, scope on image URLs, bombs and broken files refused with nothing stored.
+
+use ashiato_test_support::http::Request;
+use ashiato_test_support::images::{exif_app1_orientation6_gps, png, with_app_segment};
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::support::{DOCOMO_FOMA, PC, Phone, TestApp, member};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("diary_photos_are_upright_metadata_free_and_fit_each_handset", diary_photos)
+        .on_both("hostile_uploads_are_refused_and_nothing_is_stored", hostile_uploads)
+        .on_both("profile_photo_shows_on_the_profile", profile_photo);
+}
+
+/// A 64×32 JPEG photo (landscape as stored) carrying EXIF orientation 6 and GPS: shown
+/// upright it is 32 wide and 64 high.
+pub fn phone_jpeg() -> Vec<u8> {
+    let jpeg = ashiato_image::thumbnail(
+        &png(64, 32, 32),
+        64,
+        Some(ashiato_image::Format::Jpeg),
+        None,
+        &ashiato_image::Limits::default(),
+    )
+    .expect("encode a JPEG");
+    assert_eq!(&jpeg[..2], [0xFF, 0xD8]);
+    with_app_segment(&jpeg, &exif_app1_orientation6_gps())
+}
+
+/// A multipart/form-data body.
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "ashiato-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    for (name, filename, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn upload(
+    phone: &mut Phone<'_>,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> ashiato_test_support::http::Response {
+    phone.get(page);
+    let csrf = crate::support::hidden_value(&phone.last, "csrf").expect("csrf");
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    let (ct, body) = multipart(&all, files);
+    let url = phone.url(action);
+    let req = Request {
+        method: "POST".into(),
+        target: url,
+        headers: vec![("Content-Type".into(), ct)],
+        body,
+    };
+    phone.send(req)
+}
+
+/// The JPEG's size from its SOF marker.
+fn jpeg_size(bytes: &[u8]) -> (u16, u16) {
+    let mut i = 2;
+    while i + 9 < bytes.len() {
+        let marker = bytes[i + 1];
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        if (0xC0..=0xC3).contains(&marker) {
+            return (
+                u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]),
+                u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]),
+            );
+        }
+        i += 2 + len;
+    }
+    panic!("no SOF marker");
+}
+
+fn has_app1(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| w == b"Exif\x00\x00") || bytes.windows(2).any(|w| w == [0xFF, 0xE1])
+}
+
+fn img_srcs(page: &str) -> Vec<String> {
+    page.match_indices("src=\"")
+        .map(|(i, _)| page[i + 5..].split('"').next().unwrap_or("").replace("&amp;", "&"))
+        .collect()
+}
+
+fn diary_photos(t: &TestDb) {
+    let owner = member(t, "owner@example.jp", "撮る人");
+    let friend = member(t, "friend@docomo.ne.jp", "友達");
+    member(t, "stranger@example.jp", "他人");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            ashiato_store::friends::befriend(c, owner, friend, ashiato_web::state::now())
+        })
+        .expect("friends");
+    }
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::start_with(t, move |c| c.data_dir = data_dir);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("owner@example.jp");
+    let photo = phone_jpeg();
+    assert!(has_app1(&photo));
+    let res = upload(
+        &mut pc,
+        "/diary/new",
+        "/diary/new",
+        &[("title", "海"), ("body", "撮りました"), ("scope", "friends")],
+        &[("photo1", "DSC0001.JPG", &photo)],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    pc.follow(&res);
+    let srcs = img_srcs(&pc.last);
+    assert_eq!(srcs.len(), 1, "{}", pc.last);
+    let pc_img = pc.get(&srcs[0]);
+    assert_eq!(pc_img.status, 200);
+    assert!(!has_app1(&pc_img.body), "EXIF (GPS) survived");
+    let ct = pc_img.header("content-type").unwrap_or_default().to_owned();
+    assert_eq!(ct, "image/jpeg");
+    let (w, h) = jpeg_size(&pc_img.body);
+    assert!(h > w, "orientation 6 not applied: {w}x{h}");
+    // The docomo friend gets a variant for its screen in a format it shows (never PNG).
+    let mut docomo = Phone::new(&app, DOCOMO_FOMA);
+    docomo.login("friend@docomo.ne.jp");
+    let entry_path = res
+        .header("location")
+        .and_then(|l| l.find("/diary/").map(|i| l[i..].split('?').next().unwrap_or("").to_owned()))
+        .expect("entry");
+    docomo.get(&entry_path);
+    let docomo_srcs = img_srcs(&docomo.last);
+    assert_eq!(docomo_srcs.len(), 1, "{}", docomo.last);
+    assert!(
+        docomo_srcs[0].contains("ksid="),
+        "cookie-less image URL without the session: {}",
+        docomo_srcs[0]
+    );
+    assert_ne!(
+        docomo_srcs[0].split('?').next(),
+        srcs[0].split('?').next(),
+        "docomo got the PC variant"
+    );
+    let img = docomo.get(&docomo_srcs[0]);
+    assert_eq!(img.status, 200);
+    let ct = img.header("content-type").unwrap_or_default();
+    assert!(ct == "image/jpeg" || ct == "image/gif", "{ct}");
+    assert!(img.body.len() <= 15 * 1024, "{} bytes", img.body.len());
+    assert!(!has_app1(&img.body));
+    // A stranger cannot see the friends-only photo, even with its URL.
+    let mut stranger = Phone::new(&app, PC);
+    stranger.login("stranger@example.jp");
+    assert_eq!(stranger.get(&srcs[0]).status, 404);
+    // Only known variant keys are served (the cache cannot be filled with arbitrary ones).
+    let odd = srcs[0].rsplit_once('/').map(|(base, _)| format!("{base}/240j-77k")).expect("path");
+    assert_eq!(pc.get(&odd).status, 404);
+}
+
+fn hostile_uploads(t: &TestDb) {
+    member(t, "owner@example.jp", "撮る人");
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::start_with(t, move |c| c.data_dir = data_dir);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("owner@example.jp");
+    let bomb = png(60_000, 60_000, 1);
+    let mut truncated = phone_jpeg();
+    truncated.truncate(truncated.len() / 2);
+    for (name, bytes, message) in [
+        ("bomb.png", bomb.as_slice(), "画像が大きすぎます"),
+        ("broken.jpg", truncated.as_slice(), "JPEG・PNG・GIF"),
+        ("notes.txt", b"just text, not an image".as_slice(), "JPEG・PNG・GIF"),
+    ] {
+        let res = upload(
+            &mut pc,
+            "/diary/new",
+            "/diary/new",
+            &[("title", "題"), ("body", "本文は残る"), ("scope", "public")],
+            &[("photo1", name, bytes)],
+        );
+        assert_eq!(res.status, 422, "{name}: {}", pc.last);
+        assert!(pc.last.contains(message), "{name}: {}", pc.last);
+        assert!(pc.last.contains("本文は残る"), "{name}: the typed text was lost");
+    }
+    let mut conn = t.db.conn().expect("connection");
+    use diesel::prelude::*;
+    let photos: i64 =
+        ashiato_store::schema::photos::table.count().get_result(&mut *conn).expect("count");
+    let entries: i64 =
+        ashiato_store::schema::diary_entries::table.count().get_result(&mut *conn).expect("count");
+    assert_eq!((photos, entries), (0, 0), "a refused upload stored something");
+    assert!(
+        !dir.path().join("photos").exists()
+            || std::fs::read_dir(dir.path().join("photos")).expect("dir").next().is_none()
+    );
+}
+
+fn profile_photo(t: &TestDb) {
+    let me = member(t, "me@example.jp", "自分");
+    member(t, "other@example.jp", "誰か");
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::start_with(t, move |c| c.data_dir = data_dir);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("me@example.jp");
+    let res = upload(
+        &mut pc,
+        "/settings/photo",
+        "/settings/photo",
+        &[],
+        &[("photo", "me.png", &png(40, 40, 40))],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    let mut other = Phone::new(&app, PC);
+    other.login("other@example.jp");
+    other.get(&format!("/m/{me}"));
+    let srcs = img_srcs(&other.last);
+    assert_eq!(srcs.len(), 1, "{}", other.last);
+    let img = other.get(&srcs[0]);
+    assert_eq!(img.status, 200);
+    assert!(img.header("content-type").is_some_and(|c| c.starts_with("image/")));
+}
