@@ -268,6 +268,18 @@ pub fn uploads_since(
         .get_result(conn)?)
 }
 
+/// The distinct master files (hash, format) a member uploaded.
+pub fn owned_files(
+    conn: &mut AnyConnection,
+    owner: MemberId,
+) -> StoreResult<Vec<(String, String)>> {
+    Ok(photos::table
+        .filter(photos::owner_id.eq(owner.0))
+        .select((photos::sha256, photos::format))
+        .distinct()
+        .load(conn)?)
+}
+
 /// Whether any row still refers to a master file.
 pub fn is_referenced(conn: &mut AnyConnection, sha256: &str) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(photos::table.filter(photos::sha256.eq(sha256))))

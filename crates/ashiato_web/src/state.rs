@@ -27,6 +27,8 @@ pub struct AppState {
     pub footsteps: crate::footsteps::Recorder,
     /// Photo uploads and variants.
     pub photos: crate::photos::Photos,
+    /// Failed logins per account.
+    pub login_failures: crate::limits::Limiter,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             trust,
             footsteps,
             photos,
+            login_failures: crate::limits::Limiter::default(),
         })
     }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::form::SjisForm;
+use crate::limits::{LOGIN_FAILURES, LOGIN_WINDOW_MS};
 use crate::routes::{attach_errors, menu, problem_message};
 use crate::state::now;
 use crate::visitor::Visitor;
@@ -151,14 +152,29 @@ pub async fn login(
         );
         return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
     }
+    // Limit guesses per account whether or not it exists: the pause reveals nothing.
+    let key = Email::parse(&form.email)
+        .map_or_else(|_| form.email.trim().to_lowercase(), |e| e.as_str().to_owned());
+    let limiter = visitor.state().login_failures.clone();
+    if limiter.is_limited(&key, LOGIN_FAILURES, LOGIN_WINDOW_MS, now()) {
+        let page = login_page(
+            &visitor,
+            &form.email,
+            Some(visitor.cat().t("login.too_many").into()),
+            false,
+        );
+        return Ok(visitor.page_with_status(&page, StatusCode::TOO_MANY_REQUESTS));
+    }
     match verify_credentials(&visitor, &form.email, form.password).await? {
         Some(id) => {
+            limiter.clear(&key);
             visitor.login(id).await?;
             let nickname = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
             visitor.flash(visitor.cat().f("login.welcome", &[("nickname", &nickname)])).await?;
             Ok(visitor.redirect("/home"))
         }
         None => {
+            limiter.note(&key, LOGIN_WINDOW_MS, now());
             let page = login_page(
                 &visitor,
                 &form.email,

@@ -429,7 +429,24 @@ pub async fn withdraw(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    visitor.state().run(move |c| ashiato_store::write(c, |c| members::withdraw(c, me))).await?;
+    // The member's photo files go too, unless another row (another member's identical upload)
+    // still refers to the same content.
+    let files = visitor.state().photos.files().clone();
+    visitor
+        .state()
+        .run(move |c| {
+            let owned = ashiato_store::photos::owned_files(c, me)?;
+            ashiato_store::write(c, |c| members::withdraw(c, me))?;
+            for (sha, format) in owned {
+                if !ashiato_store::photos::is_referenced(c, &sha)? {
+                    let ext = ashiato_image::Format::from_name(&format)
+                        .map_or("bin", ashiato_image::Format::extension);
+                    files.remove_master(&sha, ext);
+                }
+            }
+            Ok(())
+        })
+        .await?;
     visitor.session = None;
     visitor.member = None;
     visitor.ensure_session().await?;

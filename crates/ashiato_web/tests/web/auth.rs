@@ -20,7 +20,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("invitation_sign_up_makes_friends", invitation_sign_up)
         .on_both("bad_sign_up_input_is_explained_and_writes_nothing", bad_sign_up_input)
         .on_both("used_and_expired_invitations_are_explained", used_and_expired_invitations)
-        .on_both("unknown_pages_get_a_short_page", unknown_page);
+        .on_both("unknown_pages_get_a_short_page", unknown_page)
+        .on_both("password_guessing_pauses_per_account_without_revealing_it", login_limit);
 }
 
 fn healthz_answers_ok(t: &TestDb) {
@@ -296,4 +297,22 @@ fn unknown_page(t: &TestDb) {
     assert_eq!(res.status, 404);
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(res.text().contains("Page not found"));
+}
+
+fn login_limit(t: &TestDb) {
+    member(t, "target@example.jp", "ねらわれ");
+    let app = TestApp::start(t);
+    for email in ["target@example.jp", "nobody-here@example.jp"] {
+        let mut b = Browser::new(&app);
+        for _ in 0..ashiato_web::limits::LOGIN_FAILURES {
+            assert_eq!(b.login(email, "wrong-guess-123").status, 200);
+        }
+        // The right password no longer gets in for a while; an unknown address answers the same.
+        let paused = b.login(email, PASSWORD);
+        assert_eq!(paused.status, 429, "{email}");
+        assert!(crate::support::Phone::decode(&paused).contains("しばらく待って"));
+    }
+    // Other accounts are unaffected.
+    member(t, "other@example.jp", "ほか");
+    assert_eq!(Browser::new(&app).login("other@example.jp", PASSWORD).status, 303);
 }

@@ -17,7 +17,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("every_dialect_is_valid_within_budget_with_the_right_session_links", every_dialect)
         .on_both("outbound_links_go_through_a_token_free_signed_jump", outbound_links)
-        .on_both("easy_login_binds_and_logs_in_only_from_the_carrier", easy_login);
+        .on_both("easy_login_binds_and_logs_in_only_from_the_carrier", easy_login)
+        .on_both("the_team_pagecheck_accepts_live_pages_for_every_profile", pagecheck_live);
 }
 
 /// (name, User-Agent, extra headers)
@@ -339,4 +340,93 @@ fn easy_login(t: &TestDb) {
     assert_eq!(hashes.len(), 1);
     assert!(!hashes[0].contains("0a1B2c3") && hashes[0].len() == 64, "{hashes:?}");
     let _ = PASSWORD;
+}
+
+/// Runs the team's `pagecheck.py` (beside the repository) against live pages of the real
+/// server, logged in, for each of its handset profiles.
+fn pagecheck_live(t: &TestDb) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/pagecheck.py");
+    if !script.is_file() {
+        // Not part of the repository: a clone elsewhere cannot run it.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {} not found ***", script.display());
+        return;
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        skipped("python3 not found");
+        return;
+    }
+    let author = member(t, "author@example.jp", "書く人");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            let now = ashiato_web::state::now();
+            let id = ashiato_store::diary::create_entry(
+                c,
+                author,
+                "日記☀",
+                &"本文です🍰 http://example.com/ を見て\n".repeat(60),
+                ashiato_core::Scope::Public,
+                now,
+            )?;
+            for k in 0..20 {
+                ashiato_store::diary::add_comment(c, id, author, &format!("コメント{k}"), now)?;
+            }
+            Ok::<_, ashiato_store::StoreError>(())
+        })
+        .expect("content");
+    }
+    let app = TestApp::start(t);
+    let profiles = [
+        ("docomo", "DoCoMo/2.0 N905i(c100;TB;W24H16)"),
+        ("mova", "DoCoMo/1.0/F504i/c10/TB"),
+        ("au", "KDDI-CA39 UP.Browser/6.2.0.13.1.5 (GUI) MMP/2.0"),
+        (
+            "softbank",
+            "SoftBank/1.0/910T/TJ001 Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1",
+        ),
+        (
+            "iphone",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+        ),
+        (
+            "pc",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+        ),
+    ];
+    for (n, (profile, ua)) in profiles.iter().enumerate() {
+        let email = format!("check{n}@example.jp");
+        member(t, &email, &format!("確認{n}"));
+        let mut phone = Phone::new(&app, ua);
+        phone.login(&email);
+        phone.get("/home");
+        let entry = phone.last.match_indices("/diary/").find_map(|(i, _)| {
+            let id: String = phone.last[i + 7..].chars().take_while(char::is_ascii_digit).collect();
+            (!id.is_empty()).then_some(id)
+        });
+        let mut paths = vec![
+            "/home".to_owned(),
+            format!("/m/{author}"),
+            format!("/m/{author}/diary"),
+            "/footsteps".to_owned(),
+            "/settings".to_owned(),
+        ];
+        if let Some(id) = entry {
+            paths.push(format!("/diary/{id}"));
+        }
+        let urls: Vec<String> =
+            paths.iter().map(|p| format!("http://{}{}", app.addr, phone.url(p))).collect();
+        let mut cmd = Command::new("python3");
+        cmd.arg(&script).args(["--profile", profile]);
+        if let Some(c) = &phone.cookie {
+            cmd.args(["--cookie", &format!("ashiato_session={c}")]);
+        }
+        let out = cmd.args(&urls).output().expect("run pagecheck");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "pagecheck --profile {profile}:\n{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
