@@ -44,6 +44,8 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// A TOML file replacing the shipped carrier gateway list (empty: the shipped list).
     pub gateways_file: String,
+    /// Days the footsteps page looks back.
+    pub footstep_days: i64,
     /// Largest photo upload in bytes (refused before decoding).
     pub photo_max_bytes: usize,
     /// Most pixels in an uploaded photo (refused from the header, before decoding).
@@ -76,6 +78,7 @@ impl Default for Config {
             url_session_idle_minutes: 30,
             trusted_proxies: Vec::new(),
             gateways_file: String::new(),
+            footstep_days: ashiato_core::footstep::LIST_DAYS,
             photo_max_bytes: 10 * 1024 * 1024,
             photo_max_pixels: 24_000_000,
             photo_quota_count: 1000,
@@ -204,6 +207,7 @@ impl Config {
             });
         }
         for (key, v) in [
+            ("footstep_days", self.footstep_days),
             ("invitation_days", self.invitation_days),
             ("session_idle_minutes", self.session_idle_minutes),
             ("url_session_idle_minutes", self.url_session_idle_minutes),

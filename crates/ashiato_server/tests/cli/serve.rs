@@ -92,6 +92,13 @@ fn serve_demo(t: &TestDb) {
     // A session token in the query string must never reach the log.
     let secret = "QueryStringSecretQueryStringSecretQuerySt12";
     Request::get(&format!("/login?ksid={secret}&x=1")).send(addr).expect("request");
+    // A subscriber ID from a non-carrier address is dropped and logged, never the ID itself.
+    let forged = Request::get("/login")
+        .header("User-Agent", "DoCoMo/2.0 N905i(c100;TB;W24H16)")
+        .header("X-DCMGUID", "Zz9Yy8X")
+        .send(addr)
+        .expect("request");
+    assert_eq!(forged.status, 200);
     // Graceful shutdown on SIGTERM, as systemd stops the service.
     let pid = running.child.id().to_string();
     assert!(
@@ -110,6 +117,8 @@ fn serve_demo(t: &TestDb) {
     let log = running.log.lock().expect("log").clone();
     assert!(log.contains("http.route=/home"), "access log missing: {log}");
     assert!(!log.contains(secret) && !log.contains("ksid"), "query string logged: {log}");
+    assert!(log.contains("untrusted_subscriber_id"), "no security event for a forged ID: {log}");
+    assert!(!log.contains("Zz9Yy8X"), "a raw subscriber ID reached the log");
     assert_eq!(
         log.matches("ashiato-demo").count(),
         1,

@@ -1,7 +1,6 @@
 //! `/footsteps` (あしあと): who visited my pages, newest first.
 
 use actix_web::HttpResponse;
-use ashiato_core::footstep::LIST_DAYS;
 use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
 use ashiato_render::page::{Block, Inline, Page};
 use ashiato_store::footsteps;
@@ -22,7 +21,7 @@ pub async fn show(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let t = now();
-    let since = ashiato_core::Timestamp(t.0 - LIST_DAYS * DAY_MS);
+    let since = ashiato_core::Timestamp(t.0 - visitor.state().config.footstep_days * DAY_MS);
     let today = t.day_in_zone(JST_OFFSET_MINUTES);
     let offset = paging.offset();
     let (total, today_count, rows) = visitor

@@ -105,11 +105,16 @@ fn img_srcs(page: &str) -> Vec<String> {
 fn diary_photos(t: &TestDb) {
     let owner = member(t, "owner@example.jp", "撮る人");
     let friend = member(t, "friend@docomo.ne.jp", "友達");
+    let au_friend = member(t, "friend@ezweb.ne.jp", "エーユー友達");
+    let sb_friend = member(t, "friend@softbank.ne.jp", "ソフトバンク友達");
     member(t, "stranger@example.jp", "他人");
     {
         let mut conn = t.db.conn().expect("connection");
         ashiato_store::write(&mut conn, |c| {
-            ashiato_store::friends::befriend(c, owner, friend, ashiato_web::state::now())
+            for f in [friend, au_friend, sb_friend] {
+                ashiato_store::friends::befriend(c, owner, f, ashiato_web::state::now())?;
+            }
+            Ok::<_, ashiato_store::StoreError>(())
         })
         .expect("friends");
     }
@@ -164,6 +169,33 @@ fn diary_photos(t: &TestDb) {
     assert!(ct == "image/jpeg" || ct == "image/gif", "{ct}");
     assert!(img.body.len() <= 15 * 1024, "{} bytes", img.body.len());
     assert!(!has_app1(&img.body));
+    // au and SoftBank friends get their own variants, within their caps.
+    for (email, ua, extra) in [
+        ("friend@ezweb.ne.jp", crate::support::AU_WAP2, ("X-UP-DEVCAP-SCREENPIXELS", "240,320")),
+        (
+            "friend@softbank.ne.jp",
+            "SoftBank/1.0/910T/TJ001/SN123456789012345 Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1",
+            ("X-JPHONE-DISPLAY", "240*320"),
+        ),
+    ] {
+        let mut phone = Phone::new(&app, ua);
+        phone.headers.push((extra.0.into(), extra.1.into()));
+        phone.login(email);
+        phone.get(&entry_path);
+        let src = img_srcs(&phone.last)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{email}: no image on {}", phone.last));
+        assert_ne!(src.split('?').next(), srcs[0].split('?').next(), "{email} got the PC variant");
+        let img = phone.get(&src);
+        assert_eq!(img.status, 200, "{email}");
+        assert!(img.header("content-type").is_some_and(|c| c.starts_with("image/")), "{email}");
+        assert!(
+            img.body.len() <= 15 * 1024 && !has_app1(&img.body),
+            "{email}: {} bytes",
+            img.body.len()
+        );
+    }
     // A stranger cannot see the friends-only photo, even with its URL.
     let mut stranger = Phone::new(&app, PC);
     stranger.login("stranger@example.jp");

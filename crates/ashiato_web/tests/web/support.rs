@@ -232,6 +232,43 @@ impl<'a> Phone<'a> {
         res
     }
 
+    /// How the server must write pages for this phone.
+    pub fn target(&self) -> ashiato_render::Target {
+        let mut headers = ashiato_handset::HeaderList::new();
+        for (n, v) in &self.headers {
+            headers.push(&n.to_ascii_lowercase(), v.as_str());
+        }
+        ashiato_render::Target::for_handset(&ashiato_handset::detect(
+            &headers,
+            None,
+            &ashiato_handset::Trust::nothing(),
+        ))
+    }
+
+    /// Checks every page this phone receives the way the phone meets it: the charset label
+    /// the renderer promised, in the header and the page alike, and the byte budget.
+    fn check_page(&self, res: &Response) {
+        let ct = res.header("content-type").unwrap_or_default();
+        if !(ct.starts_with("text/html") || ct.starts_with("application/xhtml+xml")) {
+            return;
+        }
+        let target = self.target();
+        assert_eq!(ct, target.content_type(), "content type for {}", self.headers[0].1);
+        assert!(
+            res.body.len() <= target.budget,
+            "{} bytes over the {}-byte budget",
+            res.body.len(),
+            target.budget
+        );
+        if target.dialect != ashiato_render::Dialect::Html5 {
+            let head = String::from_utf8_lossy(&res.body[..res.body.len().min(400)]).into_owned();
+            assert!(
+                head.contains(target.charset_label()),
+                "page does not name its charset: {head}"
+            );
+        }
+    }
+
     pub fn get(&mut self, path: &str) -> Response {
         let url = self.url(path);
         self.send(Request::get(&url))
