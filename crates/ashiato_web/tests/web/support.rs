@@ -213,6 +213,7 @@ impl<'a> Phone<'a> {
             req = req.header("Cookie", &format!("ashiato_session={c}"));
         }
         let res = self.app.send(&req);
+        self.check_page(&res);
         if let Some(set) =
             res.headers_named("set-cookie").find(|v| v.starts_with("ashiato_session="))
         {
