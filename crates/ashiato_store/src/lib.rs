@@ -7,6 +7,7 @@
 //! Functions here are synchronous: the web crate calls them on its blocking pool.
 
 pub mod accounts;
+pub mod apps;
 pub mod bindings;
 pub mod communities;
 pub mod db;

@@ -251,6 +251,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    apps (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Text,
+        gadget_url -> Text,
+        gadget_xml -> Text,
+        start_url -> Text,
+        allowed_hosts -> Text,
+        consumer_key -> Text,
+        consumer_secret -> Text,
+        addapp_url -> Nullable<Text>,
+        removeapp_url -> Nullable<Text>,
+        event_method -> Text,
+        registered_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_installs (app_id,member_id) {
+        app_id -> BigInt,
+        member_id -> BigInt,
+        installed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_data (app_id,member_id,data_key) {
+        app_id -> BigInt,
+        member_id -> BigInt,
+        data_key -> Text,
+        data_value -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        member_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        url -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_nonces (consumer_key,nonce) {
+        consumer_key -> Text,
+        nonce -> Text,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_events (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        member_id -> BigInt,
+        event_type -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -270,8 +342,17 @@ diesel::joinable!(diary_photos -> photos (photo_id));
 diesel::joinable!(diary_photos -> diary_entries (entry_id));
 diesel::joinable!(member_photos -> photos (photo_id));
 diesel::joinable!(community_photos -> photos (photo_id));
+diesel::joinable!(app_installs -> apps (app_id));
+diesel::joinable!(app_installs -> members (member_id));
+diesel::joinable!(activities -> apps (app_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    apps,
+    app_installs,
+    app_data,
+    activities,
+    oauth_nonces,
+    app_events,
     photos,
     diary_photos,
     member_photos,

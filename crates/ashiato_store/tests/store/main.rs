@@ -2,6 +2,7 @@
 //! (`ASHIATO_TEST_POSTGRES`), each on a fresh database.
 
 mod accounts;
+mod apps;
 mod schema;
 mod scopes;
 mod sessions;
@@ -12,6 +13,7 @@ fn main() {
     let mut suite = Suite::new();
     schema::register(&mut suite);
     accounts::register(&mut suite);
+    apps::register(&mut suite);
     sessions::register(&mut suite);
     scopes::register(&mut suite);
     suite.run();

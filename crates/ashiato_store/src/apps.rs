@@ -1,0 +1,553 @@
+//! OpenSocial apps: the registry, installations, app data, activities, OAuth nonces and the
+//! lifecycle-event queue. Scope checks are the caller's (the API applies the viewer's relation
+//! before it reads anything here).
+
+use std::collections::BTreeMap;
+
+use ashiato_core::{MemberId, Timestamp};
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::error::is_unique_violation;
+use crate::friends::MemberSummary;
+use crate::schema::{
+    activities, app_data, app_events, app_installs, apps, friendships, members, oauth_nonces,
+};
+use crate::{StoreError, StoreResult};
+
+/// A registered app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct App {
+    /// Id.
+    pub id: i64,
+    /// Title from the gadget.
+    pub title: String,
+    /// Description from the gadget.
+    pub description: String,
+    /// Where the gadget XML came from ("" when uploaded).
+    pub gadget_url: String,
+    /// The gadget XML as registered.
+    pub gadget_xml: String,
+    /// The mobile start URL.
+    pub start_url: String,
+    /// Hosts the proxy may fetch for this app.
+    pub allowed_hosts: Vec<String>,
+    /// OAuth consumer key.
+    pub consumer_key: String,
+    /// OAuth consumer secret (HMAC-SHA1 key).
+    pub consumer_secret: String,
+    /// Lifecycle URL for installs.
+    pub addapp_url: Option<String>,
+    /// Lifecycle URL for removals.
+    pub removeapp_url: Option<String>,
+    /// `GET` or `POST` for lifecycle events.
+    pub event_method: String,
+}
+
+type AppRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+fn app(r: AppRow) -> App {
+    App {
+        id: r.0,
+        title: r.1,
+        description: r.2,
+        gadget_url: r.3,
+        gadget_xml: r.4,
+        start_url: r.5,
+        allowed_hosts: r.6.split_whitespace().map(str::to_owned).collect(),
+        consumer_key: r.7,
+        consumer_secret: r.8,
+        addapp_url: r.9,
+        removeapp_url: r.10,
+        event_method: r.11,
+    }
+}
+
+const COLUMNS: (
+    apps::id,
+    apps::title,
+    apps::description,
+    apps::gadget_url,
+    apps::gadget_xml,
+    apps::start_url,
+    apps::allowed_hosts,
+    apps::consumer_key,
+    apps::consumer_secret,
+    apps::addapp_url,
+    apps::removeapp_url,
+    apps::event_method,
+) = (
+    apps::id,
+    apps::title,
+    apps::description,
+    apps::gadget_url,
+    apps::gadget_xml,
+    apps::start_url,
+    apps::allowed_hosts,
+    apps::consumer_key,
+    apps::consumer_secret,
+    apps::addapp_url,
+    apps::removeapp_url,
+    apps::event_method,
+);
+
+/// A new app (everything but the id).
+#[derive(Clone, Debug)]
+pub struct NewApp<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Gadget URL or "".
+    pub gadget_url: &'a str,
+    /// Gadget XML.
+    pub gadget_xml: &'a str,
+    /// Mobile start URL.
+    pub start_url: &'a str,
+    /// Hosts the proxy may fetch.
+    pub allowed_hosts: &'a [String],
+    /// Consumer key.
+    pub consumer_key: &'a str,
+    /// Consumer secret.
+    pub consumer_secret: &'a str,
+    /// Install lifecycle URL.
+    pub addapp_url: Option<&'a str>,
+    /// Removal lifecycle URL.
+    pub removeapp_url: Option<&'a str>,
+    /// Lifecycle method.
+    pub event_method: &'a str,
+    /// Who registered it.
+    pub registered_by: Option<MemberId>,
+}
+
+/// Registers an app.
+pub fn create(conn: &mut AnyConnection, a: &NewApp<'_>, now: Timestamp) -> StoreResult<i64> {
+    Ok(diesel::insert_into(apps::table)
+        .values((
+            apps::title.eq(a.title),
+            apps::description.eq(a.description),
+            apps::gadget_url.eq(a.gadget_url),
+            apps::gadget_xml.eq(a.gadget_xml),
+            apps::start_url.eq(a.start_url),
+            apps::allowed_hosts.eq(a.allowed_hosts.join(" ")),
+            apps::consumer_key.eq(a.consumer_key),
+            apps::consumer_secret.eq(a.consumer_secret),
+            apps::addapp_url.eq(a.addapp_url),
+            apps::removeapp_url.eq(a.removeapp_url),
+            apps::event_method.eq(a.event_method),
+            apps::registered_by.eq(a.registered_by.map(|m| m.0)),
+            apps::created_at.eq(now.0),
+        ))
+        .returning(apps::id)
+        .get_result(conn)?)
+}
+
+/// One app.
+pub fn find(conn: &mut AnyConnection, id: i64) -> StoreResult<App> {
+    Ok(app(apps::table.find(id).select(COLUMNS).first::<AppRow>(conn)?))
+}
+
+/// The app with this consumer key, if any.
+pub fn by_consumer_key(conn: &mut AnyConnection, key: &str) -> StoreResult<Option<App>> {
+    Ok(apps::table
+        .filter(apps::consumer_key.eq(key))
+        .select(COLUMNS)
+        .first::<AppRow>(conn)
+        .optional()?
+        .map(app))
+}
+
+/// All apps, newest first.
+pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Vec<App>> {
+    Ok(apps::table
+        .order(apps::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(COLUMNS)
+        .load::<AppRow>(conn)?
+        .into_iter()
+        .map(app)
+        .collect())
+}
+
+/// Installs an app for a member; `false` if it was installed already.
+pub fn install(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    if is_installed(conn, app_id, member)? {
+        return Ok(false);
+    }
+    match diesel::insert_into(app_installs::table)
+        .values((
+            app_installs::app_id.eq(app_id),
+            app_installs::member_id.eq(member.0),
+            app_installs::installed_at.eq(now.0),
+        ))
+        .execute(conn)
+    {
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        other => other.map(|_| true).map_err(Into::into),
+    }
+}
+
+/// Uninstalls; `false` if it was not installed. The app's data for the member goes too.
+pub fn uninstall(conn: &mut AnyConnection, app_id: i64, member: MemberId) -> StoreResult<bool> {
+    let n = diesel::delete(app_installs::table.find((app_id, member.0))).execute(conn)?;
+    diesel::delete(
+        app_data::table
+            .filter(app_data::app_id.eq(app_id))
+            .filter(app_data::member_id.eq(member.0)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Whether a member installed an app.
+pub fn is_installed(conn: &mut AnyConnection, app_id: i64, member: MemberId) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(app_installs::table.find((app_id, member.0))))
+        .get_result(conn)?)
+}
+
+/// Which of `members` installed the app.
+pub fn installed_among(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    members_ids: &[MemberId],
+) -> StoreResult<Vec<MemberId>> {
+    let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
+    Ok(app_installs::table
+        .filter(app_installs::app_id.eq(app_id))
+        .filter(app_installs::member_id.eq_any(ids))
+        .select(app_installs::member_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(MemberId)
+        .collect())
+}
+
+/// Apps a member installed.
+pub fn installed_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<App>> {
+    Ok(apps::table
+        .inner_join(app_installs::table)
+        .filter(app_installs::member_id.eq(member.0))
+        .order(app_installs::installed_at.desc())
+        .select(COLUMNS)
+        .load::<AppRow>(conn)?
+        .into_iter()
+        .map(app)
+        .collect())
+}
+
+/// A member's friends who installed the app ("friends who use this app").
+pub fn friends_using(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+) -> StoreResult<Vec<MemberSummary>> {
+    Ok(friendships::table
+        .inner_join(app_installs::table.on(app_installs::member_id.eq(friendships::friend_id)))
+        .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
+        .filter(friendships::member_id.eq(member.0))
+        .filter(app_installs::app_id.eq(app_id))
+        .order(members::nickname.asc())
+        .select((members::id, members::nickname))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .collect())
+}
+
+/// A member's app data (all keys, or the listed ones).
+pub fn data(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    keys: Option<&[String]>,
+) -> StoreResult<BTreeMap<String, String>> {
+    let mut q = app_data::table
+        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::member_id.eq(member.0))
+        .select((app_data::data_key, app_data::data_value))
+        .into_boxed();
+    if let Some(k) = keys {
+        q = q.filter(app_data::data_key.eq_any(k.to_vec()));
+    }
+    Ok(q.load::<(String, String)>(conn)?.into_iter().collect())
+}
+
+/// Merges key/values into a member's app data (update or insert per key). Call inside
+/// [`crate::write`].
+pub fn put_data(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    values: &BTreeMap<String, String>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    for (k, v) in values {
+        let n = diesel::update(app_data::table.find((app_id, member.0, k)))
+            .set((app_data::data_value.eq(v), app_data::updated_at.eq(now.0)))
+            .execute(conn)?;
+        if n == 0 {
+            diesel::insert_into(app_data::table)
+                .values((
+                    app_data::app_id.eq(app_id),
+                    app_data::member_id.eq(member.0),
+                    app_data::data_key.eq(k),
+                    app_data::data_value.eq(v),
+                    app_data::updated_at.eq(now.0),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the listed keys (all keys when `None`).
+pub fn delete_data(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    keys: Option<&[String]>,
+) -> StoreResult<()> {
+    let base = app_data::table
+        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::member_id.eq(member.0));
+    match keys {
+        Some(k) => {
+            diesel::delete(base.filter(app_data::data_key.eq_any(k.to_vec()))).execute(conn)?
+        }
+        None => diesel::delete(base).execute(conn)?,
+    };
+    Ok(())
+}
+
+/// An activity an app posted for a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    /// Id.
+    pub id: i64,
+    /// App.
+    pub app_id: i64,
+    /// Member.
+    pub member: MemberId,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Link.
+    pub url: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// Records an activity.
+pub fn create_activity(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    title: &str,
+    body: &str,
+    url: &str,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    Ok(diesel::insert_into(activities::table)
+        .values((
+            activities::app_id.eq(app_id),
+            activities::member_id.eq(member.0),
+            activities::title.eq(title),
+            activities::body.eq(body),
+            activities::url.eq(url),
+            activities::created_at.eq(now.0),
+        ))
+        .returning(activities::id)
+        .get_result(conn)?)
+}
+
+/// Activities of these members (optionally of one app), newest first.
+pub fn activities_of(
+    conn: &mut AnyConnection,
+    members_ids: &[MemberId],
+    app_id: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Activity>> {
+    let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
+    let mut q = activities::table.filter(activities::member_id.eq_any(ids)).into_boxed();
+    if let Some(a) = app_id {
+        q = q.filter(activities::app_id.eq(a));
+    }
+    Ok(q.order((activities::created_at.desc(), activities::id.desc()))
+        .limit(limit)
+        .select((
+            activities::id,
+            activities::app_id,
+            activities::member_id,
+            activities::title,
+            activities::body,
+            activities::url,
+            activities::created_at,
+        ))
+        .load::<(i64, i64, i64, String, String, String, i64)>(conn)?
+        .into_iter()
+        .map(|(id, app_id, member, title, body, url, at)| Activity {
+            id,
+            app_id,
+            member: MemberId(member),
+            title,
+            body,
+            url,
+            created_at: Timestamp(at),
+        })
+        .collect())
+}
+
+/// Records a nonce; `false` if this consumer used it before (a replay). Call it on its own,
+/// not inside a transaction: on PostgreSQL the unique violation that detects a replay would
+/// abort the surrounding transaction.
+pub fn remember_nonce(
+    conn: &mut AnyConnection,
+    consumer_key: &str,
+    nonce: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    match diesel::insert_into(oauth_nonces::table)
+        .values((
+            oauth_nonces::consumer_key.eq(consumer_key),
+            oauth_nonces::nonce.eq(nonce),
+            oauth_nonces::seen_at.eq(now.0),
+        ))
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Forgets nonces older than `before` (outside the timestamp window they cannot be replayed).
+pub fn prune_nonces(conn: &mut AnyConnection, before: Timestamp) -> StoreResult<usize> {
+    Ok(diesel::delete(oauth_nonces::table.filter(oauth_nonces::seen_at.lt(before.0)))
+        .execute(conn)?)
+}
+
+/// A queued lifecycle event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Id.
+    pub id: i64,
+    /// App.
+    pub app_id: i64,
+    /// Member who installed or removed it.
+    pub member: MemberId,
+    /// `event.addapp` or `event.removeapp`.
+    pub event_type: String,
+    /// Attempts so far.
+    pub attempts: i32,
+}
+
+/// Queues a lifecycle event, to be delivered by the worker. Call in the same transaction as the
+/// install or removal so that neither happens without the other.
+pub fn enqueue_event(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    event_type: &str,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    Ok(diesel::insert_into(app_events::table)
+        .values((
+            app_events::app_id.eq(app_id),
+            app_events::member_id.eq(member.0),
+            app_events::event_type.eq(event_type),
+            app_events::next_attempt_at.eq(now.0),
+            app_events::created_at.eq(now.0),
+        ))
+        .returning(app_events::id)
+        .get_result(conn)?)
+}
+
+/// Claims up to `limit` due events for `lease_ms`: a claimed event is not handed to another
+/// worker until the lease runs out (a worker that crashes mid-delivery leaves it to be retried).
+pub fn claim_events(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+    lease_ms: i64,
+    limit: i64,
+) -> StoreResult<Vec<Event>> {
+    let due: Vec<(i64, i64, i64, String, i32)> = app_events::table
+        .filter(app_events::status.eq("queued"))
+        .filter(app_events::next_attempt_at.le(now.0))
+        .order(app_events::id.asc())
+        .limit(limit)
+        .select((
+            app_events::id,
+            app_events::app_id,
+            app_events::member_id,
+            app_events::event_type,
+            app_events::attempts,
+        ))
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for (id, app_id, member, event_type, attempts) in due {
+        // Only the worker whose update changes the row owns the event.
+        let n = diesel::update(
+            app_events::table
+                .find(id)
+                .filter(app_events::next_attempt_at.le(now.0))
+                .filter(app_events::status.eq("queued")),
+        )
+        .set(app_events::next_attempt_at.eq(now.0 + lease_ms))
+        .execute(conn)?;
+        if n == 1 {
+            claimed.push(Event { id, app_id, member: MemberId(member), event_type, attempts });
+        }
+    }
+    Ok(claimed)
+}
+
+/// Marks an event delivered.
+pub fn event_delivered(conn: &mut AnyConnection, id: i64, now: Timestamp) -> StoreResult<()> {
+    diesel::update(app_events::table.find(id))
+        .set((app_events::status.eq("sent"), app_events::sent_at.eq(now.0)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried after `retry_at`, or given up after too many attempts.
+pub fn event_failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<Timestamp>,
+) -> StoreResult<()> {
+    let n = diesel::update(app_events::table.find(id))
+        .set((
+            app_events::attempts.eq(app_events::attempts + 1),
+            app_events::last_error.eq(error),
+            app_events::status.eq(if retry_at.is_some() { "queued" } else { "failed" }),
+            app_events::next_attempt_at.eq(retry_at.map_or(0, |t| t.0)),
+        ))
+        .execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Event counts by status (for operators and tests).
+pub fn event_status(conn: &mut AnyConnection, id: i64) -> StoreResult<(String, i32)> {
+    Ok(app_events::table.find(id).select((app_events::status, app_events::attempts)).first(conn)?)
+}
