@@ -17,3 +17,4 @@
 //! resolved addresses and stored secrets in, and persist what comes out.
 
 pub mod gadget;
+pub mod oauth;
