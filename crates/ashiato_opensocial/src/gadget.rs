@@ -351,10 +351,8 @@ impl Gadget {
     pub fn view_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         for c in &self.contents {
-            if c.views.is_empty() {
-                if !names.contains(&"default") {
-                    names.push("default");
-                }
+            if c.views.is_empty() && !names.contains(&"default") {
+                names.push("default");
             }
             for v in &c.views {
                 if !names.contains(&v.as_str()) {

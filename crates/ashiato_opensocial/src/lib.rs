@@ -17,4 +17,9 @@
 //! resolved addresses and stored secrets in, and persist what comes out.
 
 pub mod gadget;
+pub mod model;
 pub mod oauth;
+pub mod request;
+pub mod rest;
+pub mod rpc;
+pub mod xml;

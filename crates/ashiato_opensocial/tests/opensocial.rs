@@ -1,1 +1,1 @@
-
+//! Integration tests for ashiato_opensocial (filled in below).
