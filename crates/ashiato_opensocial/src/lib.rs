@@ -19,6 +19,7 @@
 pub mod gadget;
 pub mod model;
 pub mod oauth;
+pub mod proxy;
 pub mod request;
 pub mod rest;
 pub mod rpc;
