@@ -12,9 +12,12 @@
 //! - [`rpc`]: JSON-RPC single and batch calls, GET form, responses with `data` and `result`.
 //! - [`proxy`]: the keitai app proxy: target URL policy (SSRF), outbound parameters, headers
 //!   and signature, lifecycle events, and rewriting an app's page for the handset.
+//! - [`xml`]: the small escaping XML writer behind `format=xml|atom`.
 //!
 //! Nothing here opens a socket, reads a clock or touches a database: callers pass "now",
-//! resolved addresses and stored secrets in, and persist what comes out.
+//! resolved addresses and stored secrets in, and persist what comes out. The one exception is
+//! [`oauth::random_nonce`], which asks the OS for random bytes. The crate README lists what
+//! the web layer builds on top (endpoints, tables, the lifecycle queue).
 
 pub mod gadget;
 pub mod model;
