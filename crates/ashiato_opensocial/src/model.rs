@@ -539,29 +539,34 @@ pub struct FilterContext<'a> {
     pub are_friends: &'a dyn Fn(&str, &str) -> bool,
 }
 
-fn field_text(v: &Value, field: &str) -> Option<String> {
-    let path: Vec<&str> = field.split('.').collect();
-    let mut cur = v;
-    for p in &path {
-        cur = cur.get(p)?;
-    }
-    match cur {
+/// The text of a JSON value for filtering and sorting: strings as they are, numbers and
+/// booleans printed, objects by their `formatted` or `value` member, lists joined with commas.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Object(o) => o
-            .get("formatted")
-            .or_else(|| o.get("value"))
-            .and_then(|x| field_text(x, ""))
-            .or_else(|| Some(cur.to_string())),
-        Value::Array(a) => Some(
-            a.iter()
-                .filter_map(|x| field_text(x, "").or_else(|| Some(x.to_string())))
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+        Value::Object(o) => o.get("formatted").or_else(|| o.get("value")).and_then(value_text),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().filter_map(value_text).collect();
+            (!parts.is_empty()).then(|| parts.join(","))
+        }
         Value::Null => None,
     }
+}
+
+/// The text at a dotted path (`name.formatted`, `emails.value` over a list).
+fn field_text(v: &Value, field: &str) -> Option<String> {
+    let mut cur = v.clone();
+    for p in field.split('.') {
+        cur = match cur {
+            Value::Array(items) => {
+                Value::Array(items.iter().filter_map(|i| i.get(p).cloned()).collect())
+            }
+            other => other.get(p)?.clone(),
+        };
+    }
+    value_text(&cur)
 }
 
 fn is_known_person_field(field: &str) -> bool {
@@ -954,6 +959,21 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(sanitize_activity_markup(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn field_text_paths() {
+        let v = json!({"name": {"formatted": "A B"}, "emails": [{"value": "a@x"}, {"value": "b@x"}],
+            "drinker": {"value": "SOCIALLY"}, "age": 3, "tags": ["x", "y"], "none": null});
+        assert_eq!(field_text(&v, "name").as_deref(), Some("A B"));
+        assert_eq!(field_text(&v, "name.formatted").as_deref(), Some("A B"));
+        assert_eq!(field_text(&v, "emails.value").as_deref(), Some("a@x,b@x"));
+        assert_eq!(field_text(&v, "emails").as_deref(), Some("a@x,b@x"));
+        assert_eq!(field_text(&v, "drinker").as_deref(), Some("SOCIALLY"));
+        assert_eq!(field_text(&v, "age").as_deref(), Some("3"));
+        assert_eq!(field_text(&v, "tags").as_deref(), Some("x,y"));
+        assert_eq!(field_text(&v, "none"), None);
+        assert_eq!(field_text(&v, "missing.deep"), None);
     }
 
     #[test]
