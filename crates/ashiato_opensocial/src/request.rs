@@ -492,6 +492,18 @@ impl ResponseData {
         }
     }
 
+    /// `GET /people/@supportedFields`: every Person field ashiato knows.
+    pub fn supported_person_fields() -> ResponseData {
+        ResponseData::Strings(crate::model::PERSON_FIELDS.iter().map(|f| (*f).to_owned()).collect())
+    }
+
+    /// `system.listMethods`.
+    pub fn rpc_methods() -> ResponseData {
+        ResponseData::Strings(
+            crate::rpc::SUPPORTED_METHODS.iter().map(|m| (*m).to_owned()).collect(),
+        )
+    }
+
     /// One activity, projected.
     pub fn activity(a: &Activity, fields: &Fields) -> ResponseData {
         ResponseData::Entity { kind: Kind::Activity, value: a.project(fields) }
