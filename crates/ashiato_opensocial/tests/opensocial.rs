@@ -289,14 +289,14 @@ fn signed_forward_is_verified_by_the_app_and_its_page_rewritten() {
     let esc = |s: &str| oauth::percent_encode(s.as_bytes());
     assert!(
         b.contains(&format!(
-            "<a href=\"/apps/7/?guid=ON&url={}\">次へ</a>",
+            "<a href=\"/apps/7/?guid=ON&amp;url={}\">次へ</a>",
             esc(&format!("{}/next?p=2", app.base()))
         )),
         "{b}"
     );
     assert!(
         b.contains(&format!(
-            "<a href=\"/apps/7/?guid=ON&url={}\">絶対リンク</a>",
+            "<a href=\"/apps/7/?guid=ON&amp;url={}\">絶対リンク</a>",
             esc(&format!("{}/mobile?p=3", app.base()))
         )),
         "{b}"
@@ -323,7 +323,7 @@ fn signed_forward_is_verified_by_the_app_and_its_page_rewritten() {
     );
     assert!(
         b.contains(&format!(
-            "<form action=\"/apps/7/?guid=ON&url={}\" method=\"post\">",
+            "<form action=\"/apps/7/?guid=ON&amp;url={}\" method=\"post\">",
             esc(&format!("{}/mobile", app.base()))
         )),
         "{b}"

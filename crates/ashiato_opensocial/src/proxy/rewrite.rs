@@ -14,6 +14,8 @@
 //!    comments, `on*` attributes, `utn`/`lcs` (subscriber serial and location requests),
 //!    i-appli launch attributes and `javascript:`/`data:`/`vbscript:` values are removed;
 //!    `mailto:`, `tel:`, `javascript:` and foreign links lose their `a` (the text stays).
+//!    Links already in the mixi/GREE form (`?guid=ON&url=<escaped>`, as opensocial-wap apps
+//!    write them) are taken to mean their `url`.
 //!    `html`, `head` and `body` tags are dropped (their content kept, `title` captured) so the
 //!    result is a body fragment for the container's header and footer.
 
@@ -471,6 +473,63 @@ fn valid_attribute_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
+/// Decodes the character references of a raw attribute value (lol_html hands values over as
+/// written): `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#NN;`, `&#xHH;`. Other named
+/// references stay as written (they do not occur in URLs in practice).
+fn decode_refs(raw: &str) -> String {
+    if !raw.contains('&') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let v = match num.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    Some(char::from_u32(v).filter(|c| *c != '\0').unwrap_or('\u{FFFD}'))
+                }
+            }
+        });
+        match (decoded, end) {
+            (Some(c), Some(e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A value for `set_attribute`, which writes it as given (only `"` is escaped by lol_html):
+/// `&`, `<`, `>` become references, as XHTML handsets need.
+fn attr_value(decoded: &str) -> String {
+    decoded.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The decoded value of an attribute.
+fn attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
+    el.get_attribute(name).map(|v| decode_refs(&v))
+}
+
 enum LinkDecision {
     Keep(String),
     Proxy(String),
@@ -551,7 +610,7 @@ impl Ctx<'_, '_> {
                 None => LinkDecision::Drop,
             };
         }
-        match self.resolve(trimmed) {
+        match self.wrapped_target(trimmed).or_else(|| self.resolve(trimmed)) {
             Some(u) if self.on_app_host(&u) => {
                 LinkDecision::Proxy((self.opts.proxy_link)(&u).href())
             }
@@ -559,11 +618,22 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// Apps written for mixi/GREE/Mobage (opensocial-wap) write their links already in the
+    /// container's form, relative: `?guid=ON&url=<escaped absolute URL>`. The target is that
+    /// `url`.
+    fn wrapped_target(&self, href: &str) -> Option<Url> {
+        let query = href.strip_prefix('?')?;
+        let raw =
+            crate::oauth::parse_form(query.as_bytes()).into_iter().find(|(k, _)| k == b"url")?.1;
+        let u = Url::parse(std::str::from_utf8(&raw).ok()?.trim()).ok()?;
+        self.on_app_host(&u).then_some(u)
+    }
+
     fn strip_attributes(&self, el: &mut Element<'_, '_>) {
         let names: Vec<(String, String)> =
             el.attributes().iter().map(|a| (a.name(), a.value())).collect();
         for (name, value) in names {
-            let v = squash(&value).to_ascii_lowercase();
+            let v = squash(&decode_refs(&value)).to_ascii_lowercase();
             let bad_value = v.starts_with("javascript:")
                 || v.starts_with("vbscript:")
                 || v.starts_with("data:");
@@ -644,7 +714,7 @@ impl Ctx<'_, '_> {
                 return;
             }
             "base" => {
-                if let Some(h) = el.get_attribute("href")
+                if let Some(h) = attr(el, "href")
                     && let Some(u) =
                         self.resolve(&h).filter(|u| matches!(u.scheme(), "http" | "https"))
                 {
@@ -721,13 +791,13 @@ impl Ctx<'_, '_> {
     }
 
     fn link(&self, el: &mut Element<'_, '_>) {
-        let Some(href) = el.get_attribute("href") else { return };
+        let Some(href) = attr(el, "href") else { return };
         match self.decide(&href) {
             LinkDecision::Keep(h) => {
-                let _ = el.set_attribute("href", &h);
+                let _ = el.set_attribute("href", &attr_value(&h));
             }
             LinkDecision::Proxy(h) => {
-                let _ = el.set_attribute("href", &h);
+                let _ = el.set_attribute("href", &attr_value(&h));
                 self.stats.borrow_mut().links_proxied += 1;
             }
             LinkDecision::Drop => {
@@ -742,7 +812,7 @@ impl Ctx<'_, '_> {
     }
 
     fn form(&self, el: &mut Element<'_, '_>) {
-        let action = el.get_attribute("action").unwrap_or_default();
+        let action = attr(el, "action").unwrap_or_default();
         let get = el.get_attribute("method").is_none_or(|m| !m.trim().eq_ignore_ascii_case("post"));
         let trimmed = action.trim();
         let decision = if trimmed.is_empty() {
@@ -758,21 +828,24 @@ impl Ctx<'_, '_> {
                 self.pseudo(trimmed, &scheme).and_then(|p| (self.opts.pseudo_link)(&p))
             }
         } else {
-            self.resolve(trimmed).filter(|u| self.on_app_host(u)).map(|u| {
-                // A GET form replaces the action's query with its fields: drop it from the
-                // target (the browser would) before building the proxy link.
-                let mut u = u;
-                if get {
-                    u.set_query(None);
-                }
-                (self.opts.proxy_link)(&u)
-            })
+            self.wrapped_target(trimmed)
+                .or_else(|| self.resolve(trimmed))
+                .filter(|u| self.on_app_host(u))
+                .map(|u| {
+                    // A GET form replaces the action's query with its fields: drop it from the
+                    // target (the browser would) before building the proxy link.
+                    let mut u = u;
+                    if get {
+                        u.set_query(None);
+                    }
+                    (self.opts.proxy_link)(&u)
+                })
         };
         match decision {
             Some(link) => {
                 self.stats.borrow_mut().links_proxied += 1;
                 if get {
-                    let _ = el.set_attribute("action", &link.path);
+                    let _ = el.set_attribute("action", &attr_value(&link.path));
                     let mut hidden = String::new();
                     for (k, v) in &link.params {
                         hidden.push_str("<input type=\"hidden\" name=\"");
@@ -783,7 +856,7 @@ impl Ctx<'_, '_> {
                     }
                     el.prepend(&hidden, ContentType::Html);
                 } else {
-                    let _ = el.set_attribute("action", &link.href());
+                    let _ = el.set_attribute("action", &attr_value(&link.href()));
                 }
             }
             None => {
@@ -794,7 +867,7 @@ impl Ctx<'_, '_> {
     }
 
     fn image(&self, el: &mut Element<'_, '_>, input: bool) {
-        let alt = el.get_attribute("alt").unwrap_or_default();
+        let alt = attr(el, "alt").unwrap_or_default();
         if !input
             && el.get_attribute("src").is_none()
             && let Some(n) = el.get_attribute("localsrc").and_then(|n| n.trim().parse::<u16>().ok())
@@ -807,11 +880,10 @@ impl Ctx<'_, '_> {
             el.replace(&escaped, ContentType::Html);
             return;
         }
-        let target =
-            el.get_attribute("src").and_then(|s| self.resolve(&s)).filter(|u| self.on_app_host(u));
+        let target = attr(el, "src").and_then(|s| self.resolve(&s)).filter(|u| self.on_app_host(u));
         match target.and_then(|u| (self.opts.image_link)(&u)) {
             Some(src) => {
-                let _ = el.set_attribute("src", &src);
+                let _ = el.set_attribute("src", &attr_value(&src));
                 el.remove_attribute("localsrc");
                 self.stats.borrow_mut().images_proxied += 1;
             }
@@ -821,7 +893,7 @@ impl Ctx<'_, '_> {
                     let _ = el.set_attribute("type", "submit");
                     el.remove_attribute("src");
                     if el.get_attribute("value").is_none() {
-                        let _ = el.set_attribute("value", &alt);
+                        let _ = el.set_attribute("value", &attr_value(&alt));
                     }
                 } else {
                     let mut escaped = String::new();
@@ -1163,6 +1235,13 @@ fn html_unescape_basic(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_in_attribute_values() {
+        assert_eq!(decode_refs("a?x=1&amp;y=2&lt;&#106;&#x61;&bogus;&"), "a?x=1&y=2<ja&bogus;&");
+        assert_eq!(decode_refs("&#0;&#xD800;"), "\u{FFFD}\u{FFFD}");
+        assert_eq!(attr_value("/a?b=1&c=<2>"), "/a?b=1&amp;c=&lt;2&gt;");
+    }
 
     #[test]
     fn dangling_tails_are_escaped() {

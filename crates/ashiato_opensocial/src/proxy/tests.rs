@@ -387,20 +387,20 @@ fn rewrites_a_keitai_page() {
     ] {
         assert!(!b.contains(gone), "{gone} left in: {b}");
     }
-    assert!(b.contains("<a href=\"/apps/7/?guid=ON&ksid=S3SS&url=http%3A%2F%2Fapp.example.jp%2Fgame%2Fnext%3Fp%3D2\" accesskey=\"1\">次へ</a>"), "{b}");
+    assert!(b.contains("<a href=\"/apps/7/?guid=ON&amp;ksid=S3SS&amp;url=http%3A%2F%2Fapp.example.jp%2Fgame%2Fnext%3Fp%3D2\" accesskey=\"1\">次へ</a>"), "{b}");
     assert!(b.contains("url=http%3A%2F%2Fapp.example.jp%2Ftop\">トップ</a>"), "{b}");
     assert!(
         b.contains("悪い") && b.contains("メール") && b.contains("電話") && !b.contains(">js<"),
         "{b}"
     );
-    assert!(b.contains("<a href=\"/apps/7/invite?callback=http%3A%2F%2Fapp.example.jp%2Fgame%2Finvited&ksid=S3SS\">招待</a>"), "{b}");
+    assert!(b.contains("<a href=\"/apps/7/invite?callback=http%3A%2F%2Fapp.example.jp%2Fgame%2Finvited&amp;ksid=S3SS\">招待</a>"), "{b}");
     assert!(b.contains("謎"));
     assert!(b.contains("<a href=\"#top\">上へ</a>"));
     assert!(b.contains("<img src=\"/apps/7/img?url=http%3A%2F%2Fapp.example.jp%2Fgame%2Fimg%2Fa.gif\" alt=\"絵\" />"), "{b}");
     assert!(b.contains("外") && !b.contains("t.gif"));
     assert!(!b.contains("localsrc"), "au icon turned into an emoji: {b}");
     assert!(b.contains("<form action=\"/apps/7/\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\" /><input type=\"hidden\" name=\"ksid\" value=\"S3SS\" /><input type=\"hidden\" name=\"url\" value=\"http://app.example.jp/game/search\" /><input name=\"q\" /></form>"), "{b}");
-    assert!(b.contains("<form action=\"/apps/7/?guid=ON&ksid=S3SS&url=http%3A%2F%2Fapp.example.jp%2Fpost%3Fx%3D1\" method=\"post\">"), "{b}");
+    assert!(b.contains("<form action=\"/apps/7/?guid=ON&amp;ksid=S3SS&amp;url=http%3A%2F%2Fapp.example.jp%2Fpost%3Fx%3D1\" method=\"post\">"), "{b}");
     assert!(b.contains("<input type=\"submit\" alt=\"送信\" value=\"送信\" />"), "{b}");
     assert!(
         b.contains("<input name=\"pw\" />") && !b.contains("steal"),
@@ -517,6 +517,49 @@ fn brackets_in_attribute_values_become_references() {
     assert!(r.body.contains("value=\"次へ&gt;&gt;\""), "{}", r.body);
     assert!(r.body.contains("value=\"戻る&lt;&lt;\""), "{}", r.body);
     assert!(r.body.contains("title='a\"b'"), "single quotes kept: {}", r.body);
+}
+
+#[test]
+fn references_in_urls_are_decoded_and_written_back_escaped() {
+    let hosts = hosts(&["app.example.jp"]);
+    let url = Url::parse("http://app.example.jp/m/").expect("url");
+    let html = "<a href=\"list?a=1&amp;b=2\">l</a><a href=\"java&#115;cript:alert(1)\">j</a>\
+<a href=\"&#x6A;avascript&colon;x\">k</a><img src=\"i.gif?w=1&amp;h=2\" alt=\"A&amp;B\" />\
+<img src=\"http://evil.example/x.gif\" alt=\"C&amp;D &lt;E&gt;\" />";
+    let r =
+        rewrite(html.as_bytes(), None, &url, &options(&hosts, Carrier::Docomo)).expect("rewrite");
+    let b = &r.body;
+    assert!(b.contains("<a href=\"/apps/7/?guid=ON&amp;ksid=S3SS&amp;url=http%3A%2F%2Fapp.example.jp%2Fm%2Flist%3Fa%3D1%26b%3D2\">l</a>"), "{b}");
+    assert!(!b.contains("alert") && b.contains("</a>j<a"), "decoded javascript: link removed: {b}");
+    // `&colon;` is not decoded here, so that one is an (odd) relative link to the app, rewritten
+    // like any other: the handset never sees a javascript: URL.
+    assert!(
+        b.contains("url=http%3A%2F%2Fapp.example.jp%2Fm%2Fjavascript%26colon%3Bx\">k</a>"),
+        "{b}"
+    );
+    assert!(b.contains("i.gif%3Fw%3D1%26h%3D2\" alt=\"A&amp;B\""), "{b}");
+    assert!(b.contains("C&amp;D &lt;E&gt;"), "alt text escaped once: {b}");
+}
+
+#[test]
+fn links_already_in_container_form_are_unwrapped() {
+    let hosts = hosts(&["app.example.jp"]);
+    let url = Url::parse("http://app.example.jp/m/top").expect("url");
+    let html = "<a href=\"?guid=ON&url=http%3A%2F%2Fapp.example.jp%2Fm%2Fitem%3Fid%3D3\">item</a>\
+<a href=\"?guid=ON&url=http%3A%2F%2Fevil.example%2F\">evil</a>\
+<form action=\"?guid=ON&url=http%3A%2F%2Fapp.example.jp%2Fm%2Fpost\" method=\"post\"></form>";
+    let r =
+        rewrite(html.as_bytes(), None, &url, &options(&hosts, Carrier::Docomo)).expect("rewrite");
+    let b = &r.body;
+    assert!(b.contains("url=http%3A%2F%2Fapp.example.jp%2Fm%2Fitem%3Fid%3D3\">item</a>"), "{b}");
+    // A wrapped foreign URL falls back to the literal relative link, i.e. the app's own page.
+    assert!(b.contains("url=http%3A%2F%2Fapp.example.jp%2Fm%2Ftop%3Fguid%3DON%26url%3Dhttp%253A%252F%252Fevil.example%252F\">evil</a>"), "{b}");
+    assert!(
+        b.contains(
+            "action=\"/apps/7/?guid=ON&amp;ksid=S3SS&amp;url=http%3A%2F%2Fapp.example.jp%2Fm%2Fpost\""
+        ),
+        "{b}"
+    );
 }
 
 #[test]
