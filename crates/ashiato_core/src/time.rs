@@ -56,6 +56,15 @@ impl Timestamp {
         let minute = u32::try_from((in_day % HOUR_MS) / MINUTE_MS).unwrap_or(0);
         (hour, minute)
     }
+
+    /// The instant as an RFC 3339 date-time in UTC, to the second (`2026-11-26T03:04:05Z`), as
+    /// the Social API's `updated` fields are written.
+    pub fn rfc3339(self) -> String {
+        let (y, mo, d) = self.civil_date(0);
+        let (h, mi) = self.hour_minute(0);
+        let s = self.0.rem_euclid(MINUTE_MS) / 1000;
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
 }
 
 /// Converts a day number (days since 1970-01-01) into a proleptic Gregorian (year, month, day).
@@ -91,6 +100,14 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_is_utc_to_the_second() {
+        assert_eq!(Timestamp(0).rfc3339(), "1970-01-01T00:00:00Z");
+        // 2008-02-29 23:59:59.999 UTC: a leap day, milliseconds dropped.
+        assert_eq!(Timestamp(1_204_329_599_999).rfc3339(), "2008-02-29T23:59:59Z");
+        assert_eq!(Timestamp(-1000).rfc3339(), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn civil_round_trip_over_four_centuries() {

@@ -317,7 +317,7 @@ fn signed_forward_is_verified_by_the_app_and_its_page_rewritten() {
     assert!(
         b.contains(&format!(
             "<img src=\"/apps/7/img?url={}\" alt=\"ロゴ\" />",
-            esc(&format!("{}/img/logo.gif", app.base()))
+            esc(&format!("{}/img/logo.png", app.base()))
         )),
         "{b}"
     );

@@ -43,6 +43,10 @@ pub enum Block {
     Form(Form),
     /// A message box.
     Notice(Notice),
+    /// Markup the caller already made safe for the handset's dialect (an OpenSocial app's page
+    /// after the proxy rewrote and sanitised it). Written as is (its non-ASCII text encoded for
+    /// the handset, emoji included); never split across parts; dropped when it cannot fit.
+    Markup(String),
     /// A picture on a line of its own.
     Image(Image),
     /// Links to the previous and next page of a list the handler pages itself (the renderer

@@ -327,6 +327,11 @@ impl<'a> Writer<'a> {
                 }
             }
             Block::Image(img) => self.image(img),
+            Block::Markup(markup) => {
+                // A div, so that text and inline elements at the fragment's top level are
+                // valid where the body may hold only blocks (XHTML Basic, XHTML-MP).
+                self.m("<div>").m(markup).m("</div>");
+            }
             Block::Pager(p) => self.pager(p),
             Block::Form(form) => {
                 if html5 {

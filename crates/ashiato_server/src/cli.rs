@@ -52,6 +52,12 @@ pub enum Command {
         #[arg(long, value_name = "MEMBER")]
         from: Option<String>,
     },
+    /// OpenSocial apps.
+    App {
+        /// What to do with apps.
+        #[command(subcommand)]
+        command: AppCommand,
+    },
     /// Image tools (the same pipeline as uploads).
     Image {
         /// What to do.
@@ -97,6 +103,28 @@ pub enum MemberCommand {
         #[arg(long)]
         password: String,
     },
+}
+
+/// App subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an app from its gadget XML and print its id, consumer key and secret.
+    Add {
+        /// Gadget XML: an http:// URL (fetched under the proxy's rules) or a file.
+        #[arg(long, value_name = "URL|FILE")]
+        gadget: String,
+    },
+    /// Install an app for a member (queues its event.addapp).
+    Install {
+        /// App id.
+        #[arg(long)]
+        app: i64,
+        /// The member's login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// List registered apps: id, title, mobile start URL.
+    List,
 }
 
 /// Image subcommands.

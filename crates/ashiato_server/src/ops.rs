@@ -16,7 +16,7 @@ use ashiato_web::secret::{Secret, SecretError};
 use ashiato_web::state::now;
 use ashiato_web::{AppState, server};
 
-use crate::cli::{Cli, Command, ImageCommand, MemberCommand};
+use crate::cli::{AppCommand, Cli, Command, ImageCommand, MemberCommand};
 use crate::demo;
 
 /// Why a command failed. Each prints as one line without secrets.
@@ -158,6 +158,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             println!("{} bytes written to {}", out.len(), output.display());
             Ok(())
         }
+        Command::App { command } => app(cli, command),
         Command::Seed { members, diaries, friends } => {
             let config = load_config(cli, None)?;
             prepare_data_dir(&config.data_dir)?;
@@ -250,6 +251,64 @@ fn invite(
         config.invitation_days,
     )?;
     Ok(format!("{}/join/{}", config.base_url(), issued.token))
+}
+
+fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
+    use ashiato_web::apps::registry::{self, RegisterError, Source};
+    let config = load_config(cli, None)?;
+    prepare_data_dir(&config.data_dir)?;
+    let db = open_db(&config)?;
+    match command {
+        AppCommand::Add { gadget } => {
+            let source = if gadget.starts_with("http://") || gadget.starts_with("https://") {
+                Source::Url(gadget.clone())
+            } else {
+                Source::Xml(
+                    std::fs::read(gadget)
+                        .map_err(|e| OpsError::Usage(format!("cannot read {gadget}: {e}")))?,
+                )
+            };
+            let allow = config.app_allow_private_hosts.clone();
+            let reg = actix_web::rt::System::new()
+                .block_on(registry::register(&db, source, &allow, None, now()))
+                .map_err(|e| match e {
+                    RegisterError::Store(e) => OpsError::Store(e),
+                    other => OpsError::Data(other.to_string()),
+                })?;
+            println!("app_id={}", reg.app_id);
+            println!("title={}", reg.title);
+            println!("consumer_key={}", reg.consumer_key);
+            println!("consumer_secret={}", reg.consumer_secret);
+            println!("start_url={}", reg.start_url);
+        }
+        AppCommand::Install { app, email } => {
+            let email = Email::parse(email).map_err(|p| OpsError::Usage(format!("--email {p}")))?;
+            let mut conn = db.conn()?;
+            let member = accounts::find_by_email(&mut conn, &email)?.ok_or_else(|| {
+                OpsError::Usage(format!("no member with e-mail {}", email.as_str()))
+            })?;
+            let found = match ashiato_store::apps::find(&mut conn, *app) {
+                Err(StoreError::NotFound) => {
+                    return Err(OpsError::Usage(format!("no app {app}")));
+                }
+                other => other?,
+            };
+            let new = registry::install(&mut conn, &found, member.id, now())?;
+            println!(
+                "{} app {} for member {}",
+                if new { "installed" } else { "already installed" },
+                found.id,
+                member.id
+            );
+        }
+        AppCommand::List => {
+            let mut conn = db.conn()?;
+            for a in ashiato_store::apps::list(&mut conn, 1000, 0)? {
+                println!("{}\t{}\t{}", a.id, a.title, a.start_url);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn handset(lines: &[String], peer: Option<std::net::IpAddr>) -> Result<(), OpsError> {

@@ -37,6 +37,8 @@ pub struct Member {
     pub is_admin: bool,
     /// When the account was created.
     pub created_at: Timestamp,
+    /// When the profile last changed.
+    pub updated_at: Timestamp,
 }
 
 #[derive(Queryable, Selectable)]
@@ -58,6 +60,7 @@ struct MemberRow {
     language: String,
     is_admin: bool,
     created_at: i64,
+    updated_at: i64,
 }
 
 /// Scopes are written only through [`Scope::as_str`]; a value we cannot read back is treated
@@ -90,6 +93,7 @@ impl From<MemberRow> for Member {
             language: r.language,
             is_admin: r.is_admin,
             created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
         }
     }
 }

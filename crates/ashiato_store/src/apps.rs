@@ -551,3 +551,19 @@ pub fn event_failed(
 pub fn event_status(conn: &mut AnyConnection, id: i64) -> StoreResult<(String, i32)> {
     Ok(app_events::table.find(id).select((app_events::status, app_events::attempts)).first(conn)?)
 }
+
+/// Deletes a member's activities of one app by id; returns how many went.
+pub fn delete_activities(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    member: MemberId,
+    ids: &[i64],
+) -> StoreResult<usize> {
+    Ok(diesel::delete(
+        activities::table
+            .filter(activities::app_id.eq(app_id))
+            .filter(activities::member_id.eq(member.0))
+            .filter(activities::id.eq_any(ids.to_vec())),
+    )
+    .execute(conn)?)
+}

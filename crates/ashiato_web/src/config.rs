@@ -60,6 +60,13 @@ pub struct Config {
     pub log_format: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Who may register OpenSocial apps: `members` or `admins`.
+    pub app_registration: String,
+    /// App hosts exempt from the proxy's private-address and port rules (development and
+    /// tests: `127.0.0.1`); empty in production.
+    pub app_allow_private_hosts: Vec<String>,
+    /// Social API calls allowed per app in five minutes.
+    pub api_requests_per_5min: u32,
 }
 
 impl Default for Config {
@@ -86,6 +93,9 @@ impl Default for Config {
             photo_uploads_per_hour: 30,
             log_format: "text".into(),
             workers: 0,
+            app_registration: "members".into(),
+            app_allow_private_hosts: Vec::new(),
+            api_requests_per_5min: 300,
         }
     }
 }
@@ -200,6 +210,12 @@ impl Config {
             key: "bind",
             reason: format!("{:?} is not ADDRESS:PORT ({e})", self.bind),
         })?;
+        if !matches!(self.app_registration.as_str(), "members" | "admins") {
+            return Err(ConfigError::Value {
+                key: "app_registration",
+                reason: "use members or admins".into(),
+            });
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(ConfigError::Value {
                 key: "log_format",

@@ -6,6 +6,7 @@
 //! loaded the session, calls storage on the blocking pool ([`state::AppState::run`]), builds a
 //! page model and has it rendered for the visitor.
 
+pub mod apps;
 pub mod config;
 pub mod error;
 pub mod footsteps;

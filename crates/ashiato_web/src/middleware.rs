@@ -67,7 +67,7 @@ pub async fn error_pages(
     let marker = response.response().extensions().get::<ErrorPage>().copied();
     // Error responses actix or an extractor produced (a malformed path, a bad query) come as
     // plain text; handler pages are HTML and stay as they are. /healthz answers in plain text
-    // on purpose.
+    // on purpose, the Social API in JSON or XML.
     let status = response.status();
     let ours =
         response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(
@@ -77,6 +77,8 @@ pub async fn error_pages(
         if ours
             || !(status.is_client_error() || status.is_server_error())
             || response.request().path() == "/healthz"
+            // The Social API answers its errors in JSON or XML, as its clients expect.
+            || response.request().path().starts_with("/social/")
         {
             return None;
         }

@@ -29,6 +29,10 @@ pub struct AppState {
     pub photos: crate::photos::Photos,
     /// Failed logins per account.
     pub login_failures: crate::limits::Limiter,
+    /// Social API calls per app.
+    pub api_calls: crate::limits::Limiter,
+    /// The app lifecycle-event worker.
+    pub lifecycle: crate::apps::lifecycle::Lifecycle,
 }
 
 impl AppState {
@@ -40,6 +44,10 @@ impl AppState {
             Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
         let footsteps = crate::footsteps::Recorder::start(db.clone());
         let photos = crate::photos::Photos::new(&config);
+        let lifecycle = crate::apps::lifecycle::Lifecycle::start(
+            db.clone(),
+            config.app_allow_private_hosts.clone(),
+        );
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -49,6 +57,8 @@ impl AppState {
             footsteps,
             photos,
             login_failures: crate::limits::Limiter::default(),
+            api_calls: crate::limits::Limiter::default(),
+            lifecycle,
         })
     }
 

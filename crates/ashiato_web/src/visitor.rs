@@ -197,6 +197,20 @@ impl Visitor {
         }
     }
 
+    /// The query parameters this handset's links carry (`guid=ON` for docomo, the session
+    /// token without cookies), for links the renderer does not write itself (an app's page).
+    pub fn link_query(&self) -> Vec<(String, String)> {
+        let p = self.link_params();
+        let mut out = Vec::new();
+        if p.guid_on {
+            out.push(("guid".to_owned(), "ON".to_owned()));
+        }
+        if let Some(token) = p.session {
+            out.push((SESSION_PARAM.to_owned(), token));
+        }
+        out
+    }
+
     /// Percent-encodes a query value in the charset this handset's forms use, so that a link we
     /// build (a search pager) comes back decoded correctly by `SjisQuery`.
     pub fn query_value(&self, value: &str) -> String {

@@ -844,20 +844,24 @@ impl Ctx<'_, '_> {
         match decision {
             Some(link) => {
                 self.stats.borrow_mut().links_proxied += 1;
+                // The form's content goes inside a div: XHTML Basic and XHTML-MP allow only
+                // block elements directly in a form, and apps (like most keitai pages) put
+                // their inputs there bare.
+                let mut open = String::from("<div>");
                 if get {
                     let _ = el.set_attribute("action", &attr_value(&link.path));
-                    let mut hidden = String::new();
                     for (k, v) in &link.params {
-                        hidden.push_str("<input type=\"hidden\" name=\"");
-                        crate::xml::escape_attr_into(k, &mut hidden);
-                        hidden.push_str("\" value=\"");
-                        crate::xml::escape_attr_into(v, &mut hidden);
-                        hidden.push_str("\" />");
+                        open.push_str("<input type=\"hidden\" name=\"");
+                        crate::xml::escape_attr_into(k, &mut open);
+                        open.push_str("\" value=\"");
+                        crate::xml::escape_attr_into(v, &mut open);
+                        open.push_str("\" />");
                     }
-                    el.prepend(&hidden, ContentType::Html);
                 } else {
                     let _ = el.set_attribute("action", &attr_value(&link.href()));
                 }
+                el.prepend(&open, ContentType::Html);
+                el.append("</div>", ContentType::Html);
             }
             None => {
                 el.remove_and_keep_content();

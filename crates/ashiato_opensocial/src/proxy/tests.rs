@@ -399,7 +399,7 @@ fn rewrites_a_keitai_page() {
     assert!(b.contains("<img src=\"/apps/7/img?url=http%3A%2F%2Fapp.example.jp%2Fgame%2Fimg%2Fa.gif\" alt=\"絵\" />"), "{b}");
     assert!(b.contains("外") && !b.contains("t.gif"));
     assert!(!b.contains("localsrc"), "au icon turned into an emoji: {b}");
-    assert!(b.contains("<form action=\"/apps/7/\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\" /><input type=\"hidden\" name=\"ksid\" value=\"S3SS\" /><input type=\"hidden\" name=\"url\" value=\"http://app.example.jp/game/search\" /><input name=\"q\" /></form>"), "{b}");
+    assert!(b.contains("<form action=\"/apps/7/\" method=\"get\"><div><input type=\"hidden\" name=\"guid\" value=\"ON\" /><input type=\"hidden\" name=\"ksid\" value=\"S3SS\" /><input type=\"hidden\" name=\"url\" value=\"http://app.example.jp/game/search\" /><input name=\"q\" /></div></form>"), "{b}");
     assert!(b.contains("<form action=\"/apps/7/?guid=ON&amp;ksid=S3SS&amp;url=http%3A%2F%2Fapp.example.jp%2Fpost%3Fx%3D1\" method=\"post\">"), "{b}");
     assert!(b.contains("<input type=\"submit\" alt=\"送信\" value=\"送信\" />"), "{b}");
     assert!(

@@ -11,7 +11,8 @@ use ashiato_test_support::{Suite, TestDb};
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("app_installs_data_and_friends_using", installs_and_data)
-        .on_both("nonces_refuse_replays_and_events_are_leased_once", nonces_and_events);
+        .on_both("nonces_refuse_replays_and_events_are_leased_once", nonces_and_events)
+        .on_both("activities_list_newest_first_and_delete_only_own", activities);
 }
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -120,4 +121,27 @@ fn nonces_and_events(t: &TestDb) {
             .is_empty(),
         "a sent event came back"
     );
+}
+
+fn activities(t: &TestDb) {
+    let (app, a, b) = setup(t);
+    let mut conn = t.db.conn().expect("connection");
+    let first = apps::create_activity(&mut conn, app, a, "1", "", "", NOW).expect("create");
+    let second = apps::create_activity(&mut conn, app, a, "2", "<b>x</b>", "", NOW.plus_millis(1))
+        .expect("create");
+    let theirs = apps::create_activity(&mut conn, app, b, "b", "", "", NOW).expect("create");
+    let listed = apps::activities_of(&mut conn, &[a, b], Some(app), 10).expect("list");
+    let ids: Vec<i64> = listed.iter().map(|x| x.id).collect();
+    assert_eq!(ids[0], second, "newest first");
+    assert_eq!(ids.len(), 3);
+    assert!(apps::activities_of(&mut conn, &[a], Some(app + 1), 10).expect("list").is_empty());
+    // A member deletes only their own activities of this app.
+    let n = apps::delete_activities(&mut conn, app, a, &[first, theirs]).expect("delete");
+    assert_eq!(n, 1);
+    let left: Vec<i64> = apps::activities_of(&mut conn, &[a, b], None, 10)
+        .expect("list")
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(left, [second, theirs]);
 }

@@ -152,6 +152,8 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
         }),
         Inline::text(" | "),
         Inline::link(format!("/m/{me}"), cat.t("home.my_profile")),
+        Inline::text(" | "),
+        Inline::link("/apps", cat.t("apps.title")),
     ]));
     page.menu = menu(cat, true);
     Ok(visitor.page(&page))

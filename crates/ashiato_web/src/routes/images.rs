@@ -50,6 +50,14 @@ pub fn image_block(visitor: &Visitor, photo: &Photo, alt: &str) -> Block {
     })
 }
 
+/// `?sig=` on a thumbnail URL given to an app.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ThumbnailSignature {
+    /// HMAC of the photo id and variant key.
+    #[serde(default)]
+    sig: Option<String>,
+}
+
 /// Whether `visitor` may see the photo: the rules of what it belongs to.
 async fn may_see(visitor: &Visitor, photo: &Photo, owner: Owner) -> Result<bool, WebError> {
     let Some(viewer) = visitor.member_id() else { return Ok(false) };
@@ -78,6 +86,7 @@ async fn may_see(visitor: &Visitor, photo: &Photo, owner: Owner) -> Result<bool,
 pub async fn show(
     visitor: Visitor,
     path: web::Path<(i64, String)>,
+    signed: web::Query<ThumbnailSignature>,
 ) -> Result<HttpResponse, WebError> {
     let (id, key) = path.into_inner();
     let variant: Variant = key.parse().map_err(|_| WebError::NotFound)?;
@@ -88,7 +97,19 @@ pub async fn show(
     }
     let (photo, owner) =
         visitor.state().run(move |c| Ok((photos::find(c, id)?, photos::owner_of(c, id)?))).await?;
-    if !may_see(&visitor, &photo, owner).await? {
+    // A profile thumbnail the Social API handed to an app after its scope checks carries a
+    // signature for exactly this photo and variant; the app's server fetches it without a
+    // member session.
+    let signed_thumbnail = matches!(owner, Owner::Profile(_))
+        && key == crate::apps::social::thumbnail_variant().to_string()
+        && signed.sig.as_deref().is_some_and(|sig| {
+            visitor.state().secret.verify_hex(
+                crate::apps::social::THUMBNAIL_PURPOSE,
+                &[id.to_string().as_bytes(), key.as_bytes()],
+                sig,
+            )
+        });
+    if !signed_thumbnail && !may_see(&visitor, &photo, owner).await? {
         return Err(WebError::NotFound);
     }
     let (bytes, mime) = visitor.state().photos.variant(&photo, variant).await?;

@@ -5,6 +5,7 @@ use ashiato_core::{Invalid, Problem};
 use ashiato_render::i18n::Catalog;
 use ashiato_render::page::{Block, Field, Form, Inline, Link, MenuItem, Method};
 
+pub mod apps;
 pub mod auth;
 pub mod communities;
 pub mod diary;
@@ -149,6 +150,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(settings::withdraw_form))
                 .route(post().to(settings::withdraw)),
         )
+        .service(resource("/apps").route(get().to(apps::list)))
+        .service(
+            resource("/apps/new").route(get().to(apps::new_form)).route(post().to(apps::create)),
+        )
+        .service(resource("/apps/{id}").route(get().to(apps::run_redirect)))
+        .service(resource("/apps/{id}/").route(get().to(apps::run)).route(post().to(apps::run)))
+        .service(resource("/apps/{id}/about").route(get().to(apps::about)))
+        .service(resource("/apps/{id}/install").route(post().to(apps::install)))
+        .service(resource("/apps/{id}/uninstall").route(post().to(apps::uninstall)))
+        .service(resource("/apps/{id}/img").route(get().to(apps::image)))
+        .service(
+            resource("/apps/{id}/invite")
+                .route(get().to(apps::invite_form))
+                .route(post().to(apps::invite)),
+        )
+        // The Social API (OAuth 1.0a; JSON and XML answers, never HTML pages).
+        .service(
+            resource("/social/rpc")
+                .route(get().to(crate::apps::api::rpc))
+                .route(post().to(crate::apps::api::rpc)),
+        )
+        .service(
+            resource("/social/rest/rpc")
+                .route(get().to(crate::apps::api::rpc))
+                .route(post().to(crate::apps::api::rpc)),
+        )
+        .service(resource("/social/rest/{tail:.*}").route(web::route().to(crate::apps::api::rest)))
         .service(resource("/search").route(get().to(search::search)))
         .service(resource("/handset").route(get().to(handset::show)))
         .service(resource("/healthz").route(get().to(health::healthz)));
@@ -288,8 +316,10 @@ mod tests {
     fn every_key_the_code_uses_is_in_both_catalogs() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![root.join("visitor.rs"), root.join("middleware.rs")];
-        for entry in std::fs::read_dir(root.join("routes")).expect("routes dir") {
-            files.push(entry.expect("entry").path());
+        for dir in ["routes", "apps"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("source dir") {
+                files.push(entry.expect("entry").path());
+            }
         }
         let mut keys = Vec::new();
         for file in files {

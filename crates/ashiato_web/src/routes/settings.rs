@@ -328,7 +328,7 @@ pub async fn password_form(mut visitor: Visitor) -> Result<HttpResponse, WebErro
 }
 
 /// Checks the member's current password on the blocking pool.
-async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
+pub async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
     let Some(m) = visitor.member.clone() else { return Ok(false) };
     let email = account::Email::parse(&m.email)
         .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;

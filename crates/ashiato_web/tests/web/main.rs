@@ -1,5 +1,6 @@
 //! Web tests: the real router behind a real HTTP listener on loopback, on both backends.
 
+mod apps;
 mod auth;
 mod dialects;
 mod handset;
@@ -11,6 +12,7 @@ use ashiato_test_support::Suite;
 
 fn main() {
     let mut suite = Suite::new();
+    apps::register(&mut suite);
     auth::register(&mut suite);
     dialects::register(&mut suite);
     handset::register(&mut suite);

@@ -53,7 +53,7 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (Str
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-fn upload(
+pub fn upload(
     phone: &mut Phone<'_>,
     page: &str,
     action: &str,

@@ -1,0 +1,378 @@
+//! OpenSocial apps on handsets: registering the example app, installing it, running it through
+//! the proxy on docomo, au, SoftBank and iPhone (signed forwards, rewritten links, emoji both
+//! ways, valid pages within budget), images, the friend picker, lifecycle events, and the SSRF
+//! and access refusals.
+
+use std::time::{Duration, Instant};
+
+use ashiato_core::MemberId;
+use ashiato_test_support::example_app::{ExampleApp, repo_root, skipped, tool};
+use ashiato_test_support::http::Request;
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::photos::upload;
+use crate::support::{AU_WAP2, DOCOMO_FOMA, PC, Phone, TestApp, member, percent};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("apps_run_on_handsets_through_the_proxy", proxy_on_handsets)
+        .on_both("apps_registry_install_and_refusals", registry_and_refusals);
+}
+
+const SOFTBANK: &str =
+    "SoftBank/1.0/910T/TJ001 Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+/// A FOMA whose User-Agent carries its serial numbers (sent when a site asks with `utn`).
+const DOCOMO_WITH_SERIALS: &str =
+    "DoCoMo/2.0 N905i(c100;TB;W24H16;ser123456789012345;icc8981100000123456789F)";
+
+/// The value after `label</strong>: ` on the registration page.
+fn shown_value(page: &str, label: &str) -> String {
+    let at =
+        page.find(&format!("{label}</strong>: ")).unwrap_or_else(|| panic!("{label} in {page}"))
+            + label.len()
+            + 11;
+    page[at..].split('<').next().unwrap_or_default().trim().to_owned()
+}
+
+/// Registers the example app through the page, as member `email` on a PC; returns its id
+/// after giving the app its credentials.
+fn register_example(app: &TestApp, ex: &ExampleApp, email: &str) -> i64 {
+    let mut pc = Phone::new(app, PC);
+    pc.login(email);
+    let res = pc.submit(
+        "/apps/new",
+        "/apps/new",
+        &[("gadget_url", &format!("{}/gadget.xml", ex.base()))],
+    );
+    assert_eq!(res.status, 200, "{}", pc.last);
+    assert!(pc.last.contains("アプリを登録しました"), "{}", pc.last);
+    let id: i64 = shown_value(&pc.last, "アプリID").parse().expect("app id");
+    ex.set_credentials(
+        &shown_value(&pc.last, "コンシューマキー"),
+        &shown_value(&pc.last, "コンシューマシークレット"),
+        id,
+    );
+    id
+}
+
+fn befriend(t: &TestDb, a: MemberId, b: MemberId) {
+    let mut conn = t.db.conn().expect("connection");
+    ashiato_store::write(&mut conn, |c| {
+        ashiato_store::friends::befriend(c, a, b, ashiato_core::Timestamp(1))
+    })
+    .expect("befriend");
+}
+
+/// `href` values of the page that contain `needle`.
+fn hrefs(page: &str, needle: &str) -> Vec<String> {
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.contains(needle))
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// Path and query of an absolute or relative link.
+fn path_of(link: &str) -> String {
+    link.split_once("://")
+        .map_or(link, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]))
+        .to_owned()
+}
+
+/// Validates an XHTML page with xmllint against its own DOCTYPE (the render crate's catalog
+/// maps the carrier DOCTYPEs); Shift_JIS pages are checked as CP932, as handsets read them.
+fn assert_valid_xhtml(body: &[u8], what: &str) {
+    if !tool("xmllint") {
+        skipped("xmllint not found (apt-get install -y libxml2-utils): app pages not validated");
+        return;
+    }
+    let sjis = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>";
+    let utf8 = match body.strip_prefix(&sjis[..]) {
+        Some(rest) => {
+            let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(rest);
+            assert!(!errors, "{what}: Shift_JIS does not decode");
+            let mut out = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>".to_vec();
+            out.extend_from_slice(text.as_bytes());
+            out
+        }
+        None => body.to_vec(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("page.xhtml");
+    std::fs::write(&file, utf8).expect("write page");
+    let catalog = repo_root().join("crates/ashiato_render/tests/dtd/catalog.xml");
+    let out = std::process::Command::new("xmllint")
+        .env("XML_CATALOG_FILES", format!("{} /etc/xml/catalog", catalog.display()))
+        .args(["--noout", "--nonet", "--valid"])
+        .arg(&file)
+        .output()
+        .expect("run xmllint");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "{what} is not valid:\n{err}");
+}
+
+/// Waits for the example app to have recorded `event` for `ids` (verified signatures only).
+fn wait_for_event(ex: &ExampleApp, event: &str, id: MemberId) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = ex.get("/lifecycle/log").text();
+        let found = log
+            .split("{\"eventtype\"")
+            .any(|e| e.contains(&format!("\"{event}\"")) && e.contains(&format!("\"{}\"", id.0)));
+        if found {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {event} for {id} reached the app: {log}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn proxy_on_handsets(t: &TestDb) {
+    let Some(ex) = ExampleApp::start() else { return };
+    let a = member(t, "aya@example.jp", "あや");
+    let b = member(t, "bun@example.jp", "ぶん");
+    let c = member(t, "chika@example.jp", "ちか");
+    befriend(t, a, b);
+    befriend(t, a, c);
+    let app = TestApp::start_with(t, |c| {
+        c.app_allow_private_hosts = vec!["127.0.0.1".into()];
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+    });
+    let id = register_example(&app, &ex, "aya@example.jp");
+
+    // docomo: a subscriber ID and serial numbers the app must never see (it answers 400 if
+    // they arrive), no cookies, Shift_JIS i-XHTML.
+    let mut docomo = Phone::new(&app, DOCOMO_WITH_SERIALS);
+    docomo.headers.push(("X-DCMGUID".into(), "0a1B2c3".into()));
+    docomo.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+    docomo.login("aya@example.jp");
+    let about = format!("/apps/{id}/about");
+    docomo.get(&about);
+    assert!(docomo.last.contains("このアプリを使う"), "{}", docomo.last);
+    let res = docomo.submit(&about, &format!("/apps/{id}/install"), &[]);
+    assert_eq!(res.status, 303, "{}", docomo.last);
+    let res = docomo.follow(&res);
+    assert_eq!(res.status, 200, "{}", docomo.last);
+    let page = docomo.last.clone();
+    assert!(
+        res.header("content-type").unwrap_or_default().contains("Shift_JIS"),
+        "{:?}",
+        res.header("content-type")
+    );
+    assert!(page.contains(&format!("こんにちは {} さん☀", a.0)), "owner id or emoji lost: {page}");
+    assert!(page.contains("<title>テストアプリ</title>"), "{page}");
+    for gone in ["<script", "onclick", "mailto:", "example.com", "document.write"] {
+        assert!(!page.contains(gone), "{gone} survived the rewrite: {page}");
+    }
+    assert!(page.contains("外部") && page.contains("メール"), "link texts are kept: {page}");
+    let next = hrefs(&page, "next%3Fp%3D2");
+    assert_eq!(next.len(), 1, "{page}");
+    assert!(
+        next[0].starts_with(&format!("/apps/{id}/?guid=ON&url=http%3A%2F%2F127.0.0.1%3A"))
+            && next[0].contains("&ksid="),
+        "docomo links carry guid=ON and the session: {}",
+        next[0]
+    );
+    assert_valid_xhtml(&res.body, "docomo app page");
+    wait_for_event(&ex, "event.addapp", a);
+
+    // Links go back through the proxy.
+    let res = docomo.send(Request::get(&next[0]));
+    assert_eq!(res.status, 200, "{}", docomo.last);
+    assert!(docomo.last.contains("こんにちは"), "{}", docomo.last);
+
+    // A Shift_JIS form with a docomo emoji reaches the app as those bytes and comes back.
+    let action = page
+        .split("<form action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the app's form")
+        .replace("&amp;", "&");
+    let mut bytes = encoding_rs::SHIFT_JIS.encode("テスト").0.into_owned();
+    bytes.extend_from_slice(&[0xF8, 0x9F]);
+    let res = docomo.send(Request::post_form(&action, format!("comment={}", percent(&bytes))));
+    assert_eq!(res.status, 200, "{}", docomo.last);
+    assert!(docomo.last.contains("受信: テスト☀"), "{}", docomo.last);
+
+    // The image comes through the image pipeline at this handset's size.
+    let src = page
+        .split("src=\"")
+        .find_map(|s| s.split('"').next().filter(|v| v.contains("/img?url=")))
+        .expect("an image through the proxy")
+        .replace("&amp;", "&");
+    let res = app.send(&Request::get(&src).header("User-Agent", DOCOMO_FOMA));
+    assert_eq!(res.status, 200);
+    let header = ashiato_image::sniff(&res.body).expect("an image");
+    assert!(header.width <= 240, "{}x{} for a 240-px screen", header.width, header.height);
+    let forged = src.replace("sig=", "sig=0");
+    assert_eq!(app.send(&Request::get(&forged)).status, 404);
+
+    // A page larger than the handset's budget is split into parts that each fit.
+    let big = format!("/apps/{id}/?url={}", percent(format!("{}/big", ex.base()).as_bytes()));
+    docomo.get(&big);
+    assert!(docomo.last.contains("1行目") && !docomo.last.contains("1199行目"), "{}", docomo.last);
+    let part2 = hrefs(&docomo.last, "p=2");
+    assert!(!part2.is_empty(), "no link to part 2: {}", docomo.last);
+    docomo.send(Request::get(&path_of(&part2[0])));
+    assert!(!docomo.last.contains(">1行目"), "{}", docomo.last);
+    assert!(docomo.last.contains("行目"), "{}", docomo.last);
+
+    // invite:friends → the friend picker → back to the app with invite_member.
+    let invite = hrefs(&page, "/invite?callback=");
+    assert_eq!(invite.len(), 1, "{page}");
+    docomo.send(Request::get(&invite[0]));
+    assert!(docomo.last.contains("ぶん") && docomo.last.contains("ちか"), "{}", docomo.last);
+    let res = docomo.submit(
+        &invite[0],
+        &format!("/apps/{id}/invite"),
+        &[
+            (&format!("invite_{}", b.0), "on"),
+            ("callback", &format!("{}/mobile/invited", ex.base())),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", docomo.last);
+    let location = res.header("location").unwrap_or_default().to_owned();
+    assert!(
+        location.contains(&format!("invite_member%3D{}", b.0)) && location.contains("guid=ON"),
+        "{location}"
+    );
+    let res = docomo.follow(&res);
+    assert_eq!(res.status, 200, "{}", docomo.last);
+    let mut conn = t.db.conn().expect("connection");
+    let inbox = ashiato_store::messages::inbox(&mut conn, b, 10, 0).expect("inbox");
+    assert!(inbox.iter().any(|m| m.subject.contains("ashiato example app")), "{inbox:?}");
+    let inbox_c = ashiato_store::messages::inbox(&mut conn, c, 10, 0).expect("inbox");
+    assert!(inbox_c.is_empty(), "only chosen friends are invited");
+
+    // au (cookies, Shift_JIS XHTML-MP), SoftBank (UTF-8) and iPhone (HTML5) get the same app
+    // page in their own markup, with the emoji their handset shows.
+    for ua in [AU_WAP2, SOFTBANK, IPHONE] {
+        let mut phone = Phone::new(&app, ua);
+        phone.login("aya@example.jp");
+        let res = phone.get(&format!("/apps/{id}/"));
+        assert_eq!(res.status, 200, "{ua}: {}", phone.last);
+        // The iPhone's sun comes as the app wrote it for a smartphone: a character reference.
+        let sun = if ua == IPHONE { "&#x2600;" } else { "☀" };
+        assert!(
+            phone.last.contains(&format!("こんにちは {} さん{sun}", a.0)),
+            "{ua}: {}",
+            phone.last
+        );
+        assert!(!phone.last.contains("guid=ON"), "{ua}: guid=ON is docomo's");
+        assert!(!phone.last.contains("<script"), "{ua}");
+        if ua != IPHONE {
+            assert_valid_xhtml(&res.body, ua);
+        }
+    }
+
+    // Refusals: foreign hosts and addresses, and an app redirecting off its hosts.
+    for url in [
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        format!("http://localhost:{}/mobile", ex.port),
+        "http://10.0.0.1/".to_owned(),
+        "file:///etc/passwd".to_owned(),
+    ] {
+        let res = docomo.get(&format!("/apps/{id}/?url={}", percent(url.as_bytes())));
+        assert_eq!(res.status, 403, "{url}: {}", docomo.last);
+        assert!(docomo.last.contains("接続できません"), "{}", docomo.last);
+    }
+    let res = docomo.get(&format!(
+        "/apps/{id}/?url={}",
+        percent(format!("{}/redirect-out", ex.base()).as_bytes())
+    ));
+    assert_eq!(res.status, 502, "{}", docomo.last);
+    assert!(docomo.last.contains("外部のページ"), "{}", docomo.last);
+
+    // A member who has not installed the app is sent to its page.
+    let mut other = Phone::new(&app, IPHONE);
+    other.login("bun@example.jp");
+    let res = other.get(&format!("/apps/{id}/"));
+    assert_eq!(res.status, 303);
+    assert!(res.header("location").unwrap_or_default().ends_with(&format!("/apps/{id}/about")));
+}
+
+fn registry_and_refusals(t: &TestDb) {
+    let Some(ex) = ExampleApp::start() else { return };
+    member(t, "easy@example.jp", "かんたん");
+    let app = TestApp::start_with(t, |c| {
+        c.app_allow_private_hosts = vec!["127.0.0.1".into()];
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+    });
+    let mut pc = Phone::new(&app, PC);
+    pc.login("easy@example.jp");
+    // Private addresses are refused unless allowed; broken XML says where.
+    let res = pc.submit("/apps/new", "/apps/new", &[("gadget_url", "http://10.0.0.1/gadget.xml")]);
+    assert_eq!(res.status, 422);
+    assert!(
+        pc.last.contains("登録できませんでした") && pc.last.contains("10.0.0.1"),
+        "{}",
+        pc.last
+    );
+    let broken = std::fs::read(repo_root().join("fixtures/opensocial/malformed_mismatch.xml"))
+        .expect("fixture");
+    let res = upload(&mut pc, "/apps/new", "/apps/new", &[], &[("gadget_xml", "g.xml", &broken)]);
+    assert_eq!(res.status, 422, "{}", pc.last);
+    assert!(pc.last.contains("line "), "{}", pc.last);
+    // An uploaded spec with an absolute mobile URL registers.
+    let good =
+        std::fs::read(repo_root().join("fixtures/opensocial/mobile_view.xml")).expect("fixture");
+    let res = upload(&mut pc, "/apps/new", "/apps/new", &[], &[("gadget_xml", "g.xml", &good)]);
+    assert_eq!(res.status, 200, "{}", pc.last);
+    assert!(pc.last.contains("http://app.example.jp/m/index"), "{}", pc.last);
+
+    let id = register_example(&app, &ex, "easy@example.jp");
+    pc.get("/apps");
+    assert!(
+        pc.last.contains("ashiato example app") && pc.last.contains("Mobile proxied"),
+        "{}",
+        pc.last
+    );
+
+    // After an easy login, installing and removing ask for the password again (S-08).
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.headers.push(("X-DCMGUID".into(), "0a1B2c3".into()));
+    phone.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+    phone.login("easy@example.jp");
+    let bound = phone.submit("/settings/easy-login", "/settings/easy-login", &[("action", "bind")]);
+    assert_eq!(bound.status, 303, "{}", phone.last);
+    let mut easy = Phone::new(&app, DOCOMO_FOMA);
+    easy.headers = phone.headers.clone();
+    easy.get("/login");
+    let res = easy.submit("/login", "/login/easy", &[]);
+    assert_eq!(res.status, 303, "{}", easy.last);
+    let about = format!("/apps/{id}/about");
+    let res =
+        easy.submit(&about, &format!("/apps/{id}/install"), &[("password", "wrong-password")]);
+    assert_eq!(res.status, 422, "{}", easy.last);
+    assert!(easy.last.contains("パスワードが違います"), "{}", easy.last);
+    let res = easy.submit(
+        &about,
+        &format!("/apps/{id}/install"),
+        &[("password", crate::support::PASSWORD)],
+    );
+    assert_eq!(res.status, 303, "{}", easy.last);
+    let res = easy.submit(
+        &about,
+        &format!("/apps/{id}/uninstall"),
+        &[("password", crate::support::PASSWORD)],
+    );
+    assert_eq!(res.status, 303, "{}", easy.last);
+    let me = {
+        let mut conn = t.db.conn().expect("connection");
+        let e = ashiato_core::account::Email::parse("easy@example.jp").expect("email");
+        ashiato_store::accounts::find_by_email(&mut conn, &e).expect("find").expect("member").id
+    };
+    wait_for_event(&ex, "event.addapp", me);
+    wait_for_event(&ex, "event.removeapp", me);
+
+    // With registration limited to administrators, members cannot register.
+    drop(app);
+    let app = TestApp::start_with(t, |c| c.app_registration = "admins".into());
+    let mut pc = Phone::new(&app, PC);
+    pc.login("easy@example.jp");
+    assert_eq!(pc.get("/apps/new").status, 403);
+    pc.get("/apps");
+    assert!(!pc.last.contains("/apps/new"), "{}", pc.last);
+}
