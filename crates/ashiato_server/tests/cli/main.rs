@@ -2,6 +2,7 @@
 //! backends with a browser logging in over HTTP.
 
 mod commands;
+mod opensocial;
 mod serve;
 
 use ashiato_test_support::Suite;
@@ -9,6 +10,7 @@ use ashiato_test_support::Suite;
 fn main() {
     let mut suite = Suite::new();
     commands::register(&mut suite);
+    opensocial::register(&mut suite);
     serve::register(&mut suite);
     suite.run();
 }

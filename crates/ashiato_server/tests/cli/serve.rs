@@ -16,10 +16,11 @@ pub fn register(suite: &mut Suite) {
     suite.on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo);
 }
 
-struct Running {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
+/// A running `ashiato serve`, killed when dropped.
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
+    pub(crate) log: Arc<Mutex<String>>,
 }
 
 impl Drop for Running {
@@ -30,10 +31,22 @@ impl Drop for Running {
 }
 
 fn start(data_dir: &std::path::Path, database: &str) -> Running {
+    start_with(data_dir, database, &["--demo"], &[])
+}
+
+/// Starts `ashiato serve` on a free loopback port with extra arguments and settings.
+pub(crate) fn start_with(
+    data_dir: &std::path::Path,
+    database: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Running {
     let mut child = ashiato()
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--database", database, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .args(["--database", database, "serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
         .env("ASHIATO_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

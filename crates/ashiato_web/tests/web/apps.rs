@@ -16,7 +16,8 @@ use crate::support::{AU_WAP2, DOCOMO_FOMA, PC, Phone, TestApp, member, percent};
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("apps_run_on_handsets_through_the_proxy", proxy_on_handsets)
-        .on_both("apps_registry_install_and_refusals", registry_and_refusals);
+        .on_both("apps_registry_install_and_refusals", registry_and_refusals)
+        .on_both("social_api_limits_calls_per_app", api_rate_limit);
 }
 
 const SOFTBANK: &str =
@@ -375,4 +376,71 @@ fn registry_and_refusals(t: &TestDb) {
     assert_eq!(pc.get("/apps/new").status, 403);
     pc.get("/apps");
     assert!(!pc.last.contains("/apps/new"), "{}", pc.last);
+}
+
+/// A signed GET as an app would send it.
+fn signed_get(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    secret: &str,
+    nonce: &str,
+) -> ashiato_test_support::http::Response {
+    use ashiato_opensocial::oauth::{Consumer, SignRequest, sign};
+    let url = format!("http://{}{path}", app.addr);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let signed = sign(
+        &SignRequest { method: "GET", url: &url, form_body: None, other_body: None },
+        &Consumer { key, secret },
+        None,
+        nonce,
+        now,
+    )
+    .expect("signable");
+    app.send(&Request::get(path).header("Authorization", &signed.authorization()))
+}
+
+fn api_rate_limit(t: &TestDb) {
+    let m = member(t, "limit@example.jp", "せいげん");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        let hosts = vec!["app.example".to_owned()];
+        let id = ashiato_store::apps::create(
+            &mut conn,
+            &ashiato_store::apps::NewApp {
+                title: "limited",
+                description: "",
+                gadget_url: "",
+                gadget_xml: "<Module/>",
+                start_url: "http://app.example/m",
+                allowed_hosts: &hosts,
+                consumer_key: "limit-key",
+                consumer_secret: "limit-secret",
+                addapp_url: None,
+                removeapp_url: None,
+                event_method: "GET",
+                registered_by: None,
+            },
+            ashiato_core::Timestamp(1),
+        )
+        .expect("app");
+        ashiato_store::apps::install(&mut conn, id, m, ashiato_core::Timestamp(1))
+            .expect("install");
+    }
+    let app = TestApp::start_with(t, |c| c.api_requests_per_5min = 3);
+    let path = format!("/social/rest/people/@me/@self?xoauth_requestor_id={}", m.0);
+    for n in 0..3 {
+        let res = signed_get(&app, &path, "limit-key", "limit-secret", &format!("nonce-{n}"));
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert!(res.text().contains("せいげん"), "{}", res.text());
+    }
+    let res = signed_get(&app, &path, "limit-key", "limit-secret", "nonce-3");
+    assert_eq!(res.status, 417, "the fourth call in five minutes: {}", res.text());
+    assert!(res.header("content-type").unwrap_or_default().starts_with("application/json"));
+    // A bad signature is refused as such (checked before the budget), in JSON, not HTML.
+    let res = signed_get(&app, &path, "limit-key", "wrong", "nonce-4");
+    assert_eq!(res.status, 401, "{}", res.text());
+    assert!(res.text().starts_with("{\"error\""), "{}", res.text());
 }
