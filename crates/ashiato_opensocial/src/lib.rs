@@ -32,7 +32,7 @@
 //! let now = 1_300_000_000;
 //! let signed = oauth::sign(
 //!     &SignRequest { method: "GET", url, form_body: None, other_body: None },
-//!     &Consumer { key: "app-key", secret: "app-secret" }, None, "nonce-1", now,
+//!     &Consumer { key: "app-key", secret: "app-secret", rsa: None }, None, "nonce-1", now,
 //! ).expect("absolute URL");
 //! let header = signed.authorization();
 //!

@@ -958,13 +958,99 @@ pub fn verify_rsa_sha1(base_string: &str, key: &rsa::PublicKey, signature_b64: &
 // ---------------------------------------------------------------------------------------------
 // Signing (outbound)
 
+/// Makes RSA-SHA1 signatures (RSASSA-PKCS1-v1_5 over SHA-1) with the container's private key.
+/// [`ContainerKey`] is the implementation; the trait keeps [`Consumer`] the same with or
+/// without the `rsa-sha1` feature.
+pub trait RsaSha1Signer: std::fmt::Debug + Send + Sync {
+    /// The signature of `message`.
+    fn sign_sha1(&self, message: &[u8]) -> Vec<u8>;
+}
+
 /// The container's credentials for one app.
 #[derive(Clone, Copy, Debug)]
 pub struct Consumer<'a> {
     /// `oauth_consumer_key` (the app's key, or the container's domain).
     pub key: &'a str,
-    /// The shared secret.
+    /// The shared secret (HMAC-SHA1).
     pub secret: &'a str,
+    /// Sign with RSA-SHA1 and this key instead of HMAC-SHA1 (the app verifies with the
+    /// container's published public key).
+    pub rsa: Option<&'a dyn RsaSha1Signer>,
+}
+
+impl<'a> Consumer<'a> {
+    /// HMAC-SHA1 credentials.
+    pub fn hmac(key: &'a str, secret: &'a str) -> Consumer<'a> {
+        Consumer { key, secret, rsa: None }
+    }
+}
+
+/// The container's RSA key pair for RSA-SHA1 signing (2048 bits), kept as PKCS#8 PEM.
+#[cfg(feature = "rsa-sha1")]
+pub struct ContainerKey {
+    signing: rsa::pkcs1v15::SigningKey<Sha1>,
+    private_pem: String,
+    public_pem: String,
+}
+
+#[cfg(feature = "rsa-sha1")]
+impl std::fmt::Debug for ContainerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerKey").field("public_pem", &self.public_pem).finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "rsa-sha1")]
+impl ContainerKey {
+    /// Size of generated keys.
+    pub const BITS: usize = 2048;
+
+    fn from_private(key: rsa::PrivateKey) -> Result<ContainerKey, String> {
+        use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+        let private_pem =
+            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?.as_str().to_owned();
+        let public_pem =
+            key.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        Ok(ContainerKey { signing: rsa::pkcs1v15::SigningKey::new(key), private_pem, public_pem })
+    }
+
+    /// A new key pair from the OS random source.
+    ///
+    /// # Errors
+    /// When the random source or key generation fails.
+    pub fn generate() -> Result<ContainerKey, String> {
+        let key =
+            rsa::PrivateKey::new(&mut getrandom::SysRng, Self::BITS).map_err(|e| e.to_string())?;
+        Self::from_private(key)
+    }
+
+    /// A stored key (PKCS#8 `PRIVATE KEY` PEM).
+    ///
+    /// # Errors
+    /// When the PEM is not an RSA private key.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<ContainerKey, String> {
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = rsa::PrivateKey::from_pkcs8_pem(pem.trim()).map_err(|e| e.to_string())?;
+        Self::from_private(key)
+    }
+
+    /// The private key to store (PKCS#8 PEM). Never log or show it.
+    pub fn private_pem(&self) -> &str {
+        &self.private_pem
+    }
+
+    /// The public key to publish (SubjectPublicKeyInfo `PUBLIC KEY` PEM).
+    pub fn public_pem(&self) -> &str {
+        &self.public_pem
+    }
+}
+
+#[cfg(feature = "rsa-sha1")]
+impl RsaSha1Signer for ContainerKey {
+    fn sign_sha1(&self, message: &[u8]) -> Vec<u8> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        self.signing.sign(message).to_vec()
+    }
 }
 
 /// What is being signed.
@@ -1018,7 +1104,8 @@ pub fn random_nonce() -> Result<String, getrandom::Error> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-/// Signs a request with HMAC-SHA1 (2-legged when `token` is `None`).
+/// Signs a request with HMAC-SHA1, or RSA-SHA1 when the consumer carries a key (2-legged when
+/// `token` is `None`).
 ///
 /// # Errors
 /// [`OAuthError::BadUrl`] when the URL is not absolute http(s).
@@ -1030,10 +1117,11 @@ pub fn sign(
     timestamp: i64,
 ) -> Result<Signed, OAuthError> {
     let split = split_url(req.url)?;
+    let method_name = if consumer.rsa.is_some() { "RSA-SHA1" } else { "HMAC-SHA1" };
     let mut oauth: Vec<(String, String)> = vec![
         ("oauth_consumer_key".into(), consumer.key.into()),
         ("oauth_nonce".into(), nonce.into()),
-        ("oauth_signature_method".into(), "HMAC-SHA1".into()),
+        ("oauth_signature_method".into(), method_name.into()),
         ("oauth_timestamp".into(), timestamp.to_string()),
         ("oauth_version".into(), "1.0".into()),
     ];
@@ -1050,7 +1138,10 @@ pub fn sign(
         params.extend(parse_form(form));
     }
     let base_string = signature_base_string(req.method, &split.base_uri, &params);
-    let signature = hmac_sha1_sign(&base_string, consumer.secret, token.map_or("", |(_, s)| s));
+    let signature = match consumer.rsa {
+        Some(key) => B64.encode(key.sign_sha1(base_string.as_bytes())),
+        None => hmac_sha1_sign(&base_string, consumer.secret, token.map_or("", |(_, s)| s)),
+    };
     oauth.push(("oauth_signature".into(), signature));
     Ok(Signed { oauth_params: oauth, base_string })
 }
@@ -1058,6 +1149,51 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The container's generated key signs outbound requests that `verify` accepts with the
+    /// published public key, and a different key does not verify.
+    #[cfg(feature = "rsa-sha1")]
+    #[test]
+    fn container_key_signs_rsa_sha1_that_the_public_key_verifies() {
+        let key = ContainerKey::generate().expect("key pair");
+        let reloaded = ContainerKey::from_pkcs8_pem(key.private_pem()).expect("PEM round trip");
+        assert_eq!(reloaded.public_pem(), key.public_pem());
+        assert!(key.public_pem().starts_with("-----BEGIN PUBLIC KEY-----"));
+        let url = "http://app.example/m?opensocial_owner_id=1";
+        let consumer = Consumer { key: "app-key", secret: "unused", rsa: Some(&key) };
+        let signed = sign(
+            &SignRequest { method: "GET", url, form_body: None, other_body: None },
+            &consumer,
+            None,
+            "n-1",
+            1_300_000_000,
+        )
+        .expect("signed");
+        let header = signed.authorization();
+        assert!(header.contains("oauth_signature_method=\"RSA-SHA1\""), "{header}");
+        let public = parse_rsa_public_key(key.public_pem()).expect("public key");
+        let req = IncomingRequest {
+            method: "GET",
+            url,
+            authorization: Some(header.as_bytes()),
+            content_type: None,
+            body: b"",
+        };
+        let lookup = |_: &str| {
+            Some(Credentials { rsa_public_key: Some(public.clone()), ..Credentials::default() })
+        };
+        let nonces = MemoryNonceStore::new(DEFAULT_WINDOW_SECS);
+        let v = verify(&req, &VerifyPolicy::default(), 1_300_000_000, lookup, &nonces)
+            .expect("verifies");
+        assert_eq!(v.method, SignatureMethod::RsaSha1);
+        let other = ContainerKey::generate().expect("key pair");
+        let other_public = parse_rsa_public_key(other.public_pem()).expect("public key");
+        assert!(!verify_rsa_sha1(
+            &signed.base_string,
+            &other_public,
+            &B64.encode(key.sign_sha1(signed.base_string.as_bytes()))
+        ));
+    }
     use proptest::prelude::*;
 
     fn fixture(name: &str) -> String {
@@ -1173,7 +1309,7 @@ mod tests {
                 form_body: Some(body.as_bytes()),
                 other_body: None,
             },
-            &Consumer { key: "app-key", secret: "app-secret" },
+            &Consumer { key: "app-key", secret: "app-secret", rsa: None },
             None,
             "n0nce",
             1_300_000_000,
@@ -1210,7 +1346,7 @@ mod tests {
     fn signed_get(url: &str, ts: i64, nonce: &str) -> String {
         sign(
             &SignRequest { method: "GET", url, form_body: None, other_body: None },
-            &Consumer { key: "app-key", secret: "app-secret" },
+            &Consumer { key: "app-key", secret: "app-secret", rsa: None },
             None,
             nonce,
             ts,
@@ -1273,7 +1409,7 @@ mod tests {
         let base = "http://sns.example/social/rest/people/@me/@friends?opensocial_method=GET&xoauth_requestor_id=john.doe";
         let s = sign(
             &SignRequest { method: "GET", url: base, form_body: None, other_body: None },
-            &Consumer { key: "app-key", secret: "app-secret" },
+            &Consumer { key: "app-key", secret: "app-secret", rsa: None },
             None,
             "q1",
             now,
@@ -1306,7 +1442,7 @@ mod tests {
         let body = br#"{"method":"people.get","id":"self","params":{"userId":"@me"}}"#;
         let s = sign(
             &SignRequest { method: "POST", url, form_body: None, other_body: Some(body) },
-            &Consumer { key: "app-key", secret: "app-secret" },
+            &Consumer { key: "app-key", secret: "app-secret", rsa: None },
             None,
             "b1",
             now,
@@ -1349,7 +1485,7 @@ mod tests {
         // Unsigned JSON body: accepted but reported, refused under require_body_hash.
         let s = sign(
             &SignRequest { method: "POST", url, form_body: None, other_body: None },
-            &Consumer { key: "app-key", secret: "app-secret" },
+            &Consumer { key: "app-key", secret: "app-secret", rsa: None },
             None,
             "b2",
             now,
@@ -1602,7 +1738,7 @@ mod tests {
         fn sign_then_verify(query in "[a-z]{1,5}=[a-zA-Z0-9%]{0,9}", secret in "\\PC{0,16}", nonce in "[a-z0-9]{1,16}") {
             let url = format!("https://api.example/p?{query}");
             let s = sign(&SignRequest { method: "GET", url: &url, form_body: None, other_body: None },
-                &Consumer { key: "k", secret: &secret }, None, &nonce, 1000).expect("sign");
+                &Consumer { key: "k", secret: &secret, rsa: None }, None, &nonce, 1000).expect("sign");
             let auth = s.authorization();
             let req = IncomingRequest { method: "GET", url: &url, authorization: Some(auth.as_bytes()), content_type: None, body: b"" };
             let secret2 = secret.clone();

@@ -236,7 +236,7 @@ fn signed_forward_is_verified_by_the_app_and_its_page_rewritten() {
         &target,
         Some((&form, Some("application/x-www-form-urlencoded"))),
         &who,
-        &Consumer { key: KEY, secret: SECRET },
+        &Consumer { key: KEY, secret: SECRET, rsa: None },
         &nonce,
         now(),
     )
@@ -335,7 +335,7 @@ fn signed_forward_is_verified_by_the_app_and_its_page_rewritten() {
         &target,
         None,
         &who,
-        &Consumer { key: KEY, secret: SECRET },
+        &Consumer { key: KEY, secret: SECRET, rsa: None },
         "n-ids",
         now(),
     )
@@ -366,7 +366,7 @@ fn lifecycle_events_reach_the_app_signed() {
             method,
             "7",
             &ev,
-            &Consumer { key: KEY, secret: SECRET },
+            &Consumer { key: KEY, secret: SECRET, rsa: None },
             &nonce,
             now(),
         )
@@ -427,7 +427,7 @@ fn app_verifies_rust_signatures() {
         };
         let signed = oauth::sign(
             &SignRequest { method, url, form_body: form, other_body: other },
-            &Consumer { key: KEY, secret: SECRET },
+            &Consumer { key: KEY, secret: SECRET, rsa: None },
             None,
             &format!("echo{i}"),
             now(),

@@ -113,6 +113,10 @@ pub enum AppCommand {
         /// Gadget XML: an http:// URL (fetched under the proxy's rules) or a file.
         #[arg(long, value_name = "URL|FILE")]
         gadget: String,
+        /// How ashiato signs requests to the app: with the issued secret, or with its RSA key
+        /// (public key at /social/container.pem).
+        #[arg(long, value_parser = ["hmac-sha1", "rsa-sha1"], default_value = "hmac-sha1")]
+        signature: String,
     },
     /// Install an app for a member (queues its event.addapp).
     Install {

@@ -259,7 +259,7 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
     prepare_data_dir(&config.data_dir)?;
     let db = open_db(&config)?;
     match command {
-        AppCommand::Add { gadget } => {
+        AppCommand::Add { gadget, signature } => {
             let source = if gadget.starts_with("http://") || gadget.starts_with("https://") {
                 Source::Url(gadget.clone())
             } else {
@@ -270,7 +270,14 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
             };
             let allow = config.app_allow_private_hosts.clone();
             let reg = actix_web::rt::System::new()
-                .block_on(registry::register(&db, source, &allow, None, now()))
+                .block_on(registry::register(
+                    &db,
+                    source,
+                    signature == "rsa-sha1",
+                    &allow,
+                    None,
+                    now(),
+                ))
                 .map_err(|e| match e {
                     RegisterError::Store(e) => OpsError::Store(e),
                     other => OpsError::Data(other.to_string()),
@@ -280,6 +287,7 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
             println!("consumer_key={}", reg.consumer_key);
             println!("consumer_secret={}", reg.consumer_secret);
             println!("start_url={}", reg.start_url);
+            println!("signature_method={}", reg.signature_method);
         }
         AppCommand::Install { app, email } => {
             let email = Email::parse(email).map_err(|p| OpsError::Usage(format!("--email {p}")))?;

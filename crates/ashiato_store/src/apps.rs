@@ -11,7 +11,8 @@ use crate::db::AnyConnection;
 use crate::error::is_unique_violation;
 use crate::friends::MemberSummary;
 use crate::schema::{
-    activities, app_data, app_events, app_installs, apps, friendships, members, oauth_nonces,
+    activities, app_data, app_events, app_installs, apps, container_keys, friendships, members,
+    oauth_nonces,
 };
 use crate::{StoreError, StoreResult};
 
@@ -42,6 +43,8 @@ pub struct App {
     pub removeapp_url: Option<String>,
     /// `GET` or `POST` for lifecycle events.
     pub event_method: String,
+    /// How the container signs requests to the app: `HMAC-SHA1` or `RSA-SHA1`.
+    pub signature_method: String,
 }
 
 type AppRow = (
@@ -56,6 +59,7 @@ type AppRow = (
     String,
     Option<String>,
     Option<String>,
+    String,
     String,
 );
 
@@ -73,10 +77,12 @@ fn app(r: AppRow) -> App {
         addapp_url: r.9,
         removeapp_url: r.10,
         event_method: r.11,
+        signature_method: r.12,
     }
 }
 
-const COLUMNS: (
+/// The columns an [`App`] is read from.
+type AppColumns = (
     apps::id,
     apps::title,
     apps::description,
@@ -89,7 +95,10 @@ const COLUMNS: (
     apps::addapp_url,
     apps::removeapp_url,
     apps::event_method,
-) = (
+    apps::signature_method,
+);
+
+const COLUMNS: AppColumns = (
     apps::id,
     apps::title,
     apps::description,
@@ -102,6 +111,7 @@ const COLUMNS: (
     apps::addapp_url,
     apps::removeapp_url,
     apps::event_method,
+    apps::signature_method,
 );
 
 /// A new app (everything but the id).
@@ -129,6 +139,8 @@ pub struct NewApp<'a> {
     pub removeapp_url: Option<&'a str>,
     /// Lifecycle method.
     pub event_method: &'a str,
+    /// `HMAC-SHA1` or `RSA-SHA1`.
+    pub signature_method: &'a str,
     /// Who registered it.
     pub registered_by: Option<MemberId>,
 }
@@ -148,6 +160,7 @@ pub fn create(conn: &mut AnyConnection, a: &NewApp<'_>, now: Timestamp) -> Store
             apps::addapp_url.eq(a.addapp_url),
             apps::removeapp_url.eq(a.removeapp_url),
             apps::event_method.eq(a.event_method),
+            apps::signature_method.eq(a.signature_method),
             apps::registered_by.eq(a.registered_by.map(|m| m.0)),
             apps::created_at.eq(now.0),
         ))
@@ -566,4 +579,40 @@ pub fn delete_activities(
             .filter(activities::id.eq_any(ids.to_vec())),
     )
     .execute(conn)?)
+}
+
+/// The container's key pair as stored: (private PKCS#8 PEM, public PEM), if made yet.
+pub fn container_key(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> StoreResult<Option<(String, String)>> {
+    Ok(container_keys::table
+        .find(name)
+        .select((container_keys::private_pem, container_keys::public_pem))
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores the container's key pair unless one of that name exists (another process made it
+/// first); returns the pair in force. Call on its own, not inside a transaction.
+pub fn save_container_key(
+    conn: &mut AnyConnection,
+    name: &str,
+    private_pem: &str,
+    public_pem: &str,
+    now: Timestamp,
+) -> StoreResult<(String, String)> {
+    match diesel::insert_into(container_keys::table)
+        .values((
+            container_keys::name.eq(name),
+            container_keys::private_pem.eq(private_pem),
+            container_keys::public_pem.eq(public_pem),
+            container_keys::created_at.eq(now.0),
+        ))
+        .execute(conn)
+    {
+        Ok(_) => Ok((private_pem.to_owned(), public_pem.to_owned())),
+        Err(e) if is_unique_violation(&e) => container_key(conn, name)?.ok_or(StoreError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }

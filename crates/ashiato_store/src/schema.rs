@@ -265,7 +265,17 @@ diesel::table! {
         addapp_url -> Nullable<Text>,
         removeapp_url -> Nullable<Text>,
         event_method -> Text,
+        signature_method -> Text,
         registered_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    container_keys (name) {
+        name -> Text,
+        private_pem -> Text,
+        public_pem -> Text,
         created_at -> BigInt,
     }
 }
@@ -348,6 +358,7 @@ diesel::joinable!(activities -> apps (app_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
+    container_keys,
     app_installs,
     app_data,
     activities,

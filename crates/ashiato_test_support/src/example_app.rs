@@ -88,8 +88,27 @@ impl ExampleApp {
     /// # Panics
     /// When the file cannot be written.
     pub fn set_credentials(&self, key: &str, secret: &str, app_id: i64) {
+        self.set_credentials_rsa(key, secret, app_id, None);
+    }
+
+    /// [`set_credentials`](Self::set_credentials) for an app the container signs with RSA-SHA1:
+    /// the app verifies with `public_pem`.
+    ///
+    /// # Panics
+    /// When the file cannot be written.
+    pub fn set_credentials_rsa(
+        &self,
+        key: &str,
+        secret: &str,
+        app_id: i64,
+        public_pem: Option<&str>,
+    ) {
         let tmp = self.creds.with_extension("tmp");
-        let json = format!(r#"{{"key": "{key}", "secret": "{secret}", "app_id": "{app_id}"}}"#);
+        let rsa = public_pem.map_or(String::new(), |p| {
+            format!(r#", "rsa_public_key": "{}""#, p.trim().replace('\n', "\\n"))
+        });
+        let json =
+            format!(r#"{{"key": "{key}", "secret": "{secret}", "app_id": "{app_id}"{rsa}}}"#);
         std::fs::write(&tmp, json).expect("write credentials");
         std::fs::rename(&tmp, &self.creds).expect("install credentials");
     }

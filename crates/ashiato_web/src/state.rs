@@ -33,6 +33,8 @@ pub struct AppState {
     pub api_calls: crate::limits::Limiter,
     /// The app lifecycle-event worker.
     pub lifecycle: crate::apps::lifecycle::Lifecycle,
+    /// The container's RSA key pair (RSA-SHA1 apps).
+    pub container_keys: crate::apps::keys::ContainerKeys,
 }
 
 impl AppState {
@@ -44,9 +46,11 @@ impl AppState {
             Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
         let footsteps = crate::footsteps::Recorder::start(db.clone());
         let photos = crate::photos::Photos::new(&config);
+        let container_keys = crate::apps::keys::ContainerKeys::default();
         let lifecycle = crate::apps::lifecycle::Lifecycle::start(
             db.clone(),
             config.app_allow_private_hosts.clone(),
+            container_keys.clone(),
         );
         Ok(AppState {
             db,
@@ -59,6 +63,7 @@ impl AppState {
             login_failures: crate::limits::Limiter::default(),
             api_calls: crate::limits::Limiter::default(),
             lifecycle,
+            container_keys,
         })
     }
 

@@ -130,7 +130,7 @@ fn forward_strips_adds_and_signs() {
         viewer_id: Some("john.doe"),
         app_url: Some("http://app.example.jp/gadget.xml"),
     };
-    let consumer = Consumer { key: "app-key", secret: "app-secret" };
+    let consumer = Consumer { key: "app-key", secret: "app-secret", rsa: None };
     let body = b"comment=%83%5C%95%5C+x&opensocial_viewer_id=evil&ok=1";
     let f = prepare_forward(
         "post",
@@ -258,7 +258,7 @@ fn lifecycle_requests_are_signed() {
         ("mixi_invite_from".to_owned(), "george.doe".to_owned()),
     ];
     let ev = LifecycleEvent { event_type: "event.addapp", ids: &ids, extra: &extra };
-    let consumer = Consumer { key: "app-key", secret: "app-secret" };
+    let consumer = Consumer { key: "app-key", secret: "app-secret", rsa: None };
     for method in [None, Some("POST"), Some("get")] {
         let f = lifecycle_request(&href, method, "7", &ev, &consumer, "ln", 1_300_000_000)
             .expect("request");

@@ -12,7 +12,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("app_installs_data_and_friends_using", installs_and_data)
         .on_both("nonces_refuse_replays_and_events_are_leased_once", nonces_and_events)
-        .on_both("activities_list_newest_first_and_delete_only_own", activities);
+        .on_both("activities_list_newest_first_and_delete_only_own", activities)
+        .on_both("the_container_key_is_made_once", container_key);
 }
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -48,6 +49,7 @@ fn setup(t: &TestDb) -> (i64, MemberId, MemberId) {
                 addapp_url: Some("http://127.0.0.1:9999/events"),
                 removeapp_url: None,
                 event_method: "POST",
+                signature_method: "HMAC-SHA1",
                 registered_by: Some(a),
             },
             NOW,
@@ -144,4 +146,17 @@ fn activities(t: &TestDb) {
         .map(|x| x.id)
         .collect();
     assert_eq!(left, [second, theirs]);
+}
+
+fn container_key(t: &TestDb) {
+    let mut conn = t.db.conn().expect("connection");
+    assert_eq!(apps::container_key(&mut conn, "default").expect("read"), None);
+    let first =
+        apps::save_container_key(&mut conn, "default", "priv-1", "pub-1", NOW).expect("save");
+    assert_eq!(first, ("priv-1".to_owned(), "pub-1".to_owned()));
+    // A second process that made its own key at the same moment gets the first one back.
+    let second =
+        apps::save_container_key(&mut conn, "default", "priv-2", "pub-2", NOW).expect("save");
+    assert_eq!(second, first);
+    assert_eq!(apps::container_key(&mut conn, "default").expect("read"), Some(first));
 }

@@ -20,6 +20,7 @@ use ashiato_opensocial::proxy::{LifecycleEvent, check_target, lifecycle_request}
 use ashiato_store::{Db, apps};
 
 use super::client::{self, HostPolicy, Outbound};
+use super::keys::ContainerKeys;
 use crate::state::now;
 
 /// Attempts before an event is given up.
@@ -41,7 +42,7 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     /// Starts the worker thread.
-    pub fn start(db: Db, allow_private: Vec<String>) -> Lifecycle {
+    pub fn start(db: Db, allow_private: Vec<String>, keys: ContainerKeys) -> Lifecycle {
         let (wake, rx) = mpsc::sync_channel::<()>(1);
         let spawned = std::thread::Builder::new().name("app-lifecycle".into()).spawn(move || {
             let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -58,7 +59,7 @@ impl Lifecycle {
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 }
                 // Deliver until the queue has nothing due.
-                while rt.block_on(deliver_due(&db, &allow_private)) > 0 {}
+                while rt.block_on(deliver_due(&db, &allow_private, &keys)) > 0 {}
                 let t = now();
                 if t.0 - last_prune.0 > 60_000 {
                     last_prune = t;
@@ -90,7 +91,7 @@ pub fn retry_at(attempts: i32, now: Timestamp) -> Option<Timestamp> {
 }
 
 /// Delivers what is due; returns how many events were handled.
-pub async fn deliver_due(db: &Db, allow_private: &[String]) -> usize {
+pub async fn deliver_due(db: &Db, allow_private: &[String], keys: &ContainerKeys) -> usize {
     let t = now();
     let claimed = {
         let db = db.clone();
@@ -117,7 +118,7 @@ pub async fn deliver_due(db: &Db, allow_private: &[String]) -> usize {
         groups.entry((e.app_id, e.event_type.clone())).or_default().push(e);
     }
     for ((app_id, event_type), events) in groups {
-        let outcome = deliver_group(db, app_id, &event_type, &events, allow_private).await;
+        let outcome = deliver_group(db, app_id, &event_type, &events, allow_private, keys).await;
         let db = db.clone();
         let _ = tokio::task::spawn_blocking(move || -> Result<(), ashiato_store::StoreError> {
             let mut c = db.conn()?;
@@ -148,6 +149,7 @@ async fn deliver_group(
     event_type: &str,
     events: &[apps::Event],
     allow_private: &[String],
+    keys: &ContainerKeys,
 ) -> Result<(), (String, bool)> {
     let app = {
         let db = db.clone();
@@ -169,12 +171,27 @@ async fn deliver_group(
         .map_err(|e| (e.to_string(), false))?;
     let ids: Vec<String> = events.iter().map(|e| member_id_string(e.member)).collect();
     let nonce = oauth::random_nonce().map_err(|e| (e.to_string(), true))?;
+    let rsa = if app.signature_method == "RSA-SHA1" {
+        let (keys, db) = (keys.clone(), db.clone());
+        Some(
+            tokio::task::spawn_blocking(move || keys.get(&db))
+                .await
+                .map_err(|e| (e.to_string(), true))?
+                .map_err(|e| (e, true))?,
+        )
+    } else {
+        None
+    };
     let fwd = lifecycle_request(
         &url,
         Some(&app.event_method),
         &app.id.to_string(),
         &LifecycleEvent { event_type, ids: &ids, extra: &[] },
-        &Consumer { key: &app.consumer_key, secret: &app.consumer_secret },
+        &Consumer {
+            key: &app.consumer_key,
+            secret: &app.consumer_secret,
+            rsa: rsa.as_deref().map(|k| k as &dyn oauth::RsaSha1Signer),
+        },
         &nonce,
         now().0 / 1000,
     )

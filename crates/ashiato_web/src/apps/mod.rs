@@ -6,6 +6,7 @@
 //! - [`api`]: the REST and JSON-RPC endpoints with OAuth 1.0a.
 //! - [`proxy`]: what the keitai app proxy needs besides its handlers (targets, signed image
 //!   URLs, cutting pages into parts).
+//! - [`keys`]: the container's RSA key pair for RSA-SHA1 requests.
 //! - [`lifecycle`]: the worker that delivers install and removal events.
 //!
 //! The member-facing pages (app list, registration, install, the proxied app itself, the
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod client;
+pub mod keys;
 pub mod lifecycle;
 pub mod proxy;
 pub mod registry;

@@ -85,6 +85,8 @@ pub struct Registration {
     pub consumer_secret: String,
     /// Keitai start URL.
     pub start_url: String,
+    /// `HMAC-SHA1` or `RSA-SHA1`.
+    pub signature_method: String,
 }
 
 /// A checked gadget, ready to store.
@@ -108,6 +110,8 @@ pub struct Prepared {
     pub removeapp_url: Option<String>,
     /// `GET` or `POST`.
     pub event_method: String,
+    /// How the container signs requests to the app: `HMAC-SHA1` (default) or `RSA-SHA1`.
+    pub signature_method: String,
 }
 
 fn http_url(s: &str) -> Option<Url> {
@@ -175,6 +179,7 @@ pub fn prepare(xml: &[u8], spec_url: Option<&Url>) -> Result<Prepared, RegisterE
         addapp_url: add.map(|(h, _)| h),
         removeapp_url: remove.map(|(h, _)| h),
         event_method,
+        signature_method: "HMAC-SHA1".into(),
     })
 }
 
@@ -232,6 +237,7 @@ pub fn store(
             addapp_url: p.addapp_url.as_deref(),
             removeapp_url: p.removeapp_url.as_deref(),
             event_method: &p.event_method,
+            signature_method: &p.signature_method,
             registered_by,
         },
         now,
@@ -242,27 +248,33 @@ pub fn store(
         consumer_key,
         consumer_secret,
         start_url: p.start_url.clone(),
+        signature_method: p.signature_method.clone(),
     })
 }
 
-/// Fetches (or takes) a spec, checks it and registers the app.
+/// Fetches (or takes) a spec, checks it and registers the app (signed with RSA-SHA1 by the
+/// container's key when `rsa_sha1`, else HMAC-SHA1 with the issued secret).
 ///
 /// # Errors
 /// [`RegisterError`].
 pub async fn register(
     db: &Db,
     source: Source,
+    rsa_sha1: bool,
     allow_private: &[String],
     registered_by: Option<MemberId>,
     now: Timestamp,
 ) -> Result<Registration, RegisterError> {
-    let prepared = match source {
+    let mut prepared = match source {
         Source::Url(u) => {
             let (url, xml) = fetch_spec(&u, allow_private).await?;
             prepare(&xml, Some(&url))?
         }
         Source::Xml(xml) => prepare(&xml, None)?,
     };
+    if rsa_sha1 {
+        prepared.signature_method = "RSA-SHA1".into();
+    }
     let db = db.clone();
     let reg = tokio::task::spawn_blocking(move || {
         let mut conn = db.conn()?;

@@ -114,6 +114,17 @@ fn register_page(visitor: &Visitor, url: &str, problem: Option<String>) -> Page 
         cat.t("apps.gadget_url"),
         FieldKind::Text { value: url.to_owned(), max_chars: Some(1000), mode: InputMode::Alphabet },
     )];
+    fields.push(Field::new(
+        "signature_method",
+        cat.t("apps.signature_method"),
+        FieldKind::Select {
+            options: vec![
+                ("HMAC-SHA1".into(), cat.t("apps.signature_hmac").into()),
+                ("RSA-SHA1".into(), cat.t("apps.signature_rsa").into()),
+            ],
+            selected: "HMAC-SHA1".into(),
+        },
+    ));
     let upload = crate::routes::images::can_upload(visitor);
     if upload {
         fields.push(Field::new(
@@ -168,6 +179,7 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
     let registered = registry::register(
         &state.db,
         source,
+        data.text("signature_method") == "RSA-SHA1",
         &state.config.app_allow_private_hosts,
         Some(me),
         now(),
@@ -205,6 +217,12 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
             Inline::text(format!(": {}", reg.start_url)),
         ],
     ]));
+    if reg.signature_method == "RSA-SHA1" {
+        page.push(Block::Paragraph(vec![Inline::text(cat.f(
+            "apps.rsa_key_at",
+            &[("url", &format!("{}/social/container.pem", state.config.base_url()))],
+        ))]));
+    }
     page.push(Block::Paragraph(vec![Inline::link(
         format!("/apps/{}/about", reg.app_id),
         reg.title.clone(),
@@ -427,6 +445,17 @@ pub async fn run(
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let nonce = oauth::random_nonce().map_err(|e| WebError::Internal(e.to_string()))?;
+    let rsa = if app.signature_method == "RSA-SHA1" {
+        let st = visitor.state().clone();
+        Some(
+            web::block(move || st.container_keys.get(&st.db))
+                .await
+                .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
+                .map_err(WebError::Internal)?,
+        )
+    } else {
+        None
+    };
     let me_s = me.0.to_string();
     let app_id_s = app.id.to_string();
     let forward = osproxy::prepare_forward(
@@ -439,7 +468,11 @@ pub async fn run(
             viewer_id: Some(&me_s),
             app_url: (!app.gadget_url.is_empty()).then_some(app.gadget_url.as_str()),
         },
-        &Consumer { key: &app.consumer_key, secret: &app.consumer_secret },
+        &Consumer {
+            key: &app.consumer_key,
+            secret: &app.consumer_secret,
+            rsa: rsa.as_deref().map(|k| k as &dyn oauth::RsaSha1Signer),
+        },
         &nonce,
         now().0 / 1000,
     );

@@ -17,7 +17,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("apps_run_on_handsets_through_the_proxy", proxy_on_handsets)
         .on_both("apps_registry_install_and_refusals", registry_and_refusals)
-        .on_both("social_api_limits_calls_per_app", api_rate_limit);
+        .on_both("social_api_limits_calls_per_app", api_rate_limit)
+        .on_both("apps_signed_with_the_container_rsa_key", rsa_signed_app);
 }
 
 const SOFTBANK: &str =
@@ -39,20 +40,33 @@ fn shown_value(page: &str, label: &str) -> String {
 /// Registers the example app through the page, as member `email` on a PC; returns its id
 /// after giving the app its credentials.
 fn register_example(app: &TestApp, ex: &ExampleApp, email: &str) -> i64 {
+    register_example_signed(app, ex, email, "HMAC-SHA1")
+}
+
+/// [`register_example`] choosing how the container signs (`HMAC-SHA1` or `RSA-SHA1`); an
+/// RSA-SHA1 app is given the container's published public key.
+fn register_example_signed(app: &TestApp, ex: &ExampleApp, email: &str, method: &str) -> i64 {
     let mut pc = Phone::new(app, PC);
     pc.login(email);
     let res = pc.submit(
         "/apps/new",
         "/apps/new",
-        &[("gadget_url", &format!("{}/gadget.xml", ex.base()))],
+        &[("gadget_url", &format!("{}/gadget.xml", ex.base())), ("signature_method", method)],
     );
     assert_eq!(res.status, 200, "{}", pc.last);
     assert!(pc.last.contains("アプリを登録しました"), "{}", pc.last);
     let id: i64 = shown_value(&pc.last, "アプリID").parse().expect("app id");
-    ex.set_credentials(
+    let public = (method == "RSA-SHA1").then(|| {
+        assert!(pc.last.contains("/social/container.pem"), "{}", pc.last);
+        let res = app.get("/social/container.pem");
+        assert_eq!(res.status, 200);
+        res.text()
+    });
+    ex.set_credentials_rsa(
         &shown_value(&pc.last, "コンシューマキー"),
         &shown_value(&pc.last, "コンシューマシークレット"),
         id,
+        public.as_deref(),
     );
     id
 }
@@ -393,7 +407,7 @@ fn signed_get(
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let signed = sign(
         &SignRequest { method: "GET", url: &url, form_body: None, other_body: None },
-        &Consumer { key, secret },
+        &Consumer::hmac(key, secret),
         None,
         nonce,
         now,
@@ -421,6 +435,7 @@ fn api_rate_limit(t: &TestDb) {
                 addapp_url: None,
                 removeapp_url: None,
                 event_method: "GET",
+                signature_method: "HMAC-SHA1",
                 registered_by: None,
             },
             ashiato_core::Timestamp(1),
@@ -443,4 +458,39 @@ fn api_rate_limit(t: &TestDb) {
     let res = signed_get(&app, &path, "limit-key", "wrong", "nonce-4");
     assert_eq!(res.status, 401, "{}", res.text());
     assert!(res.text().starts_with("{\"error\""), "{}", res.text());
+}
+
+fn rsa_signed_app(t: &TestDb) {
+    let Some(ex) = ExampleApp::start() else { return };
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        skipped("python3 cryptography missing (pip install cryptography): RSA-SHA1 not checked");
+        return;
+    }
+    let a = member(t, "rsa@example.jp", "あーるえす");
+    let app = TestApp::start_with(t, |c| c.app_allow_private_hosts = vec!["127.0.0.1".into()]);
+    let id = register_example_signed(&app, &ex, "rsa@example.jp", "RSA-SHA1");
+    let key = app.get("/social/container.pem").text();
+    assert!(key.starts_with("-----BEGIN PUBLIC KEY-----"), "{key}");
+    assert_eq!(app.get("/social/container.pem").text(), key, "one key, kept");
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("rsa@example.jp");
+    let about = format!("/apps/{id}/about");
+    let res = phone.submit(&about, &format!("/apps/{id}/install"), &[]);
+    let res = phone.follow(&res);
+    // The app verified the RSA-SHA1 signature with the published key (cryptography, not our
+    // code) before answering.
+    assert_eq!(res.status, 200, "{}", phone.last);
+    assert!(phone.last.contains(&format!("こんにちは {} さん", a.0)), "{}", phone.last);
+    wait_for_event(&ex, "event.addapp", a);
+    // With another public key the app refuses: the check is real.
+    let other = ashiato_opensocial::oauth::ContainerKey::generate().expect("key");
+    ex.set_credentials_rsa("x", "y", id, Some(other.public_pem()));
+    std::thread::sleep(Duration::from_millis(20));
+    let res = phone.get(&format!("/apps/{id}/"));
+    assert_eq!(res.status, 502, "{}", phone.last);
+    assert!(phone.last.contains("HTTP 401"), "{}", phone.last);
 }

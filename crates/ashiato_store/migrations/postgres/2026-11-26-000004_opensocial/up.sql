@@ -14,6 +14,7 @@ CREATE TABLE apps (
     addapp_url TEXT,
     removeapp_url TEXT,
     event_method TEXT NOT NULL DEFAULT 'POST',
+    signature_method TEXT NOT NULL DEFAULT 'HMAC-SHA1',
     registered_by BIGINT REFERENCES members (id) ON DELETE SET NULL,
     created_at BIGINT NOT NULL
 );
@@ -67,3 +68,12 @@ CREATE TABLE app_events (
     sent_at BIGINT
 );
 CREATE INDEX app_events_due ON app_events (status, next_attempt_at);
+
+-- The container's RSA key pair for RSA-SHA1 signed requests, made on first use; the public half
+-- is published at /social/container.pem.
+CREATE TABLE container_keys (
+    name TEXT PRIMARY KEY,
+    private_pem TEXT NOT NULL,
+    public_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

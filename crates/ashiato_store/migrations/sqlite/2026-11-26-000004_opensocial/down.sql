@@ -1,3 +1,4 @@
+DROP TABLE container_keys;
 DROP TABLE app_events;
 DROP TABLE oauth_nonces;
 DROP TABLE activities;

@@ -1,0 +1,69 @@
+//! The container's RSA key pair: made on first use, stored in the database so every process
+//! signs with the same key, cached in memory, its public half served at `/social/container.pem`
+//! for apps that verify RSA-SHA1.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use ashiato_opensocial::oauth::ContainerKey;
+use ashiato_store::{Db, apps};
+
+use crate::error::WebError;
+use crate::state::{AppState, now};
+
+/// The stored key's name.
+const KEY_NAME: &str = "default";
+
+/// The key pair, loaded (or made) once per process.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerKeys {
+    cached: Arc<Mutex<Option<Arc<ContainerKey>>>>,
+}
+
+impl ContainerKeys {
+    /// The key pair. Blocking: reads the database, and the first time ever generates a 2048-bit
+    /// key. Call it on the blocking pool.
+    ///
+    /// # Errors
+    /// A message when the database or the random source fails, or the stored key is damaged.
+    pub fn get(&self, db: &Db) -> Result<Arc<ContainerKey>, String> {
+        let mut cached = self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(k) = cached.as_ref() {
+            return Ok(Arc::clone(k));
+        }
+        let mut conn = db.conn().map_err(|e| e.to_string())?;
+        let pem = match apps::container_key(&mut conn, KEY_NAME).map_err(|e| e.to_string())? {
+            Some((private, _)) => private,
+            None => {
+                let made = ContainerKey::generate()?;
+                tracing::info!("container RSA key pair generated");
+                apps::save_container_key(
+                    &mut conn,
+                    KEY_NAME,
+                    made.private_pem(),
+                    made.public_pem(),
+                    now(),
+                )
+                .map_err(|e| e.to_string())?
+                .0
+            }
+        };
+        let key = Arc::new(ContainerKey::from_pkcs8_pem(&pem)?);
+        *cached = Some(Arc::clone(&key));
+        Ok(key)
+    }
+}
+
+/// `GET /social/container.pem`: the public key apps use to verify RSA-SHA1 requests.
+pub async fn public_key(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let st = state.clone();
+    let key = web::block(move || st.container_keys.get(&st.db))
+        .await
+        .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(WebError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/x-pem-file"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(key.public_pem().to_owned()))
+}
