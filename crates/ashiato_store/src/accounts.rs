@@ -357,3 +357,15 @@ pub fn sign_up(conn: &mut AnyConnection, s: &SignUp<'_>, now: Timestamp) -> Stor
         Ok(id)
     })
 }
+
+/// Loads several members at once (any order; missing ids are left out).
+pub fn find_members(conn: &mut AnyConnection, ids: &[MemberId]) -> StoreResult<Vec<Member>> {
+    let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+    Ok(members::table
+        .filter(members::id.eq_any(ids))
+        .select(MemberRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Member::from)
+        .collect())
+}

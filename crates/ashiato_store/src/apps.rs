@@ -616,3 +616,81 @@ pub fn save_container_key(
         Err(e) => Err(e.into()),
     }
 }
+
+/// An activity in a member's home feed: the activity, its author's nickname and the app's
+/// title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedActivity {
+    /// The activity.
+    pub activity: Activity,
+    /// Its author's nickname.
+    pub nickname: String,
+    /// The app's title.
+    pub app_title: String,
+}
+
+/// The newest activities of a member's friends, across apps.
+pub fn friends_activities(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    limit: i64,
+) -> StoreResult<Vec<FeedActivity>> {
+    Ok(activities::table
+        .inner_join(friendships::table.on(friendships::friend_id.eq(activities::member_id)))
+        .inner_join(members::table.on(members::id.eq(activities::member_id)))
+        .inner_join(apps::table.on(apps::id.eq(activities::app_id)))
+        .filter(friendships::member_id.eq(member.0))
+        .order((activities::created_at.desc(), activities::id.desc()))
+        .limit(limit)
+        .select((
+            activities::id,
+            activities::app_id,
+            activities::member_id,
+            activities::title,
+            activities::body,
+            activities::url,
+            activities::created_at,
+            members::nickname,
+            apps::title,
+        ))
+        .load::<(i64, i64, i64, String, String, String, i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, app_id, m, title, body, url, at, nickname, app_title)| FeedActivity {
+            activity: Activity {
+                id,
+                app_id,
+                member: MemberId(m),
+                title,
+                body,
+                url,
+                created_at: Timestamp(at),
+            },
+            nickname,
+            app_title,
+        })
+        .collect())
+}
+
+/// App data of several members at once: member → key → value (members without data are left
+/// out).
+pub fn data_of_many(
+    conn: &mut AnyConnection,
+    app_id: i64,
+    members_ids: &[MemberId],
+    keys: Option<&[String]>,
+) -> StoreResult<BTreeMap<MemberId, BTreeMap<String, String>>> {
+    let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
+    let mut q = app_data::table
+        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::member_id.eq_any(ids))
+        .select((app_data::member_id, app_data::data_key, app_data::data_value))
+        .into_boxed();
+    if let Some(k) = keys {
+        q = q.filter(app_data::data_key.eq_any(k.to_vec()));
+    }
+    let mut out: BTreeMap<MemberId, BTreeMap<String, String>> = BTreeMap::new();
+    for (m, k, v) in q.load::<(i64, String, String)>(conn)? {
+        out.entry(MemberId(m)).or_default().insert(k, v);
+    }
+    Ok(out)
+}

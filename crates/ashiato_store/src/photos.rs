@@ -296,3 +296,19 @@ pub fn delete_unattached(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<u
     }
     if n == 0 && !ids.is_empty() { Err(StoreError::NotFound) } else { Ok(n) }
 }
+
+/// The profile photos of several members (those without one are left out).
+pub fn member_photos(
+    conn: &mut AnyConnection,
+    members: &[MemberId],
+) -> StoreResult<Vec<(MemberId, Photo)>> {
+    let ids: Vec<i64> = members.iter().map(|m| m.0).collect();
+    Ok(member_photos::table
+        .inner_join(photos::table)
+        .filter(member_photos::member_id.eq_any(ids))
+        .select((member_photos::member_id, COLUMNS))
+        .load::<(i64, PhotoRow)>(conn)?
+        .into_iter()
+        .map(|(m, r)| (MemberId(m), photo(r)))
+        .collect())
+}

@@ -146,6 +146,12 @@ fn activities(t: &TestDb) {
         .map(|x| x.id)
         .collect();
     assert_eq!(left, [second, theirs]);
+    // a and b are friends: each sees the other's activities in the home feed, not their own.
+    let feed = apps::friends_activities(&mut conn, b, 10).expect("feed");
+    assert_eq!(feed.iter().map(|f| f.activity.id).collect::<Vec<_>>(), [second]);
+    assert_eq!((feed[0].nickname.as_str(), feed[0].app_title.as_str()), ("あ", "占い"));
+    let feed = apps::friends_activities(&mut conn, a, 10).expect("feed");
+    assert_eq!(feed.iter().map(|f| f.activity.id).collect::<Vec<_>>(), [theirs]);
 }
 
 fn container_key(t: &TestDb) {

@@ -126,20 +126,62 @@ impl Caller<'_> {
         }
     }
 
+    /// The people `who` (with the requestor's relation to each) as the requestor may see
+    /// them, loaded in a few queries whatever their number: members, photos, installs and,
+    /// when `fields` asks, app data.
+    fn people(
+        &self,
+        conn: &mut AnyConnection,
+        who: &[(MemberId, Relation)],
+        fields: &Fields,
+    ) -> Result<Vec<Person>, ApiError> {
+        let ids: Vec<MemberId> = who.iter().map(|(id, _)| *id).collect();
+        let members: BTreeMap<MemberId, Member> = accounts::find_members(conn, &ids)
+            .map_err(store_err)?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let photos: BTreeMap<MemberId, ashiato_store::photos::Photo> =
+            ashiato_store::photos::member_photos(conn, &ids)
+                .map_err(store_err)?
+                .into_iter()
+                .collect();
+        let installed: HashSet<MemberId> = apps::installed_among(conn, self.app.id, &ids)
+            .map_err(store_err)?
+            .into_iter()
+            .collect();
+        let mut data = match fields.appdata_keys() {
+            Some(keys) => {
+                apps::data_of_many(conn, self.app.id, &ids, keys.as_deref()).map_err(store_err)?
+            }
+            None => BTreeMap::new(),
+        };
+        let mut out = Vec::with_capacity(who.len());
+        for (id, rel) in who {
+            let Some(m) = members.get(id) else { continue };
+            let has_app = installed.contains(id);
+            let app_data = fields.appdata_keys().map(|_| {
+                if has_app { data.remove(id).unwrap_or_default() } else { BTreeMap::new() }
+            });
+            out.push(self.person(m, *rel, has_app, photos.get(id), app_data));
+        }
+        Ok(out)
+    }
+
     /// The person `m` as the requestor may see them.
     fn person(
         &self,
-        conn: &mut AnyConnection,
         m: &Member,
         rel: Relation,
         has_app: bool,
-        fields: &Fields,
-    ) -> Result<Person, ApiError> {
+        photo: Option<&ashiato_store::photos::Photo>,
+        app_data: Option<BTreeMap<String, String>>,
+    ) -> Person {
         let mut p = Person::new(m.id.0.to_string(), m.nickname.clone());
         p.nickname = Some(m.nickname.clone());
         p.name = Some(Name { formatted: Some(m.nickname.clone()), ..Name::default() });
         p.profile_url = Some(format!("{}/m/{}", self.base_url, m.id));
-        if let Some(photo) = ashiato_store::photos::member_photo(conn, m.id).map_err(store_err)? {
+        if let Some(photo) = photo {
             let key = thumbnail_variant().to_string();
             let sig = self.secret.mac_hex(
                 THUMBNAIL_PURPOSE,
@@ -160,29 +202,19 @@ impl Caller<'_> {
         p.has_app = Some(has_app);
         p.is_viewer = Some(m.id == self.requestor);
         p.is_owner = Some(m.id == self.requestor);
-        if let Some(keys) = fields.appdata_keys() {
-            let data = if has_app {
-                apps::data(conn, self.app.id, m.id, keys.as_deref()).map_err(store_err)?
-            } else {
-                BTreeMap::new()
-            };
-            p.app_data = Some(data);
-        }
-        Ok(p)
+        p.app_data = app_data;
+        p
     }
 
     /// Loads a member the requestor may see (404 across a block, like pages).
-    fn visible(
-        &self,
-        conn: &mut AnyConnection,
-        id: MemberId,
-    ) -> Result<(Member, Relation), ApiError> {
-        let m = accounts::find_member(conn, id).map_err(store_err)?;
+    fn visible(&self, conn: &mut AnyConnection, id: MemberId) -> Result<Relation, ApiError> {
+        // A missing member is a 404 like a blocked one.
+        accounts::find_member(conn, id).map_err(store_err)?;
         let rel = relation::relation(conn, Some(self.requestor), id).map_err(store_err)?;
         if rel == Relation::Blocked {
             return Err(ApiError::not_found(format!("no person \"{id}\"")));
         }
-        Ok((m, rel))
+        Ok(rel)
     }
 
     fn friend_ids(
@@ -212,14 +244,13 @@ impl Caller<'_> {
             GroupId::SelfGroup => {
                 let mut out = Vec::new();
                 for u in &users {
-                    let (_, rel) = self.visible(conn, *u)?;
+                    let rel = self.visible(conn, *u)?;
                     out.push((*u, rel));
                 }
                 if single {
-                    let (m, rel) = self.visible(conn, users[0])?;
-                    let has = apps::is_installed(conn, self.app.id, m.id).map_err(store_err)?;
-                    let p = self.person(conn, &m, rel, has, &options.fields)?;
-                    return Ok(Outcome::ok(ResponseData::person(&p, &options.fields)));
+                    let people = self.people(conn, &out, &options.fields)?;
+                    let p = people.first().ok_or_else(|| ApiError::not_found("no such person"))?;
+                    return Ok(Outcome::ok(ResponseData::person(p, &options.fields)));
                 }
                 out
             }
@@ -255,16 +286,7 @@ impl Caller<'_> {
                 })
             })
             .collect();
-        let ids: Vec<MemberId> = members.iter().map(|(id, _)| *id).collect();
-        let installed: HashSet<MemberId> = apps::installed_among(conn, self.app.id, &ids)
-            .map_err(store_err)?
-            .into_iter()
-            .collect();
-        let mut people = Vec::with_capacity(members.len());
-        for (id, rel) in members {
-            let m = accounts::find_member(conn, id).map_err(store_err)?;
-            people.push(self.person(conn, &m, rel, installed.contains(&id), &options.fields)?);
-        }
+        let people = self.people(conn, &members, &options.fields)?;
         // `filterBy=@friends&filterValue=X`: the friend test needs X's friends.
         let me = self.me();
         let friend_set: HashSet<String> = match options.filter.as_ref() {

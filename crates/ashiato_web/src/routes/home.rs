@@ -41,6 +41,7 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
                 birthdays: members::friends_birthdays(c, me, (month, day), 7)?,
                 friend_count: friends::friend_count(c, me)?,
                 friends: friends::list_friends(c, me, 10, 0)?,
+                app_activities: ashiato_store::apps::friends_activities(c, me, 5)?,
             })
         })
         .await?;
@@ -137,6 +138,29 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
                 .collect(),
         ));
     }
+    if !data.app_activities.is_empty() {
+        // What friends did in apps (activities): text only on keitai, linked to the app's page.
+        page.push(Block::Heading(cat.t("home.app_activities").into()));
+        page.push(Block::List(
+            data.app_activities
+                .iter()
+                .map(|a| {
+                    vec![
+                        Inline::text(format!("{} ", short_time(a.activity.created_at))),
+                        member_link(&friends::MemberSummary {
+                            id: a.activity.member,
+                            nickname: a.nickname.clone(),
+                        }),
+                        Inline::text(format!(": {} ", markup_text(&a.activity.title))),
+                        Inline::link(
+                            format!("/apps/{}/about", a.activity.app_id),
+                            a.app_title.clone(),
+                        ),
+                    ]
+                })
+                .collect(),
+        ));
+    }
     page.push(Block::Heading(
         cat.f("home.friends_count", &[("n", &data.friend_count.to_string())]),
     ));
@@ -169,4 +193,35 @@ struct HomeData {
     birthdays: Vec<(friends::MemberSummary, (u32, u32))>,
     friend_count: i64,
     friends: Vec<friends::MemberSummary>,
+    app_activities: Vec<ashiato_store::apps::FeedActivity>,
+}
+
+/// The text of sanitised activity markup (`<b>` and friends removed, references decoded).
+fn markup_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn activity_markup_becomes_text() {
+        assert_eq!(
+            super::markup_text("<b>Went</b> <a href=\"http://x\">rafting</a> &amp; &lt;3"),
+            "Went rafting & <3"
+        );
+    }
 }
