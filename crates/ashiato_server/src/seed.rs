@@ -131,6 +131,8 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
     for chunk in events.chunks(2000) {
         footsteps::record_batch(&mut conn, chunk)?;
     }
+    // Fresh statistics, or PostgreSQL plans the home feed for empty tables.
+    ashiato_store::db::analyze(&mut conn)?;
     Ok(format!(
         "seeded {n} members (load{first}@example.jp … password {SEED_PASSWORD}), {pairs} friendships, {} diary entries, {} footsteps in {:.1} s",
         plan.diaries,

@@ -437,3 +437,11 @@ mod tests {
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }
+
+/// Refreshes the planner's statistics (`ANALYZE` on both backends). Bulk loads leave the
+/// statistics stale until autovacuum (PostgreSQL) or a later `ANALYZE` runs, and the friends'
+/// feed query picks a nested loop 200 times slower without them (docs/benchmarks.md).
+pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    conn.batch_execute("ANALYZE;")?;
+    Ok(())
+}
