@@ -403,6 +403,14 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
     Ok(buf)
 }
 
+/// Refreshes the planner's statistics (`ANALYZE` on both backends). Bulk loads leave the
+/// statistics stale until autovacuum (PostgreSQL) or a later `ANALYZE` runs, and the friends'
+/// feed query picks a nested loop 200 times slower without them (docs/benchmarks.md).
+pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    conn.batch_execute("ANALYZE;")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,12 +444,4 @@ mod tests {
         let err = "mysql://root:s3cret@h/db".parse::<DatabaseUrl>().expect_err("unsupported");
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }
-}
-
-/// Refreshes the planner's statistics (`ANALYZE` on both backends). Bulk loads leave the
-/// statistics stale until autovacuum (PostgreSQL) or a later `ANALYZE` runs, and the friends'
-/// feed query picks a nested loop 200 times slower without them (docs/benchmarks.md).
-pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    conn.batch_execute("ANALYZE;")?;
-    Ok(())
 }
