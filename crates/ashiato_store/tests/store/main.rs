@@ -2,6 +2,7 @@
 //! (`ASHIATO_TEST_POSTGRES`), each on a fresh database.
 
 mod accounts;
+mod mail;
 mod schema;
 mod scopes;
 mod sessions;
@@ -14,5 +15,6 @@ fn main() {
     accounts::register(&mut suite);
     sessions::register(&mut suite);
     scopes::register(&mut suite);
+    mail::register(&mut suite);
     suite.run();
 }
