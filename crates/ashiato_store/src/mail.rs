@@ -553,3 +553,21 @@ pub fn prune_sent(conn: &mut AnyConnection, before: Timestamp) -> StoreResult<us
     )
     .execute(conn)?)
 }
+
+/// Joined members of a community who want mail about new topics.
+pub fn topic_subscribers(
+    conn: &mut AnyConnection,
+    community: ashiato_core::CommunityId,
+) -> StoreResult<Vec<MemberId>> {
+    use crate::schema::community_members;
+    Ok(community_members::table
+        .inner_join(member_mail::table.on(member_mail::member_id.eq(community_members::member_id)))
+        .filter(community_members::community_id.eq(community.0))
+        .filter(community_members::state.eq("joined"))
+        .filter(member_mail::notify_topic.eq(true))
+        .select(community_members::member_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(MemberId)
+        .collect())
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod footsteps;
 pub mod form;
 pub mod handset;
+pub mod mail;
 pub mod middleware;
 pub mod photos;
 pub mod routes;

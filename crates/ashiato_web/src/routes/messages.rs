@@ -245,11 +245,30 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
         }
     };
     let (recipient, reply_to) = (member.id, form.reply.map(MessageId));
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
     visitor
         .state()
         .run(move |c| {
             ashiato_store::write(c, |c| {
-                messages::send(c, me, recipient, &draft.subject, &draft.body, reply_to, now())
+                let id =
+                    messages::send(c, me, recipient, &draft.subject, &draft.body, reply_to, now())?;
+                crate::mail::enqueue_notification(
+                    c,
+                    &config,
+                    crate::mail::Event {
+                        recipient,
+                        actor: me,
+                        kind: ashiato_store::mail::NotifyKind::Message,
+                        what: ashiato_mail::NotificationKind::NewMessage {
+                            actor,
+                            excerpt: draft.subject.clone(),
+                        },
+                        path: format!("/messages/{id}"),
+                    },
+                    now(),
+                )?;
+                Ok(id)
             })
         })
         .await?;
