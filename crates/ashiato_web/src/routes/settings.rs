@@ -158,6 +158,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
     page.push(post_form("/settings", fields, cat.t("settings.save")));
     page.push(Block::List(vec![
         vec![Inline::link("/settings/photo", cat.t("photo.title"))],
+        vec![Inline::link("/settings/mail", cat.t("mail.title"))],
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
@@ -328,7 +329,10 @@ pub async fn password_form(mut visitor: Visitor) -> Result<HttpResponse, WebErro
 }
 
 /// Checks the member's current password on the blocking pool.
-async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
+pub(crate) async fn current_password_ok(
+    visitor: &Visitor,
+    plain: String,
+) -> Result<bool, WebError> {
     let Some(m) = visitor.member.clone() else { return Ok(false) };
     let email = account::Email::parse(&m.email)
         .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
