@@ -571,3 +571,15 @@ pub fn topic_subscribers(
         .map(MemberId)
         .collect())
 }
+
+/// Makes every queued row due at `now` (an operator's flush after the relay is back);
+/// returns how many were waiting. Rows being sent, sent or failed are left alone.
+pub fn flush(conn: &mut AnyConnection, now: Timestamp) -> StoreResult<usize> {
+    Ok(diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::status.eq(status::QUEUED))
+            .filter(mail_outbox::next_attempt_at.gt(now.0)),
+    )
+    .set(mail_outbox::next_attempt_at.eq(now.0))
+    .execute(conn)?)
+}
