@@ -7,11 +7,13 @@
 //!   When `ASHIATO_TEST_POSTGRES` is unset, the PostgreSQL half is listed as *ignored* and a
 //!   banner says so: never silently passed. When it is set, a server that cannot be reached is
 //!   a failure.
+//! - [`smtp`]: a loopback SMTP sink that keeps what it receives (outbox tests).
 //! - [`http`]: a deliberately small HTTP/1.1 client over a `TcpStream`, so tests see the exact
 //!   bytes a handset would (headers, Shift_JIS bodies) with nothing in between.
 
 pub mod http;
 pub mod images;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -361,7 +361,13 @@ fn read_data(r: &mut impl BufRead, max: usize) -> std::io::Result<Option<Option<
     let mut line = Vec::new();
     loop {
         // Data lines may be long (some mailers ignore the 998 limit): allow up to 1 MiB each.
-        let Some(_) = read_line(r, 1 << 20, &mut line)? else { return Ok(None) };
+        let Some(fits) = read_line(r, 1 << 20, &mut line)? else { return Ok(None) };
+        if !fits {
+            // A line over 1 MiB is no mail a phone sends: drop the message, stay in step.
+            over = true;
+            msg = Vec::new();
+            continue;
+        }
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         if body == b"." {

@@ -2,6 +2,8 @@
 //! backends with a browser logging in over HTTP.
 
 mod commands;
+mod lmtp;
+mod mail;
 mod serve;
 
 use ashiato_test_support::Suite;
@@ -10,6 +12,8 @@ fn main() {
     let mut suite = Suite::new();
     commands::register(&mut suite);
     serve::register(&mut suite);
+    mail::register(&mut suite);
+    lmtp::register(&mut suite);
     suite.run();
 }
 
