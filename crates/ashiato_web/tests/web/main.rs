@@ -3,6 +3,7 @@
 mod auth;
 mod dialects;
 mod handset;
+mod mail;
 mod photos;
 mod sns;
 mod support;
@@ -14,6 +15,7 @@ fn main() {
     auth::register(&mut suite);
     dialects::register(&mut suite);
     handset::register(&mut suite);
+    mail::register(&mut suite);
     photos::register(&mut suite);
     sns::register(&mut suite);
     suite.run();
