@@ -142,8 +142,7 @@ fn notifications(t: &TestDb) {
                 Some("bee@docomo.ne.jp"),
                 ashiato_core::Timestamp(0),
             )?;
-            let mut n = store_mail::Notify::default();
-            n.message = false;
+            let n = store_mail::Notify { message: false, ..store_mail::Notify::default() };
             store_mail::set_notify(c, b, n, ashiato_core::Timestamp(0))
         })
         .expect("settings");
