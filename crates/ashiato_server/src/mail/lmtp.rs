@@ -64,6 +64,8 @@ trait Stream: Read + Write + Send {
 
 impl Stream for std::net::TcpStream {
     fn set_timeouts(&self, t: Duration) -> std::io::Result<()> {
+        // Replies are small and each one is awaited: no Nagle delay.
+        self.set_nodelay(true)?;
         self.set_read_timeout(Some(t))?;
         self.set_write_timeout(Some(t))
     }
@@ -231,9 +233,13 @@ fn session(stream: Box<dyn Stream>, ingest: &Ingest, stop: &AtomicBool) -> std::
     let domain = ingest.config().mail_addresses().domain;
     let domain = if domain.is_empty() { "localhost".to_owned() } else { domain };
     let max = ingest.config().mail_max_message_bytes;
+    // One write per reply: with Nagle's algorithm and delayed ACKs, a reply split over two
+    // segments costs the client 40 ms or more per command.
     let send = |out: &mut Box<dyn Stream>, line: &str| -> std::io::Result<()> {
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\r\n")?;
+        let mut reply = Vec::with_capacity(line.len() + 2);
+        reply.extend_from_slice(line.as_bytes());
+        reply.extend_from_slice(b"\r\n");
+        out.write_all(&reply)?;
         out.flush()
     };
     send(&mut out, &format!("220 {domain} LMTP ashiato ready"))?;

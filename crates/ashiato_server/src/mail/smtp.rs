@@ -121,6 +121,7 @@ pub fn send(relay: &Relay, from: &str, to: &str, message: &[u8]) -> Result<(), S
     }
     let stream = stream.ok_or(last)?;
     let io = |e: std::io::Error| temporary(format!("relay connection: {e}"));
+    stream.set_nodelay(true).map_err(io)?;
     stream.set_read_timeout(Some(relay.timeout)).map_err(io)?;
     stream.set_write_timeout(Some(relay.timeout)).map_err(io)?;
     let writer = stream.try_clone().map_err(io)?;
