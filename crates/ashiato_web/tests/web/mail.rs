@@ -142,7 +142,8 @@ fn notifications(t: &TestDb) {
                 Some("bee@docomo.ne.jp"),
                 ashiato_core::Timestamp(0),
             )?;
-            let n = store_mail::Notify { message: false, ..store_mail::Notify::default() };
+            let n =
+                store_mail::Notify { message: false, topic: true, ..store_mail::Notify::default() };
             store_mail::set_notify(c, b, n, ashiato_core::Timestamp(0))
         })
         .expect("settings");
@@ -219,5 +220,34 @@ fn notifications(t: &TestDb) {
     let text = String::from_utf8_lossy(&mail.message);
     assert!(text.contains(&format!("http://sns.example.jp/diary/{entry}")), "{text}");
     assert!(text.contains("charset=ISO-2022-JP"), "PC mail: {text}");
+    // A new topic reaches the members who joined and asked for topic mails (b), not its
+    // author (a).
+    let res = pa.submit(
+        "/communities/new",
+        "/communities/new",
+        &[
+            ("name", "ラーメン部"),
+            ("description", "麺"),
+            ("category", "グルメ"),
+            ("join", "open"),
+            ("topics", "participants"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", pa.last);
+    let loc = res.header("location").expect("location").to_owned();
+    let cid: String = loc[loc.find("/c/").expect("community") + 3..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    pb.submit(&format!("/c/{cid}"), &format!("/c/{cid}/join"), &[]);
+    let topic = pa.submit(
+        &format!("/c/{cid}/topics/new"),
+        &format!("/c/{cid}/topics/new"),
+        &[("title", "おすすめの店"), ("body", "教えて")],
+    );
+    assert_eq!(topic.status, 303, "{}", pa.last);
+    let r = rows();
+    assert_eq!(r.len(), 4, "{r:?}");
+    assert_eq!((r[3].to.as_str(), r[3].kind.as_str()), ("bee@docomo.ne.jp", "topic"));
     let _ = a;
 }
