@@ -137,6 +137,11 @@ impl Link {
         Link { target: Target::Internal(path.into()), text: text.into(), accesskey: None }
     }
 
+    /// A `mailto:` link to `address`.
+    pub fn mailto(address: impl Into<String>, text: impl Into<String>) -> Link {
+        Link { target: Target::Mailto(address.into()), text: text.into(), accesskey: None }
+    }
+
     /// A link that leaves the site; the renderer sends it through `/jump`.
     pub fn external(url: impl Into<String>, text: impl Into<String>) -> Link {
         Link { target: Target::External(url.into()), text: text.into(), accesskey: None }
@@ -150,6 +155,9 @@ pub enum Target {
     Internal(String),
     /// An absolute URL elsewhere.
     External(String),
+    /// A mail address, written as a plain `mailto:` link (no `/jump`, no session parameters):
+    /// tapping it opens the handset's mailer with the address filled in.
+    Mailto(String),
 }
 
 /// A footer menu entry.

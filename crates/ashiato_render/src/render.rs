@@ -720,9 +720,9 @@ fn source_len(b: &Block) -> usize {
                 Inline::Link(l) => {
                     l.text.len()
                         + match &l.target {
-                            crate::page::Target::Internal(p) | crate::page::Target::External(p) => {
-                                p.len()
-                            }
+                            crate::page::Target::Internal(p)
+                            | crate::page::Target::External(p)
+                            | crate::page::Target::Mailto(p) => p.len(),
                         }
                 }
                 other => inline_text(other).len(),

@@ -381,6 +381,7 @@ impl<'a> Writer<'a> {
         let href = match &link.target {
             LinkTarget::Internal(path) => self.internal_href(path, key.is_some()),
             LinkTarget::External(url) => (self.ctx.jump)(url),
+            LinkTarget::Mailto(address) => format!("mailto:{address}"),
         };
         self.m("<a href=\"").attr(&href).m("\"");
         if let Some(k) = key {

@@ -635,6 +635,26 @@ fn docomo_links_forms_and_access_keys() {
 }
 
 #[test]
+fn mailto_links_are_plain_and_carry_no_session() {
+    for name in ["docomo", "mova", "au", "softbank", "iphone"] {
+        let (h, t) = profile(name);
+        let mut page = Page::new("メール投稿");
+        page.push(Block::Paragraph(vec![Inline::Link(Link::mailto(
+            "d.000g40r40m30e209@m.ashiato.example",
+            "日記を書く",
+        ))]));
+        let r = with_ctx(&h, |ctx| render(&page, ctx, &t, &location(&t)));
+        let tags = tags(&r.body);
+        let hrefs: Vec<&str> =
+            tags.iter().filter(|(n, _)| n == "a").filter_map(|(_, a)| attr(a, "href")).collect();
+        assert!(
+            hrefs.contains(&"mailto:d.000g40r40m30e209@m.ashiato.example"),
+            "{name}: {hrefs:?}"
+        );
+    }
+}
+
+#[test]
 fn input_modes_per_dialect() {
     let page = diary_page();
     let mut seen = BTreeMap::new();

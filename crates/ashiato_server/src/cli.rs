@@ -34,6 +34,26 @@ pub enum Command {
         /// On an empty database, create a small demo community first and print how to log in.
         #[arg(long)]
         demo: bool,
+        /// Also accept mail over LMTP on `HOST:PORT` or `unix:/path` [config: lmtp_listen].
+        #[arg(long, value_name = "ADDR")]
+        lmtp: Option<String>,
+    },
+    /// Deliver one message from standard input to a posting address (MTA pipe transport).
+    /// Exits 0 delivered, 67 unknown recipient, 65 bad message, 75 try again later, with one
+    /// line on standard error.
+    MailIngest {
+        /// Envelope recipient (the posting address).
+        #[arg(long, value_name = "ADDR")]
+        recipient: String,
+        /// Envelope sender (empty for a bounce).
+        #[arg(long, value_name = "ADDR")]
+        sender: Option<String>,
+    },
+    /// Send the notification mails that are due to the SMTP relay once, and exit.
+    MailOutbox {
+        /// Also send mails waiting for a retry (after the relay is back).
+        #[arg(long)]
+        flush: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -102,6 +122,16 @@ pub enum MemberCommand {
         /// Password (8 characters or more, not a common one).
         #[arg(long)]
         password: String,
+    },
+    /// Print a member's secret posting address (for the new-diary action), creating it on
+    /// first use.
+    PostAddress {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Replace the address with a new one first (every old address stops working).
+        #[arg(long)]
+        rotate: bool,
     },
 }
 

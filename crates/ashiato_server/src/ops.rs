@@ -54,6 +54,9 @@ pub enum OpsError {
     /// The listening socket or server failed.
     #[error("{0}")]
     Io(String),
+    /// A mail delivery was refused or deferred: the reply line and its sysexits code.
+    #[error("{0}")]
+    Mail(ashiato_mail::Reply),
 }
 
 impl OpsError {
@@ -66,6 +69,7 @@ impl OpsError {
             OpsError::Open(_) | OpsError::Store(_) => 69,         // EX_UNAVAILABLE
             OpsError::DataDir { .. } | OpsError::Secret(_) => 73, // EX_CANTCREAT
             OpsError::Io(_) => 74,                                // EX_IOERR
+            OpsError::Mail(reply) => reply.exit_code(),
         }
     }
 }
@@ -110,7 +114,46 @@ fn init_logging(config: &Config) {
 /// Runs the command.
 pub fn run(cli: &Cli) -> Result<(), OpsError> {
     match &cli.command {
-        Command::Serve { bind, demo } => serve(cli, bind.clone(), *demo),
+        Command::Serve { bind, demo, lmtp } => serve(cli, bind.clone(), *demo, lmtp.clone()),
+        Command::MailIngest { recipient, sender } => mail_ingest(cli, recipient, sender.as_deref()),
+        Command::MailOutbox { flush } => {
+            let config = load_config(cli, None)?;
+            init_logging(&config);
+            let db = open_db(&config)?;
+            if crate::mail::outbox::relay(&config).is_none() {
+                return Err(OpsError::Usage(
+                    "no smtp_relay_host is configured; mails stay in the outbox".into(),
+                ));
+            }
+            let pass = crate::mail::outbox::drain_once(&db, &config, *flush)?;
+            println!("{} sent, {} deferred, {} failed", pass.sent, pass.retried, pass.failed);
+            Ok(())
+        }
+        Command::Member { command: MemberCommand::PostAddress { email, rotate } } => {
+            let config = load_config(cli, None)?;
+            prepare_data_dir(&config.data_dir)?;
+            if !config.mail_enabled() {
+                return Err(OpsError::Usage(
+                    "posting by mail is off: set mail_domain in the configuration".into(),
+                ));
+            }
+            let secret = Secret::load_or_create(&config.data_dir)?;
+            let db = open_db(&config)?;
+            let e = Email::parse(email).map_err(|p| OpsError::Usage(format!("--email {p}")))?;
+            let mut conn = db.conn()?;
+            let member = accounts::find_by_email(&mut conn, &e)?
+                .ok_or_else(|| OpsError::Usage(format!("--email: no member {email}")))?
+                .id;
+            let token = write(&mut conn, |c| {
+                if *rotate {
+                    ashiato_web::mail::rotate_token(c, &secret, member, now())
+                } else {
+                    ashiato_web::mail::current_token(c, &secret, member, now())
+                }
+            })?;
+            println!("{}", ashiato_web::mail::addresses(&config, &token).diary);
+            Ok(())
+        }
         Command::Migrate => {
             let config = load_config(cli, None)?;
             if let ashiato_store::DatabaseUrl::Sqlite(_) = config.database() {
@@ -172,8 +215,44 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
     }
 }
 
-fn serve(cli: &Cli, bind: Option<String>, demo: bool) -> Result<(), OpsError> {
+/// `ashiato mail-ingest`: every failure, the configuration and the database included, is a
+/// reply with a sysexits code, so the MTA knows whether to bounce or retry.
+fn mail_ingest(cli: &Cli, recipient: &str, sender: Option<&str>) -> Result<(), OpsError> {
+    use ashiato_mail::Reply;
+    let temporary = |e: OpsError| match e {
+        OpsError::Mail(r) => OpsError::Mail(r),
+        other => OpsError::Mail(Reply::temporary(other.to_string())),
+    };
+    let config = load_config(cli, None).map_err(temporary)?;
+    // One byte over the limit is enough to refuse; the rest is not read.
+    let cap = u64::try_from(config.mail_max_message_bytes).unwrap_or(u64::MAX).saturating_add(1);
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .take(cap)
+        .read_to_end(&mut raw)
+        .map_err(|e| OpsError::Mail(Reply::temporary(format!("reading the message: {e}"))))?;
+    // Two connections are plenty for one message.
+    let db = open_db(&Config { database_pool_size: 2, ..config.clone() }).map_err(temporary)?;
+    let ingest = crate::mail::ingest::Ingest::new(db, std::sync::Arc::new(config));
+    match ingest.deliver(&raw, recipient, sender) {
+        Ok(done) => {
+            eprintln!("ashiato: {}", done.reply_line());
+            Ok(())
+        }
+        Err(reply) => Err(OpsError::Mail(reply)),
+    }
+}
+
+fn serve(
+    cli: &Cli,
+    bind: Option<String>,
+    demo: bool,
+    lmtp: Option<String>,
+) -> Result<(), OpsError> {
     let mut config = load_config(cli, bind)?;
+    if let Some(l) = lmtp {
+        config.lmtp_listen = l;
+    }
     init_logging(&config);
     prepare_data_dir(&config.data_dir)?;
     let secret = Secret::load_or_create(&config.data_dir)?;
@@ -200,7 +279,39 @@ fn serve(cli: &Cli, bind: Option<String>, demo: bool) -> Result<(), OpsError> {
         config.database()
     );
     let footsteps = state.footsteps.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ingest = std::sync::Arc::new(crate::mail::ingest::Ingest::new(
+        state.db.clone(),
+        std::sync::Arc::clone(&state.config),
+    ));
+    let mut threads = Vec::new();
+    if !config.lmtp_listen.trim().is_empty() {
+        let addr = crate::mail::lmtp::ListenAddr::parse(&config.lmtp_listen)
+            .map_err(|e| OpsError::Usage(format!("--lmtp: {e}")))?;
+        let lmtp = crate::mail::lmtp::LmtpServer::bind(&addr, ingest).map_err(|e| {
+            OpsError::Io(format!("cannot listen for LMTP on {}: {e}", config.lmtp_listen))
+        })?;
+        eprintln!("ashiato: LMTP on {}", lmtp.local_addr());
+        threads.push(
+            lmtp.spawn(std::sync::Arc::clone(&stop))
+                .map_err(|e| OpsError::Io(format!("cannot start the LMTP listener: {e}")))?,
+        );
+    }
+    threads.push(
+        crate::mail::outbox::spawn(
+            state.db.clone(),
+            std::sync::Arc::clone(&state.config),
+            std::sync::Arc::clone(&stop),
+            std::time::Duration::from_millis(500),
+        )
+        .map_err(|e| OpsError::Io(format!("cannot start the outbox worker: {e}")))?,
+    );
     let served = actix_web::rt::System::new().block_on(server::serve(state, listener));
+    // Stop accepting mail and sending; deliveries in progress finish first.
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
     // Footsteps still queued in memory are written before the process ends.
     footsteps.flush();
     served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))

@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod footsteps;
 pub mod friends;
+pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod photos;

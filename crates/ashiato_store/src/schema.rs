@@ -333,6 +333,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    member_mail (member_id) {
+        member_id -> BigInt,
+        token_nonce -> Nullable<Text>,
+        token_digest -> Nullable<Text>,
+        phone_address -> Nullable<Text>,
+        notify_friend_request -> Bool,
+        notify_friend_accepted -> Bool,
+        notify_message -> Bool,
+        notify_comment -> Bool,
+        notify_topic -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_receipts (member_id, dedup_key) {
+        member_id -> BigInt,
+        dedup_key -> Text,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        member_id -> Nullable<BigInt>,
+        to_address -> Text,
+        kind -> Text,
+        message -> Binary,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        claimed_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -355,6 +397,9 @@ diesel::joinable!(community_photos -> photos (photo_id));
 diesel::joinable!(app_installs -> apps (app_id));
 diesel::joinable!(app_installs -> members (member_id));
 diesel::joinable!(activities -> apps (app_id));
+diesel::joinable!(member_mail -> members (member_id));
+diesel::joinable!(mail_receipts -> members (member_id));
+diesel::joinable!(mail_outbox -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
@@ -386,4 +431,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     topics,
     topic_comments,
     messages,
+    member_mail,
+    mail_receipts,
+    mail_outbox,
 );

@@ -8,12 +8,14 @@
 //!   banner says so: never silently passed. When it is set, a server that cannot be reached is
 //!   a failure.
 //! - [`example_app`]: the example OpenSocial app as a test process; visible skips.
+//! - [`smtp`]: a loopback SMTP sink that keeps what it receives (outbox tests).
 //! - [`http`]: a deliberately small HTTP/1.1 client over a `TcpStream`, so tests see the exact
 //!   bytes a handset would (headers, Shift_JIS bodies) with nothing in between.
 
 pub mod example_app;
 pub mod http;
 pub mod images;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

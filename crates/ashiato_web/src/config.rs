@@ -67,6 +67,26 @@ pub struct Config {
     pub app_allow_private_hosts: Vec<String>,
     /// Social API calls allowed per app in five minutes.
     pub api_requests_per_5min: u32,
+    /// Domain of the posting addresses; empty turns posting by mail off.
+    pub mail_domain: String,
+    /// Fixed start of every posting local part (may be empty).
+    pub mail_address_prefix: String,
+    /// `any`, `registered` or `carrier` (who may post through a secret address).
+    pub mail_sender_policy: String,
+    /// Largest accepted inbound message in bytes.
+    pub mail_max_message_bytes: usize,
+    /// `drop` or `refuse` images beyond the third.
+    pub mail_extra_images: String,
+    /// LMTP listener of `serve`: `HOST:PORT` or `unix:/path`; empty for none.
+    pub lmtp_listen: String,
+    /// SMTP relay host for notification mails; empty keeps them queued.
+    pub smtp_relay_host: String,
+    /// SMTP relay port.
+    pub smtp_relay_port: u16,
+    /// From address of notification mails; empty means `noreply@<mail_domain>`.
+    pub mail_from: String,
+    /// Most notification mails per recipient address per hour.
+    pub mail_notify_per_hour: usize,
 }
 
 impl Default for Config {
@@ -96,6 +116,16 @@ impl Default for Config {
             app_registration: "members".into(),
             app_allow_private_hosts: Vec::new(),
             api_requests_per_5min: 300,
+            mail_domain: String::new(),
+            mail_address_prefix: String::new(),
+            mail_sender_policy: "any".into(),
+            mail_max_message_bytes: 10 * 1024 * 1024,
+            mail_extra_images: "drop".into(),
+            lmtp_listen: String::new(),
+            smtp_relay_host: String::new(),
+            smtp_relay_port: 25,
+            mail_from: String::new(),
+            mail_notify_per_hour: 10,
         }
     }
 }
@@ -232,6 +262,30 @@ impl Config {
                 return Err(ConfigError::Value { key, reason: "must be positive".into() });
             }
         }
+        if !matches!(self.mail_sender_policy.as_str(), "any" | "registered" | "carrier") {
+            return Err(ConfigError::Value {
+                key: "mail_sender_policy",
+                reason: "use any, registered or carrier".into(),
+            });
+        }
+        if !matches!(self.mail_extra_images.as_str(), "drop" | "refuse") {
+            return Err(ConfigError::Value {
+                key: "mail_extra_images",
+                reason: "use drop or refuse".into(),
+            });
+        }
+        if self.mail_domain.contains(['@', ' ', '/']) {
+            return Err(ConfigError::Value {
+                key: "mail_domain",
+                reason: "a bare domain such as m.example.jp".into(),
+            });
+        }
+        if self.mail_max_message_bytes < 1024 {
+            return Err(ConfigError::Value {
+                key: "mail_max_message_bytes",
+                reason: "at least 1024".into(),
+            });
+        }
         if !self.database_url.is_empty() {
             self.database_url
                 .parse::<ashiato_store::DatabaseUrl>()
@@ -282,6 +336,59 @@ impl Config {
         } else {
             self.public_url.trim_end_matches('/').to_owned()
         }
+    }
+}
+
+impl Config {
+    /// Whether posting by mail is on (a mail domain is set).
+    pub fn mail_enabled(&self) -> bool {
+        !self.mail_domain.trim().is_empty()
+    }
+
+    /// Where posting addresses live.
+    pub fn mail_addresses(&self) -> ashiato_mail::AddressConfig {
+        ashiato_mail::AddressConfig {
+            domain: self.mail_domain.trim().to_ascii_lowercase(),
+            prefix: self.mail_address_prefix.trim().to_ascii_lowercase(),
+        }
+    }
+
+    /// The sender policy.
+    pub fn mail_policy(&self) -> ashiato_mail::SenderPolicy {
+        match self.mail_sender_policy.as_str() {
+            "registered" => ashiato_mail::SenderPolicy::RegisteredAddress,
+            "carrier" => ashiato_mail::SenderPolicy::CarrierDomain,
+            _ => ashiato_mail::SenderPolicy::AnyFrom,
+        }
+    }
+
+    /// Limits for inbound mail.
+    pub fn mail_limits(&self) -> ashiato_mail::InboundLimits {
+        ashiato_mail::InboundLimits {
+            max_message_bytes: self.mail_max_message_bytes,
+            extra_images: if self.mail_extra_images == "refuse" {
+                ashiato_mail::ExtraImages::Refuse
+            } else {
+                ashiato_mail::ExtraImages::Drop
+            },
+            ..ashiato_mail::InboundLimits::default()
+        }
+    }
+
+    /// From address of notification mails.
+    pub fn mail_from_address(&self) -> String {
+        if !self.mail_from.trim().is_empty() {
+            self.mail_from.trim().to_owned()
+        } else if self.mail_enabled() {
+            format!("noreply@{}", self.mail_addresses().domain)
+        } else {
+            "noreply@localhost".into()
+        }
+    }
+
+    /// The per-recipient notification limit.
+    pub fn mail_rate_limit(&self) -> ashiato_mail::RateLimit {
+        ashiato_mail::RateLimit { max: self.mail_notify_per_hour, window_secs: 3600 }
     }
 }
 

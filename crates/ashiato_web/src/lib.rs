@@ -13,6 +13,7 @@ pub mod footsteps;
 pub mod form;
 pub mod handset;
 pub mod limits;
+pub mod mail;
 pub mod middleware;
 pub mod photos;
 pub mod routes;

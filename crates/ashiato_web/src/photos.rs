@@ -13,8 +13,9 @@ use actix_web::web;
 use ashiato_core::time::HOUR_MS;
 use ashiato_core::{MemberId, Timestamp};
 use ashiato_image::{Limits, Variant};
-use ashiato_store::files::FileStore;
+use ashiato_store::files::{FileError, FileStore};
 use ashiato_store::photos::{self, NewPhoto, Photo};
+use ashiato_store::{AnyConnection, Db, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
@@ -44,6 +45,27 @@ impl UploadProblem {
             UploadProblem::Rate => "photo.rate",
         }
     }
+}
+
+/// A sanitised master written to the file store, its row not yet inserted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedPhoto {
+    /// SHA-256 of the master (its file name).
+    pub sha256: String,
+    /// File extension.
+    pub ext: &'static str,
+    /// `jpeg`, `png` or `gif`.
+    pub format: &'static str,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames.
+    pub frames: u32,
+    /// Master size in bytes.
+    pub byte_size: usize,
+    /// Whether this preparation created the file (only then may a failure remove it).
+    pub created: bool,
 }
 
 /// The photo service.
@@ -88,44 +110,39 @@ impl Photos {
         &self.files
     }
 
-    /// Runs the pipeline on an upload and stores the sanitised master; returns the photo id.
-    /// The original bytes are not kept. Quota and rate are checked first, cheaply.
-    pub async fn store_upload(
+    /// Whether `owner` may store `count` more photos of `bytes` bytes in all at `now`: the
+    /// upload rate per hour and the quota (count and bytes). Cheap; run it before decoding.
+    pub fn check_allowance(
         &self,
-        state: &AppState,
+        conn: &mut AnyConnection,
         owner: MemberId,
-        bytes: Vec<u8>,
+        count: usize,
+        bytes: usize,
         now: Timestamp,
-    ) -> Result<Result<i64, UploadProblem>, WebError> {
-        let (count, used, recent) = state
-            .run(move |c| {
-                let (count, used) = photos::usage(c, owner)?;
-                Ok((count, used, photos::uploads_since(c, owner, Timestamp(now.0 - HOUR_MS))?))
-            })
-            .await?;
-        if recent >= self.per_hour {
-            return Ok(Err(UploadProblem::Rate));
+    ) -> Result<Option<UploadProblem>, StoreError> {
+        let (have, used) = photos::usage(conn, owner)?;
+        let recent = photos::uploads_since(conn, owner, Timestamp(now.0 - HOUR_MS))?;
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        if recent.saturating_add(count) > self.per_hour {
+            return Ok(Some(UploadProblem::Rate));
         }
-        if count >= self.quota_count
-            || used.saturating_add(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-                > self.quota_bytes
+        if have.saturating_add(count) > self.quota_count
+            || used.saturating_add(i64::try_from(bytes).unwrap_or(i64::MAX)) > self.quota_bytes
         {
-            return Ok(Err(UploadProblem::Quota));
+            return Ok(Some(UploadProblem::Quota));
         }
-        let permit = self
-            .cpu
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
-        let limits = self.limits;
-        let master = web::block(move || {
-            let _permit = permit;
-            ashiato_image::ingest(&bytes, &limits)
-        })
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-        let master = match master {
+        Ok(None)
+    }
+
+    /// Runs the image pipeline on untrusted bytes and writes the sanitised master file
+    /// (atomically, content-addressed). No row is written: insert it with
+    /// [`Photos::insert_prepared`] inside the caller's transaction, and call
+    /// [`Photos::discard_blocking`] if that transaction fails. Blocking (CPU and disk).
+    pub fn prepare_blocking(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Result<PreparedPhoto, UploadProblem>, FileError> {
+        let master = match ashiato_image::ingest(bytes, &self.limits) {
             Ok(m) => m,
             Err(e) if e.is_limit() => return Ok(Err(UploadProblem::TooBig)),
             Err(e) => {
@@ -133,58 +150,121 @@ impl Photos {
                 return Ok(Err(UploadProblem::NotAnImage));
             }
         };
-        Ok(Ok(self.save_master(state, owner, master, now).await?))
-    }
-
-    /// Writes a master file, then its row. If the row cannot be written, a file this call
-    /// created is removed again, so nothing is left half-stored.
-    pub async fn save_master(
-        &self,
-        state: &AppState,
-        owner: MemberId,
-        master: ashiato_image::Master,
-        now: Timestamp,
-    ) -> Result<i64, WebError> {
-        let files = self.files.clone();
         let ext = master.format.extension();
-        let sha = master.sha256_hex.clone();
-        let size = master.bytes.len();
-        let bytes = master.bytes;
-        let created = web::block({
-            let sha = sha.clone();
-            move || files.put_master(&sha, ext, &bytes)
-        })
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Unavailable(e.to_string()))?;
+        let created = self.files.put_master(&master.sha256_hex, ext, &master.bytes)?;
         let format = match master.format {
             ashiato_image::Format::Jpeg => "jpeg",
             ashiato_image::Format::Png => "png",
             ashiato_image::Format::Gif => "gif",
         };
-        let (width, height, frames) = (master.width, master.height, master.frames);
-        let sha_row = sha.clone();
-        let inserted = state
-            .run(move |c| {
-                photos::insert(
-                    c,
-                    &NewPhoto {
-                        owner,
-                        sha256: &sha_row,
-                        format,
-                        width,
-                        height,
-                        frames,
-                        byte_size: size,
-                    },
-                    now,
-                )
-            })
-            .await;
-        if inserted.is_err() && created {
-            self.files.remove_master(&sha, ext);
+        Ok(Ok(PreparedPhoto {
+            sha256: master.sha256_hex,
+            ext,
+            format,
+            width: master.width,
+            height: master.height,
+            frames: master.frames,
+            byte_size: master.bytes.len(),
+            created,
+        }))
+    }
+
+    /// Inserts the row of a prepared photo; returns its id. Call inside [`ashiato_store::write`].
+    pub fn insert_prepared(
+        conn: &mut AnyConnection,
+        owner: MemberId,
+        p: &PreparedPhoto,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        photos::insert(
+            conn,
+            &NewPhoto {
+                owner,
+                sha256: &p.sha256,
+                format: p.format,
+                width: p.width,
+                height: p.height,
+                frames: p.frames,
+                byte_size: p.byte_size,
+            },
+            now,
+        )
+    }
+
+    /// After a failed transaction: removes the master files these preparations created,
+    /// unless a row (committed by someone else meanwhile) refers to the same file. Files
+    /// that existed before are never touched. Blocking.
+    pub fn discard_blocking(&self, db: &Db, prepared: &[PreparedPhoto]) {
+        for p in prepared.iter().filter(|p| p.created) {
+            let referenced = db
+                .conn()
+                .and_then(|mut c| photos::is_referenced(&mut c, &p.sha256))
+                // If the database cannot say, keep the file: an orphan is harmless, a missing
+                // master is not.
+                .unwrap_or(true);
+            if !referenced {
+                self.files.remove_master(&p.sha256, p.ext);
+            }
         }
-        inserted
+    }
+
+    /// The whole upload, synchronously: allowance, pipeline, master file and row (in its own
+    /// transaction; a newly created file is removed again if the row fails). Returns the
+    /// photo id, or why the upload was refused. Used by the async [`Photos::store_upload`]
+    /// (on the blocking pool) and by callers outside actix.
+    pub fn ingest_and_store_blocking(
+        &self,
+        db: &Db,
+        owner: MemberId,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<Result<i64, UploadProblem>, WebError> {
+        {
+            let mut conn = db.conn()?;
+            if let Some(problem) = self.check_allowance(&mut conn, owner, 1, bytes.len(), now)? {
+                return Ok(Err(problem));
+            }
+        }
+        let prepared =
+            match self.prepare_blocking(bytes).map_err(|e| WebError::Unavailable(e.to_string()))? {
+                Ok(p) => p,
+                Err(problem) => return Ok(Err(problem)),
+            };
+        let inserted = db.conn().and_then(|mut c| {
+            ashiato_store::write(&mut c, |c| Photos::insert_prepared(c, owner, &prepared, now))
+        });
+        match inserted {
+            Ok(id) => Ok(Ok(id)),
+            Err(e) => {
+                self.discard_blocking(db, std::slice::from_ref(&prepared));
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Runs the pipeline on an upload and stores the sanitised master; returns the photo id.
+    /// The original bytes are not kept. Quota and rate are checked first, cheaply. At most
+    /// one pipeline per core runs at a time.
+    pub async fn store_upload(
+        &self,
+        state: &AppState,
+        owner: MemberId,
+        bytes: Vec<u8>,
+        now: Timestamp,
+    ) -> Result<Result<i64, UploadProblem>, WebError> {
+        let permit = self
+            .cpu
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        let (this, db) = (self.clone(), state.db.clone());
+        web::block(move || {
+            let _permit = permit;
+            this.ingest_and_store_blocking(&db, owner, &bytes, now)
+        })
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
     }
 
     /// The bytes of a variant of a photo, made and cached on first request.

@@ -2,6 +2,8 @@
 //! backends with a browser logging in over HTTP.
 
 mod commands;
+mod lmtp;
+mod mail;
 mod opensocial;
 mod serve;
 
@@ -12,6 +14,8 @@ fn main() {
     commands::register(&mut suite);
     opensocial::register(&mut suite);
     serve::register(&mut suite);
+    mail::register(&mut suite);
+    lmtp::register(&mut suite);
     suite.run();
 }
 

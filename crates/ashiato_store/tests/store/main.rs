@@ -3,6 +3,7 @@
 
 mod accounts;
 mod apps;
+mod mail;
 mod schema;
 mod scopes;
 mod sessions;
@@ -16,5 +17,6 @@ fn main() {
     apps::register(&mut suite);
     sessions::register(&mut suite);
     scopes::register(&mut suite);
+    mail::register(&mut suite);
     suite.run();
 }

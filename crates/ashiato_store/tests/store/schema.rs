@@ -152,6 +152,7 @@ fn actual_schema(conn: &mut AnyConnection) -> (Declared, BTreeMap<String, Vec<St
                         "BIGINT" => "BigInt",
                         "TEXT" => "Text",
                         "BOOLEAN" => "Bool",
+                        "BLOB" => "Binary",
                         other => panic!("{table}.{}: unexpected SQLite type {other}", col.name),
                     };
                     // A primary key column is never NULL in our schema even where SQLite's
@@ -189,6 +190,7 @@ fn actual_schema(conn: &mut AnyConnection) -> (Declared, BTreeMap<String, Vec<St
                     "integer" => "Integer",
                     "text" => "Text",
                     "boolean" => "Bool",
+                    "bytea" => "Binary",
                     other => panic!(
                         "{}.{}: unexpected PostgreSQL type {other}",
                         col.table_name, col.column_name

@@ -110,7 +110,7 @@ fn authenticate(
     conn: &mut AnyConnection,
     signed: &Signed,
     now_secs: i64,
-) -> Result<(apps::App, MemberId), Refusal> {
+) -> Result<(apps::App, accounts::Member), Refusal> {
     let conn = RefCell::new(conn);
     let found: RefCell<Option<apps::App>> = RefCell::new(None);
     let failure: RefCell<Option<StoreError>> = RefCell::new(None);
@@ -156,14 +156,14 @@ fn authenticate(
         .map(MemberId)
         .ok_or_else(|| ApiError::unauthorized(format!("no member {requestor:?}")))?;
     let conn = conn.into_inner();
-    match accounts::find_member(conn, member) {
-        Ok(_) => {}
+    let member = match accounts::find_member(conn, member) {
+        Ok(m) => m,
         Err(StoreError::NotFound) => {
             return Err(ApiError::unauthorized(format!("no member {requestor:?}")).into());
         }
         Err(e) => return Err(internal(&e)),
-    }
-    if !apps::is_installed(conn, app.id, member).map_err(|e| internal(&e))? {
+    };
+    if !apps::is_installed(conn, app.id, member.id).map_err(|e| internal(&e))? {
         return Err(
             ApiError::forbidden(format!("member {requestor} has not installed this app")).into()
         );
@@ -255,8 +255,15 @@ pub async fn rest(
             signed.content_type.as_deref(),
             &signed.body,
         )?;
-        let caller =
-            Caller { app: &app, requestor, base_url: &base_url, secret: &st.secret, now: t };
+        let caller = Caller {
+            app: &app,
+            requestor: requestor.id,
+            base_url: &base_url,
+            secret: &st.secret,
+            config: &st.config,
+            nickname: &requestor.nickname,
+            now: t,
+        };
         let outcome = caller.execute(&mut conn, &call.request)?;
         Ok((outcome, call.format))
     })
@@ -303,8 +310,15 @@ pub async fn rpc(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>)
         if !within_limit(&st, &app.consumer_key, n, t) {
             return Err(limit_error().into());
         }
-        let caller =
-            Caller { app: &app, requestor, base_url: &base_url, secret: &st.secret, now: t };
+        let caller = Caller {
+            app: &app,
+            requestor: requestor.id,
+            base_url: &base_url,
+            secret: &st.secret,
+            config: &st.config,
+            nickname: &requestor.nickname,
+            now: t,
+        };
         let outcomes: Vec<_> = calls
             .iter()
             .map(|c| match &c.request {

@@ -23,7 +23,7 @@ use ashiato_opensocial::request::{
     ApiError, AppId, CollectionOptions, Fields, GroupId, Request, ResponseData, UserId,
 };
 use ashiato_store::accounts::{self, Member};
-use ashiato_store::{AnyConnection, StoreError, apps, friends, messages, relation};
+use ashiato_store::{AnyConnection, StoreError, apps, friends, relation};
 use serde_json::Value;
 
 use crate::secret::Secret;
@@ -49,6 +49,10 @@ pub struct Caller<'a> {
     pub base_url: &'a str,
     /// For signed thumbnail URLs.
     pub secret: &'a Secret,
+    /// For notification mails of messages.
+    pub config: &'a crate::config::Config,
+    /// The requestor's nickname (the sender of messages).
+    pub nickname: &'a str,
     /// Now.
     pub now: Timestamp,
 }
@@ -524,7 +528,16 @@ impl Caller<'_> {
         let now = self.now;
         ashiato_store::write(conn, |c| {
             for m in &to {
-                messages::send(c, me, *m, &draft.subject, &draft.body, None, now)?;
+                crate::mail::send_message(
+                    c,
+                    self.config,
+                    (me, self.nickname),
+                    *m,
+                    &draft.subject,
+                    &draft.body,
+                    None,
+                    now,
+                )?;
             }
             Ok::<_, StoreError>(())
         })

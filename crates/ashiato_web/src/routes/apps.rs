@@ -759,12 +759,22 @@ pub async fn invite(
         );
         let to = chosen.clone();
         let t = now();
+        let config = visitor.state().config.clone();
         visitor
             .state()
             .run(move |c| {
                 ashiato_store::write(c, |c| {
                     for m in &to {
-                        ashiato_store::messages::send(c, me, *m, &subject, &body, None, t)?;
+                        crate::mail::send_message(
+                            c,
+                            &config,
+                            (me, &nickname),
+                            *m,
+                            &subject,
+                            &body,
+                            None,
+                            t,
+                        )?;
                     }
                     Ok(())
                 })

@@ -606,9 +606,35 @@ pub async fn create_topic(
         }
     };
     let cid = community.id;
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
+    let community_name = community.name.clone();
     let tid = visitor
         .state()
-        .run(move |c| communities::create_topic(c, cid, me, &draft.title, &draft.body, now()))
+        .run(move |c| {
+            ashiato_store::write(c, |c| {
+                let tid = communities::create_topic(c, cid, me, &draft.title, &draft.body, now())?;
+                for recipient in ashiato_store::mail::topic_subscribers(c, cid)? {
+                    crate::mail::enqueue_notification(
+                        c,
+                        &config,
+                        crate::mail::Event {
+                            recipient,
+                            actor: me,
+                            kind: ashiato_store::mail::NotifyKind::Topic,
+                            what: ashiato_mail::NotificationKind::CommunityTopic {
+                                actor: actor.clone(),
+                                community: community_name.clone(),
+                                topic: draft.title.clone(),
+                            },
+                            path: format!("/c/{cid}/topics/{tid}"),
+                        },
+                        now(),
+                    )?;
+                }
+                Ok(tid)
+            })
+        })
         .await?;
     Ok(visitor.redirect(&format!("/c/{cid}/topics/{tid}")))
 }

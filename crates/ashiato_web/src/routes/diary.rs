@@ -261,10 +261,32 @@ pub async fn comment(
         }
     };
     let entry_id = entry.id;
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
+    let (owner, diary_title) = (entry.author, entry.title.clone());
     visitor
         .state()
         .run(move |c| {
-            ashiato_store::write(c, |c| diary::add_comment(c, entry_id, me, &body, now()))
+            ashiato_store::write(c, |c| {
+                let id = diary::add_comment(c, entry_id, me, &body, now())?;
+                crate::mail::enqueue_notification(
+                    c,
+                    &config,
+                    crate::mail::Event {
+                        recipient: owner,
+                        actor: me,
+                        kind: ashiato_store::mail::NotifyKind::Comment,
+                        what: ashiato_mail::NotificationKind::DiaryComment {
+                            actor,
+                            diary_title,
+                            excerpt: body.clone(),
+                        },
+                        path: format!("/diary/{entry_id}"),
+                    },
+                    now(),
+                )?;
+                Ok(id)
+            })
         })
         .await?;
     visitor.flash(visitor.cat().t("diary.commented").into()).await?;

@@ -123,10 +123,29 @@ async fn decide(
 ) -> Result<HttpResponse, WebError> {
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
     let result = visitor
         .state()
         .run(move |c| {
-            ashiato_store::write(c, |c| friends::decide(c, FriendRequestId(id), me, accept, now()))
+            ashiato_store::write(c, |c| {
+                let from = friends::decide(c, FriendRequestId(id), me, accept, now())?;
+                if accept {
+                    crate::mail::enqueue_notification(
+                        c,
+                        &config,
+                        crate::mail::Event {
+                            recipient: from,
+                            actor: me,
+                            kind: ashiato_store::mail::NotifyKind::FriendAccepted,
+                            what: ashiato_mail::NotificationKind::FriendAccepted { actor },
+                            path: format!("/m/{me}"),
+                        },
+                        now(),
+                    )?;
+                }
+                Ok(from)
+            })
         })
         .await;
     match result {

@@ -245,11 +245,22 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
         }
     };
     let (recipient, reply_to) = (member.id, form.reply.map(MessageId));
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
     visitor
         .state()
         .run(move |c| {
             ashiato_store::write(c, |c| {
-                messages::send(c, me, recipient, &draft.subject, &draft.body, reply_to, now())
+                crate::mail::send_message(
+                    c,
+                    &config,
+                    (me, &actor),
+                    recipient,
+                    &draft.subject,
+                    &draft.body,
+                    reply_to,
+                    now(),
+                )
             })
         })
         .await?;

@@ -16,6 +16,7 @@ pub mod health;
 pub mod home;
 pub mod images;
 pub mod jump;
+pub mod mail;
 pub mod messages;
 pub mod profile;
 pub mod search;
@@ -134,6 +135,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/settings/photo")
                 .route(get().to(settings::photo_form))
                 .route(post().to(settings::photo_upload)),
+        )
+        .service(
+            resource("/settings/mail").route(get().to(mail::show)).route(post().to(mail::change)),
         )
         .service(
             resource("/settings/easy-login")

@@ -244,9 +244,28 @@ pub async fn request(
         }
     };
     let to = member.id;
+    let config = visitor.state().config.clone();
+    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
     let result = visitor
         .state()
-        .run(move |c| ashiato_store::write(c, |c| friends::request(c, me, to, &message, now())))
+        .run(move |c| {
+            ashiato_store::write(c, |c| {
+                let id = friends::request(c, me, to, &message, now())?;
+                crate::mail::enqueue_notification(
+                    c,
+                    &config,
+                    crate::mail::Event {
+                        recipient: to,
+                        actor: me,
+                        kind: ashiato_store::mail::NotifyKind::FriendRequest,
+                        what: ashiato_mail::NotificationKind::FriendRequest { actor },
+                        path: "/friends/requests".into(),
+                    },
+                    now(),
+                )?;
+                Ok(id)
+            })
+        })
         .await;
     let cat = visitor.cat();
     match result {

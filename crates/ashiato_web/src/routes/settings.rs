@@ -158,6 +158,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
     page.push(post_form("/settings", fields, cat.t("settings.save")));
     page.push(Block::List(vec![
         vec![Inline::link("/settings/photo", cat.t("photo.title"))],
+        vec![Inline::link("/settings/mail", cat.t("mail.title"))],
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],

@@ -4,6 +4,7 @@ mod apps;
 mod auth;
 mod dialects;
 mod handset;
+mod mail;
 mod photos;
 mod sns;
 mod support;
@@ -16,6 +17,7 @@ fn main() {
     auth::register(&mut suite);
     dialects::register(&mut suite);
     handset::register(&mut suite);
+    mail::register(&mut suite);
     photos::register(&mut suite);
     sns::register(&mut suite);
     suite.run();
