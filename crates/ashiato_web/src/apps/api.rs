@@ -171,6 +171,25 @@ fn authenticate(
     Ok((app, member))
 }
 
+/// The executor for a verified call.
+fn caller<'a>(
+    st: &'a AppState,
+    app: &'a apps::App,
+    requestor: &'a accounts::Member,
+    base_url: &'a str,
+    now: Timestamp,
+) -> Caller<'a> {
+    Caller {
+        app,
+        requestor: requestor.id,
+        base_url,
+        secret: &st.secret,
+        config: &st.config,
+        nickname: &requestor.nickname,
+        now,
+    }
+}
+
 /// Counts `calls` against the app's budget; `false` when it is spent.
 fn within_limit(state: &AppState, consumer_key: &str, calls: u32, now: Timestamp) -> bool {
     let max = state.config.api_requests_per_5min;
@@ -255,15 +274,7 @@ pub async fn rest(
             signed.content_type.as_deref(),
             &signed.body,
         )?;
-        let caller = Caller {
-            app: &app,
-            requestor: requestor.id,
-            base_url: &base_url,
-            secret: &st.secret,
-            config: &st.config,
-            nickname: &requestor.nickname,
-            now: t,
-        };
+        let caller = caller(&st, &app, &requestor, &base_url, t);
         let outcome = caller.execute(&mut conn, &call.request)?;
         Ok((outcome, call.format))
     })
@@ -310,15 +321,7 @@ pub async fn rpc(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>)
         if !within_limit(&st, &app.consumer_key, n, t) {
             return Err(limit_error().into());
         }
-        let caller = Caller {
-            app: &app,
-            requestor: requestor.id,
-            base_url: &base_url,
-            secret: &st.secret,
-            config: &st.config,
-            nickname: &requestor.nickname,
-            now: t,
-        };
+        let caller = caller(&st, &app, &requestor, &base_url, t);
         let outcomes: Vec<_> = calls
             .iter()
             .map(|c| match &c.request {

@@ -314,6 +314,43 @@ impl Caller<'_> {
         Ok(Outcome::ok(ResponseData::people(&page, &options.fields)))
     }
 
+    /// Whose activities or app data the requestor may read: `@self` of the requestor or a
+    /// friend, `@friends` of the requestor only.
+    fn readable(
+        &self,
+        conn: &mut AnyConnection,
+        users: &[UserId],
+        group: &GroupId,
+        what: &str,
+    ) -> Result<Vec<MemberId>, ApiError> {
+        let mut whose = Vec::new();
+        for u in users {
+            let m = self.member_of(u)?;
+            match group {
+                GroupId::SelfGroup => {
+                    if m != self.requestor
+                        && !friends::are_friends(conn, m, self.requestor).map_err(store_err)?
+                    {
+                        return Err(ApiError::forbidden(format!(
+                            "an app reads the {what} of its requestor and their friends only"
+                        )));
+                    }
+                    whose.push(m);
+                }
+                GroupId::Friends | GroupId::All => {
+                    if m != self.requestor {
+                        return Err(ApiError::forbidden(format!(
+                            "an app may read only its requestor's friends' {what}"
+                        )));
+                    }
+                    whose.extend(self.friend_ids(conn, m)?);
+                }
+                _ => return Err(ApiError::not_implemented("only @self and @friends")),
+            }
+        }
+        Ok(whose)
+    }
+
     fn activity_json(a: &apps::Activity) -> Activity {
         Activity {
             id: Some(a.id.to_string()),
@@ -344,29 +381,7 @@ impl Caller<'_> {
                 Some(x.parse::<i64>().map_err(|_| ApiError::not_found(format!("no app {x:?}")))?)
             }
         };
-        let mut whose: Vec<MemberId> = Vec::new();
-        for u in users {
-            let m = self.member_of(u)?;
-            match group {
-                GroupId::SelfGroup => {
-                    if m != self.requestor
-                        && !friends::are_friends(conn, m, self.requestor).map_err(store_err)?
-                    {
-                        return Err(ApiError::forbidden("activities are shown to friends only"));
-                    }
-                    whose.push(m);
-                }
-                GroupId::Friends | GroupId::All => {
-                    if m != self.requestor {
-                        return Err(ApiError::forbidden(
-                            "an app may read only its requestor's friends' activities",
-                        ));
-                    }
-                    whose.extend(self.friend_ids(conn, m)?);
-                }
-                _ => return Err(ApiError::not_implemented("only @self and @friends")),
-            }
-        }
+        let whose = self.readable(conn, users, group, "activities")?;
         let limit = i64::try_from(options.start_index + options.page_size()).unwrap_or(1000);
         let mut list: Vec<Activity> = apps::activities_of(conn, &whose, app_id, limit.min(1000))
             .map_err(store_err)?
@@ -431,31 +446,7 @@ impl Caller<'_> {
         keys: Option<&[String]>,
     ) -> Result<Outcome, ApiError> {
         let app_id = self.app_of(app)?;
-        let mut whose = Vec::new();
-        for u in users {
-            let m = self.member_of(u)?;
-            match group {
-                GroupId::SelfGroup => {
-                    if m != self.requestor
-                        && !friends::are_friends(conn, m, self.requestor).map_err(store_err)?
-                    {
-                        return Err(ApiError::forbidden(
-                            "an app reads the data of its requestor and their friends only",
-                        ));
-                    }
-                    whose.push(m);
-                }
-                GroupId::Friends | GroupId::All => {
-                    if m != self.requestor {
-                        return Err(ApiError::forbidden(
-                            "an app may read only its requestor's friends' data",
-                        ));
-                    }
-                    whose.extend(self.friend_ids(conn, m)?);
-                }
-                _ => return Err(ApiError::not_implemented("only @self and @friends")),
-            }
-        }
+        let whose = self.readable(conn, users, group, "app data")?;
         let installed: HashSet<MemberId> =
             apps::installed_among(conn, app_id, &whose).map_err(store_err)?.into_iter().collect();
         let mut out = BTreeMap::new();
