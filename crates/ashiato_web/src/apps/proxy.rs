@@ -7,11 +7,18 @@ use url::Url;
 
 use crate::secret::Secret;
 
+/// The query parameter carrying the member's CSRF token on proxied links and forms: a POST
+/// through the proxy must bring it, so another site cannot make a member's browser post to an
+/// app in their name.
+pub const CSRF_PARAM: &str = "ct";
+
 /// Query parameters that belong to the container, never forwarded to the app: the target
-/// `url`, `guid` (docomo's subscriber-ID switch), the session token and the page-part number.
+/// `url`, `guid` (docomo's subscriber-ID switch), the session token, the CSRF token and the
+/// page-part number.
 pub fn is_container_param(name: &[u8]) -> bool {
     name == b"url"
         || name == b"guid"
+        || name == CSRF_PARAM.as_bytes()
         || name == ashiato_render::url::SESSION_PARAM.as_bytes()
         || name == ashiato_render::PART_PARAM.as_bytes()
 }
@@ -144,7 +151,8 @@ mod tests {
 
     #[test]
     fn the_target_keeps_raw_form_octets_and_drops_container_parameters() {
-        let q = "guid=ON&url=http%3A%2F%2Fapp.example%2Fm%3Fa%3D1&ksid=abc&p=2&comment=%83%5C";
+        let q =
+            "guid=ON&url=http%3A%2F%2Fapp.example%2Fm%3Fa%3D1&ksid=abc&ct=t0k&p=2&comment=%83%5C";
         let t = target_of(q, "http://app.example/start").expect("valid");
         assert_eq!(t.as_str(), "http://app.example/m?a=1&comment=%83%5C");
         let t = target_of("", "http://app.example/start#top").expect("start");

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::apps::client::{self, FetchError, HostPolicy, Outbound};
-use crate::apps::proxy::{image_signature_ok, image_url, split_markup, target_of};
+use crate::apps::proxy::{CSRF_PARAM, image_signature_ok, image_url, split_markup, target_of};
 use crate::apps::registry::{self, RegisterError, Source};
 use crate::error::WebError;
 use crate::form::{FormData, SjisQuery};
@@ -434,6 +434,14 @@ pub async fn run(
     };
     let policy = policy(&visitor, &app);
     let is_post = req.method() == actix_web::http::Method::POST;
+    if is_post {
+        // Only forms of pages we rewrote carry the member's token.
+        let token = ashiato_opensocial::oauth::parse_form(req.query_string().as_bytes())
+            .into_iter()
+            .find(|(k, _)| k == CSRF_PARAM.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(&v).into_owned());
+        visitor.check_csrf(token.as_deref())?;
+    }
     if is_post && body.len() > MAX_FORWARD_BODY {
         return Ok(app_problem(
             &visitor,
@@ -548,12 +556,14 @@ pub async fn run(
 /// The rewritten app page inside the container's header and footer.
 fn rewrite_page(visitor: &Visitor, app: &App, resp: &client::Response) -> Result<Page, ProxyError> {
     let extra = visitor.link_query();
+    let csrf = visitor.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default();
     let base = format!("/apps/{}/", app.id);
     let proxy_link = |u: &Url| {
         let mut params = Vec::new();
         params.extend(extra.iter().filter(|(k, _)| k == "guid").cloned());
         params.push(("url".to_owned(), u.to_string()));
         params.extend(extra.iter().filter(|(k, _)| k != "guid").cloned());
+        params.push((CSRF_PARAM.to_owned(), csrf.clone()));
         ProxyLink { path: base.clone(), params }
     };
     let secret = &visitor.state().secret;

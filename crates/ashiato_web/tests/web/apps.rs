@@ -210,6 +210,10 @@ fn proxy_on_handsets(t: &TestDb) {
     let res = docomo.send(Request::post_form(&action, format!("comment={}", percent(&bytes))));
     assert_eq!(res.status, 200, "{}", docomo.last);
     assert!(docomo.last.contains("受信: テスト☀"), "{}", docomo.last);
+    // Without the member's token (a form on another site) nothing reaches the app.
+    let forged = action.split("&ct=").next().expect("action").to_owned();
+    let res = docomo.send(Request::post_form(&forged, "comment=x"));
+    assert_eq!(res.status, 403, "{}", docomo.last);
 
     // The image comes through the image pipeline at this handset's size.
     let src = page
