@@ -3,6 +3,7 @@
 
 mod accounts;
 mod apps;
+mod footsteps;
 mod mail;
 mod schema;
 mod scopes;
@@ -17,6 +18,7 @@ fn main() {
     apps::register(&mut suite);
     sessions::register(&mut suite);
     scopes::register(&mut suite);
+    footsteps::register(&mut suite);
     mail::register(&mut suite);
     suite.run();
 }
