@@ -30,7 +30,8 @@
 # Usage: bench/load.sh            (both backends)
 #        BACKENDS=sqlite bench/load.sh
 # Settings (environment): BACKENDS, MEMBERS, DIARIES, SESSIONS, DURATION, WARMUP, THREADS,
-# CONNECTIONS, HALF_RUNS (0 skips the paced runs), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
+# CONNECTIONS, HALF_RUNS (0 skips the paced runs), RUNS (which of diary_pc home_pc footsteps_pc
+# diary_docomo home_docomo footsteps_docomo mix_pc, default all), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
 # KEEP_WORK=1.
 # Needs: cargo, curl, python3, wrk (installed with apt-get when missing), psql/createdb for
 # PostgreSQL. Traffic goes to 127.0.0.1 only. Exits 1 if any request failed or was not 2xx.
@@ -46,6 +47,7 @@ WARMUP=${WARMUP:-3s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-12}
 HALF_RUNS=${HALF_RUNS:-1}
+RUNS=${RUNS:-"diary_pc home_pc footsteps_pc diary_docomo home_docomo footsteps_docomo mix_pc"}
 POOL_SIZE=${POOL_SIZE:-}        # the server's database_pool_size; empty: its default (8)
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 PG_DB=${PG_DB:-ashiato_load}
@@ -370,7 +372,7 @@ bench_backend() {
 
     unset OFFSET_diary_pc OFFSET_diary_docomo OFFSET_mix_pc
     local page handset name paths run delay before writes
-    for name in diary_pc home_pc footsteps_pc diary_docomo home_docomo footsteps_docomo mix_pc; do
+    for name in $RUNS; do
         page=${name%_*}; handset=${name#*_}
         case $page in
             diary) paths=("${DIARY_PATHS[@]}"); writes=1 ;;
@@ -414,6 +416,10 @@ bench_backend() {
     lost=$(grep -c 'footsteps not recorded' "$DATA_DIR/serve.log" || true)
     echo "$BACKEND server log: $lost 'footsteps not recorded' warnings" >&2
     [[ $lost == 0 ]] || FAILED+=("$BACKEND: footstep batches lost (see serve.log)")
+    local dropped
+    dropped=$(grep -c 'footstep queue full' "$DATA_DIR/serve.log" || true)
+    echo "$BACKEND server log: $dropped 'footstep queue full' warnings" >&2
+    [[ $dropped == 0 ]] || FAILED+=("$BACKEND: footstep queue overflowed, footsteps dropped (see serve.log)")
     stop_server
     if [[ $BACKEND == postgres ]]; then dropdb "$PG_DB"; PG_CREATED=""; fi
 }

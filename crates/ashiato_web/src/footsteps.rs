@@ -2,15 +2,17 @@
 //! it must never slow the page (sns.md §3, performance.md P6).
 //!
 //! Handlers call [`Recorder::visit`], which drops repeats of the same visitor and owner within
-//! five minutes in memory and queues the rest. One background thread writes the queue in
-//! batches (one transaction, asynchronous commit on PostgreSQL) every half second. The write
-//! is an upsert keyed by (owner, visitor, day), so concurrent processes never race a
-//! read-modify-write. On shutdown, or when an owner opens their footsteps page, the queue is
-//! flushed first.
+//! five minutes in memory and queues the rest without ever waiting on the database (a bounded
+//! queue; when full, footsteps are dropped and counted). One background thread writes the queue
+//! in batches (one transaction of two multi-row upserts, asynchronous commit on PostgreSQL) every
+//! half second. The write is an upsert keyed by (owner, visitor, day), so concurrent processes
+//! never race a read-modify-write. On shutdown, or when an owner with queued visits opens their footsteps
+//! page, the queue is flushed first.
 
 use std::collections::HashMap;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ashiato_core::footstep::{COALESCE_MS, is_repeat};
@@ -21,19 +23,36 @@ use ashiato_store::footsteps::{Event, record_batch};
 
 /// How long events wait before the background writer flushes them.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
-/// Most events written in one transaction.
-const BATCH_MAX: usize = 500;
+/// Most events written in one transaction. Each transaction is two multi-row upserts, so a
+/// large batch costs little more than a small one.
+const BATCH_MAX: usize = 5_000;
+/// Most events waiting for the writer. If the database falls this far behind (a few seconds
+/// of peak traffic), new footsteps are dropped and counted instead of growing memory or
+/// slowing pages: footsteps are the one write allowed to be lost (security.md R-04), and a
+/// crash could lose only what is queued (performance.md P6).
+const QUEUE_MAX: usize = 20_000;
 
 enum Msg {
     Event(Event),
     Flush(mpsc::Sender<()>),
 }
 
+/// What handlers and the writer share.
+#[derive(Default)]
+struct Shared {
+    /// Last recorded visit per (owner, visitor), to drop repeats within five minutes.
+    recent: HashMap<(MemberId, MemberId), Timestamp>,
+    /// Events queued but not yet written, per owner: the footsteps page needs to wait for
+    /// the writer only when its owner has some.
+    queued: HashMap<MemberId, u32>,
+}
+
 /// Queues footsteps and writes them in batches.
 #[derive(Clone)]
 pub struct Recorder {
-    tx: mpsc::Sender<Msg>,
-    recent: Arc<Mutex<HashMap<(MemberId, MemberId), Timestamp>>>,
+    tx: mpsc::SyncSender<Msg>,
+    shared: Arc<Mutex<Shared>>,
+    dropped: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -42,37 +61,73 @@ impl std::fmt::Debug for Recorder {
     }
 }
 
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Recorder {
     /// Starts the background writer for `db`.
     pub fn start(db: Db) -> Recorder {
-        let (tx, rx) = mpsc::channel::<Msg>();
-        let recent = Arc::new(Mutex::new(HashMap::new()));
+        let (recorder, rx) = Recorder::unstarted(QUEUE_MAX);
+        let for_writer = Arc::clone(&recorder.shared);
         std::thread::Builder::new()
             .name("ashiato-footsteps".into())
-            .spawn(move || writer(&db, &rx))
+            .spawn(move || writer(&db, &rx, &for_writer))
             .map_or_else(
                 |e| tracing::error!(error.cause = %e, "cannot start the footstep writer; footsteps are not recorded"),
                 |_| (),
             );
-        Recorder { tx, recent }
+        recorder
+    }
+
+    /// A recorder whose queue holds `capacity` messages, and the queue's receiving end.
+    fn unstarted(capacity: usize) -> (Recorder, mpsc::Receiver<Msg>) {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(capacity);
+        let recorder = Recorder {
+            tx,
+            shared: Arc::new(Mutex::new(Shared::default())),
+            dropped: Arc::new(AtomicU64::new(0)),
+        };
+        (recorder, rx)
     }
 
     /// Notes that `visitor` saw `owner`'s page at `now` (the caller has already applied the
-    /// rules of `ashiato_core::footstep`). Repeats within five minutes are dropped here.
+    /// rules of `ashiato_core::footstep`). Repeats within five minutes are dropped here. Never
+    /// blocks on the database.
     pub fn visit(&self, owner: MemberId, visitor: MemberId, now: Timestamp) {
         {
-            let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if recent.get(&(owner, visitor)).is_some_and(|last| is_repeat(*last, now)) {
+            let mut shared = lock(&self.shared);
+            if shared.recent.get(&(owner, visitor)).is_some_and(|last| is_repeat(*last, now)) {
                 return;
             }
-            recent.insert((owner, visitor), now);
+            shared.recent.insert((owner, visitor), now);
             // Forget pairs that can no longer be repeats, so the map stays small.
-            if recent.len() > 10_000 {
-                recent.retain(|_, last| now.0 - last.0 < COALESCE_MS);
+            if shared.recent.len() > 10_000 {
+                shared.recent.retain(|_, last| now.0 - last.0 < COALESCE_MS);
             }
+            *shared.queued.entry(owner).or_insert(0) += 1;
         }
         let day = now.day_in_zone(JST_OFFSET_MINUTES);
-        let _ = self.tx.send(Msg::Event(Event { owner, visitor, day, at: now }));
+        match self.tx.try_send(Msg::Event(Event { owner, visitor, day, at: now })) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                let mut shared = lock(&self.shared);
+                // Let the repeat window allow the next visit through, and the page not wait.
+                shared.recent.remove(&(owner, visitor));
+                settle(&mut shared.queued, owner, 1);
+                drop(shared);
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // One line for the first drop and then at growing intervals, not one per view.
+                if n.is_power_of_two() {
+                    tracing::warn!(footsteps.dropped = n, "footstep queue full; footsteps dropped");
+                }
+            }
+        }
+    }
+
+    /// Footsteps dropped since start because the writer was too far behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued so far and waits until it is stored.
@@ -82,9 +137,27 @@ impl Recorder {
             let _ = done.recv_timeout(Duration::from_secs(10));
         }
     }
+
+    /// Like [`Recorder::flush`], but returns at once when none of the queued footsteps are on
+    /// `owner`'s pages, which is the usual case for the footsteps page.
+    pub fn flush_for(&self, owner: MemberId) {
+        if lock(&self.shared).queued.contains_key(&owner) {
+            self.flush();
+        }
+    }
 }
 
-fn writer(db: &Db, rx: &mpsc::Receiver<Msg>) {
+/// Takes `n` written (or lost) events off `owner`'s queued count.
+fn settle(queued: &mut HashMap<MemberId, u32>, owner: MemberId, n: u32) {
+    if let Some(left) = queued.get_mut(&owner) {
+        *left = left.saturating_sub(n);
+        if *left == 0 {
+            queued.remove(&owner);
+        }
+    }
+}
+
+fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>) {
     let mut pending: Vec<Event> = Vec::new();
     let mut waiters: Vec<mpsc::Sender<()>> = Vec::new();
     let mut deadline: Option<Instant> = None;
@@ -95,13 +168,17 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>) {
             Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
         };
         let stop = matches!(msg, Err(RecvTimeoutError::Disconnected));
-        for m in msg.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+        let more = std::iter::from_fn(|| rx.try_recv().ok());
+        for m in msg.into_iter().chain(more) {
             match m {
                 Msg::Event(e) => {
                     pending.push(e);
                     deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
                 }
                 Msg::Flush(ack) => waiters.push(ack),
+            }
+            if pending.len() >= BATCH_MAX {
+                break;
             }
         }
         let due = stop
@@ -118,6 +195,14 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>) {
                     // Footsteps are the one write allowed to be lost (security.md R-04); say so.
                     tracing::warn!(error.cause = %e, footsteps.lost = chunk.len(), "footsteps not recorded");
                 }
+                let mut per_owner: HashMap<MemberId, u32> = HashMap::new();
+                for e in chunk {
+                    *per_owner.entry(e.owner).or_insert(0) += 1;
+                }
+                let mut shared = lock(shared);
+                for (owner, n) in per_owner {
+                    settle(&mut shared.queued, owner, n);
+                }
             }
             pending.clear();
             deadline = None;
@@ -128,5 +213,48 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>) {
         if stop {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_764_115_200_000);
+
+    /// With the writer stuck, the page never blocks: the queue fills, later visits are dropped
+    /// and counted, and a dropped pair is not mistaken for a repeat on its next visit.
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let (recorder, rx) = Recorder::unstarted(2);
+        let owner = MemberId(1);
+        recorder.visit(owner, MemberId(2), T0);
+        recorder.visit(owner, MemberId(3), T0);
+        recorder.visit(owner, MemberId(4), T0);
+        assert_eq!(recorder.dropped(), 1);
+        assert_eq!(lock(&recorder.shared).queued.get(&owner), Some(&2), "only queued visits count");
+        // A repeat of a queued pair is coalesced, not dropped.
+        recorder.visit(owner, MemberId(2), T0.plus_millis(1_000));
+        assert_eq!(recorder.dropped(), 1);
+        // The dropped pair tries again on its next view.
+        recorder.visit(owner, MemberId(4), T0.plus_millis(1_000));
+        assert_eq!(recorder.dropped(), 2);
+        let queued: Vec<MemberId> = rx
+            .try_iter()
+            .filter_map(|m| match m {
+                Msg::Event(e) => Some(e.visitor),
+                Msg::Flush(_) => None,
+            })
+            .collect();
+        assert_eq!(queued, vec![MemberId(2), MemberId(3)]);
+    }
+
+    #[test]
+    fn settling_forgets_owners_with_nothing_queued() {
+        let mut queued = HashMap::from([(MemberId(1), 3), (MemberId(2), 1)]);
+        settle(&mut queued, MemberId(1), 2);
+        settle(&mut queued, MemberId(2), 1);
+        settle(&mut queued, MemberId(9), 1);
+        assert_eq!(queued, HashMap::from([(MemberId(1), 1)]));
     }
 }

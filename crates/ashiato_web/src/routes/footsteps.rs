@@ -17,7 +17,7 @@ pub async fn show(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpRes
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     // Visits still queued in memory belong on this page too.
     let recorder = visitor.state().footsteps.clone();
-    actix_web::web::block(move || recorder.flush())
+    actix_web::web::block(move || recorder.flush_for(me))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let t = now();
