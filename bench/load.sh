@@ -4,7 +4,9 @@
 # What it measures, per backend, with wrk on loopback:
 #   diary     GET /diary/{id}  another member's public entry; every view queues a footstep
 #   home      GET /home        friends' diary feed, counts, friend list (9 queries + session)
-#   footsteps GET /footsteps   my visitors (flushes the footstep queue first)
+#   footsteps GET /footsteps   my visitors (waits for the footstep writer if I have visits queued)
+#   profile   GET /m/{id}      another member's profile; every view queues a footstep (PC only)
+#   inbox     GET /messages    my received messages, 10 per member from the seed (PC only)
 #   mix       60% diary, 30% home, 10% footsteps from one set of browsers (goals P4/P5 speak
 #             of a mix)
 # the three pages each for a PC browser (UTF-8 HTML5, session cookie) and for a docomo FOMA
@@ -31,7 +33,7 @@
 #        BACKENDS=sqlite bench/load.sh
 # Settings (environment): BACKENDS, MEMBERS, DIARIES, SESSIONS, DURATION, WARMUP, THREADS,
 # CONNECTIONS, HALF_RUNS (0 skips the paced runs), RUNS (which of diary_pc home_pc footsteps_pc
-# diary_docomo home_docomo footsteps_docomo mix_pc, default all), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
+# profile_pc inbox_pc diary_docomo home_docomo footsteps_docomo mix_pc, default all), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
 # KEEP_WORK=1.
 # Needs: cargo, curl, python3, wrk (installed with apt-get when missing), psql/createdb for
 # PostgreSQL. Traffic goes to 127.0.0.1 only. Exits 1 if any request failed or was not 2xx.
@@ -41,13 +43,13 @@ set -euo pipefail
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 MEMBERS=${MEMBERS:-3000}
 DIARIES=${DIARIES:-30000}
-SESSIONS=${SESSIONS:-50}        # logged-in members per group (PC, docomo, mix)
+SESSIONS=${SESSIONS:-50}        # logged-in members per group (PC, docomo, mix, profile)
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-12}
 HALF_RUNS=${HALF_RUNS:-1}
-RUNS=${RUNS:-"diary_pc home_pc footsteps_pc diary_docomo home_docomo footsteps_docomo mix_pc"}
+RUNS=${RUNS:-"diary_pc home_pc footsteps_pc profile_pc inbox_pc diary_docomo home_docomo footsteps_docomo mix_pc"}
 POOL_SIZE=${POOL_SIZE:-}        # the server's database_pool_size; empty: its default (8)
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 PG_DB=${PG_DB:-ashiato_load}
@@ -227,7 +229,7 @@ PY
 }
 
 # run_wrk NAME GROUP DELAY_MS DURATION PATH... : one wrk run with the sessions of GROUP (pc,
-# docomo or mix). Sets RUN_LINE to wrk's RESULT line plus CPU shares and the server's own
+# docomo, mix or profile). Sets RUN_LINE to wrk's RESULT line plus CPU shares and the server's own
 # per-route timings for the run (from its request log). OFFSET_<name> carries on between runs of
 # the same page, so the (visitor, path) sequence continues and no pair repeats within five
 # minutes.
@@ -328,17 +330,19 @@ bench_backend() {
     done
     curl -sf -o /dev/null "$BASE/healthz" || die "server did not come up"
 
-    # Three groups of visitors, so that no (visitor, owner) pair repeats across groups: browsers
-    # load0.., docomo handsets the next SESSIONS members, the mixed run the next SESSIONS.
-    say "$BACKEND: logging in 3 x $SESSIONS members (browser, docomo, mixed run)"
-    TOKENS_pc=(); TOKENS_docomo=(); TOKENS_mix=()
+    # Four groups of visitors, so that no (visitor, owner) pair repeats across groups: browsers
+    # load0.., docomo handsets the next SESSIONS members, the mixed run the next SESSIONS, the
+    # profile run the next SESSIONS.
+    say "$BACKEND: logging in 4 x $SESSIONS members (browser, docomo, mixed run, profiles)"
+    TOKENS_pc=(); TOKENS_docomo=(); TOKENS_mix=(); TOKENS_profile=()
     local emails=()
     for ((i = 0; i < SESSIONS; i++)); do
         TOKENS_pc+=("$(login_cookie "load$i@example.jp")")
         TOKENS_docomo+=("$(login_ksid "load$((SESSIONS + i))@example.jp")")
         TOKENS_mix+=("$(login_cookie "load$((2 * SESSIONS + i))@example.jp")")
+        TOKENS_profile+=("$(login_cookie "load$((3 * SESSIONS + i))@example.jp")")
         emails+=("'load$i@example.jp'" "'load$((SESSIONS + i))@example.jp'"
-                 "'load$((2 * SESSIONS + i))@example.jp'")
+                 "'load$((2 * SESSIONS + i))@example.jp'" "'load$((3 * SESSIONS + i))@example.jp'")
     done
 
     # Diary targets: one public entry per author, visitors' own entries left out (no footstep
@@ -348,6 +352,11 @@ bench_backend() {
         WHERE e.scope = 'public' AND e.author_id NOT IN
             (SELECT id FROM members WHERE email IN ($email_list))
         GROUP BY e.author_id ORDER BY e.author_id")
+    # Profile targets: the same authors' profiles (the profile group never saw them).
+    mapfile -t PROFILE_PATHS < <(sql "SELECT DISTINCT '/m/' || e.author_id FROM diary_entries e
+        WHERE e.scope = 'public' AND e.author_id NOT IN
+            (SELECT id FROM members WHERE email IN ($email_list))
+        ORDER BY 1")
     echo "diary targets: ${#DIARY_PATHS[@]} public entries of distinct authors;" \
         "$((SESSIONS * ${#DIARY_PATHS[@]})) distinct (visitor, owner) pairs per group" >&2
 
@@ -361,7 +370,7 @@ bench_backend() {
 
     # Every session and page must answer 200 before load starts (a 303 means not logged in).
     local code
-    for page in "${DIARY_PATHS[0]}" /home /footsteps; do
+    for page in "${DIARY_PATHS[0]}" "${PROFILE_PATHS[0]}" /home /footsteps /messages; do
         code=$(curl -s -o /dev/null -w '%{http_code}' -A "$PC_UA" \
             -b "ashiato_session=${TOKENS_pc[0]}" "$BASE$page")
         [[ $code == 200 ]] || die "$BACKEND: PC GET $page answered $code"
@@ -377,10 +386,12 @@ bench_backend() {
         case $page in
             diary) paths=("${DIARY_PATHS[@]}"); writes=1 ;;
             mix) paths=("${MIX_PATHS[@]}"); writes=1 ;;
+            profile) paths=("${PROFILE_PATHS[@]}"); writes=1 ;;
+            inbox) paths=(/messages); writes=0 ;;
             *) paths=("/$page"); writes=0 ;;
         esac
         local group=$handset
-        if [[ $page == mix ]]; then group=mix; fi
+        if [[ $page == mix || $page == profile ]]; then group=$page; fi
         say "$BACKEND $name: warm-up $WARMUP"
         run_wrk "$name" "$group" 0 "$WARMUP" "${paths[@]}"
         if ((writes)); then wait_footsteps_settled; fi

@@ -95,6 +95,9 @@ pub enum Command {
         /// Friends per member, on average.
         #[arg(long, default_value_t = 20)]
         friends: usize,
+        /// Messages in each member's inbox.
+        #[arg(long, default_value_t = 10)]
+        messages: usize,
     },
     /// Show what ashiato makes of a handset's request headers, as JSON.
     Handset {

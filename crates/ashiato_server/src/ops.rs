@@ -202,12 +202,16 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             Ok(())
         }
         Command::App { command } => app(cli, command),
-        Command::Seed { members, diaries, friends } => {
+        Command::Seed { members, diaries, friends, messages } => {
             let config = load_config(cli, None)?;
             prepare_data_dir(&config.data_dir)?;
             let db = open_db(&config)?;
-            let plan =
-                crate::seed::Plan { members: *members, diaries: *diaries, friends: *friends };
+            let plan = crate::seed::Plan {
+                members: *members,
+                diaries: *diaries,
+                friends: *friends,
+                messages: *messages,
+            };
             println!("{}", crate::seed::seed(&db, plan, now())?);
             Ok(())
         }

@@ -10,7 +10,7 @@ use ashiato_core::account::{Email, NewMember};
 use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
 use ashiato_core::{MemberId, Scope, Timestamp, password};
 use ashiato_store::db::random_bytes;
-use ashiato_store::{Db, StoreError, accounts, diary, footsteps, friends, write};
+use ashiato_store::{Db, StoreError, accounts, diary, footsteps, friends, messages, write};
 
 use crate::ops::OpsError;
 
@@ -43,6 +43,8 @@ pub struct Plan {
     pub diaries: usize,
     /// Friends per member (on average).
     pub friends: usize,
+    /// Messages in each member's inbox.
+    pub messages: usize,
 }
 
 /// Creates the community; returns a one-line summary.
@@ -115,6 +117,33 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
             Ok(())
         })?;
     }
+    let mut sent = 0usize;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        write(&mut conn, |c| -> Result<(), StoreError> {
+            for &to in chunk {
+                for m in 0..plan.messages {
+                    let from = rng.below(n);
+                    if from == to {
+                        continue;
+                    }
+                    let at = Timestamp(
+                        now.0 - i64::try_from(rng.below(60 * 24)).unwrap_or(0) * 3_600_000,
+                    );
+                    messages::send(
+                        c,
+                        ids[from],
+                        ids[to],
+                        &format!("お知らせ {m}"),
+                        "こんにちは！今度の週末、みんなで花見に行きませんか🌸 返事待ってます📩",
+                        None,
+                        at,
+                    )?;
+                    sent += 1;
+                }
+            }
+            Ok(())
+        })?;
+    }
     let mut events = Vec::new();
     for _ in 0..n * 5 {
         let (owner, visitor) = (ids[rng.below(n)], ids[rng.below(n)]);
@@ -134,7 +163,7 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
     // Fresh statistics, or PostgreSQL plans the home feed for empty tables.
     ashiato_store::db::analyze(&mut conn)?;
     Ok(format!(
-        "seeded {n} members (load{first}@example.jp … password {SEED_PASSWORD}), {pairs} friendships, {} diary entries, {} footsteps in {:.1} s",
+        "seeded {n} members (load{first}@example.jp … password {SEED_PASSWORD}), {pairs} friendships, {} diary entries, {sent} messages, {} footsteps in {:.1} s",
         plan.diaries,
         events.len(),
         started.elapsed().as_secs_f64()

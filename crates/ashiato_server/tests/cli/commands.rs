@@ -8,6 +8,7 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("member_add_prints_the_id_and_refuses_duplicates", member_add)
         .on_both("invite_prints_a_sign_up_link", invite_prints_link)
+        .on_both("seed_builds_the_load_test_community", seed_community)
         .plain("migrate_reports_what_it_applied", migrate_reports)
         .plain("corrupt_sqlite_file_fails_with_one_line", corrupt_sqlite)
         .plain("unwritable_data_dir_fails_with_one_line", unwritable_data_dir)
@@ -225,4 +226,32 @@ fn image_thumbnail() {
     let bad = run(ashiato().args(["image", "thumbnail", "--width", "96"]).arg(&input).arg(&output));
     assert_eq!(bad.code, 65, "{}", bad.stderr);
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+}
+
+/// `ashiato seed` (used by bench/load.sh): the members, diaries, messages and footsteps it says.
+fn seed_community(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = "seed --members 30 --diaries 90 --friends 4 --messages 3";
+    let out = run(ashiato()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--database", &db_arg(t)])
+        .args(plan.split(' ')));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("seeded 30 members (load0@example.jp"), "{}", out.stdout);
+    assert!(out.stdout.contains(", 90 diary entries, "), "{}", out.stdout);
+    let mut conn = t.db.conn().expect("connection");
+    assert_eq!(ashiato_store::accounts::member_count(&mut conn).expect("count"), 30);
+    // Three messages per inbox, less the few a member would have sent to themself.
+    let mut received = 0;
+    for i in 0..30 {
+        let email = ashiato_core::account::Email::parse(&format!("load{i}@example.jp")).expect("e");
+        let m = ashiato_store::accounts::find_by_email(&mut conn, &email).expect("q").expect("m");
+        let inbox = ashiato_store::messages::inbox(&mut conn, m.id, 10, 0).expect("inbox");
+        assert!(inbox.len() <= 3);
+        assert!(inbox.iter().all(|msg| msg.subject.starts_with("お知らせ")), "{inbox:?}");
+        received += inbox.len();
+    }
+    assert!(out.stdout.contains(&format!(", {received} messages, ")), "{}", out.stdout);
+    assert!(received >= 80, "{received} of 90 messages");
 }
