@@ -144,7 +144,9 @@ fn black_box(t: &TestDb) {
     let out = Command::new("python3")
         .arg(script)
         .args(["--container", &format!("http://{}", server.addr)])
-        .args(["--app", &ex.base(), "--key", &key, "--secret", &secret])
+        // `--key=…`: a random key or secret may start with '-', which argparse would
+        // otherwise take for an option.
+        .args(["--app", &ex.base(), &format!("--key={key}"), &format!("--secret={secret}")])
         .args(["--app-id", &app_id.to_string(), "--people", &people_arg.join(",")])
         .output()
         .expect("run blackbox.py");
