@@ -411,6 +411,26 @@ pub fn analyze(conn: &mut AnyConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// SQLite's own consistency check of the whole file (`PRAGMA integrity_check`): `Some("ok")`
+/// when sound, otherwise SQLite's list of problems. PostgreSQL checks its pages as it reads
+/// them and has no such statement: `None`.
+pub fn integrity_check(conn: &mut AnyConnection) -> Result<Option<String>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    use diesel::RunQueryDsl;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            let lines = diesel::sql_query("PRAGMA integrity_check").load::<Line>(c)?;
+            let text: Vec<String> = lines.into_iter().map(|l| l.integrity_check).collect();
+            Ok(Some(text.join("\n")))
+        }
+        AnyConnection::Postgresql(_) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! backends with a browser logging in over HTTP.
 
 mod commands;
+mod crash;
 mod lmtp;
 mod mail;
 mod opensocial;
@@ -14,6 +15,7 @@ fn main() {
     commands::register(&mut suite);
     opensocial::register(&mut suite);
     serve::register(&mut suite);
+    crash::register(&mut suite);
     mail::register(&mut suite);
     lmtp::register(&mut suite);
     suite.run();
