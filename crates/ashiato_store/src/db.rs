@@ -284,6 +284,11 @@ impl Db {
         Ok(Db { pool, backend: url.backend(), url: url.clone() })
     }
 
+    /// Most connections the pool holds.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend

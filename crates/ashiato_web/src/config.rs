@@ -23,7 +23,8 @@ pub struct Config {
     pub database_url: String,
     /// Most database connections per process.
     pub database_pool_size: u32,
-    /// Milliseconds a request waits for a database connection before a "busy" page.
+    /// Milliseconds a request waits for a database connection before a "busy" page (default
+    /// 800, so the page arrives within a second; performance.md P12).
     pub database_timeout_ms: u64,
     /// Host names (with port when not 80/443) this service answers to; anything else is refused
     /// before session or subscriber-ID logic (DNS-rebinding defence). Empty means the bind
@@ -96,7 +97,8 @@ impl Default for Config {
             data_dir: PathBuf::from("./ashiato-data"),
             database_url: String::new(),
             database_pool_size: 8,
-            database_timeout_ms: 2000,
+            // P12 / R-07: an exhausted pool answers with a busy page within a second.
+            database_timeout_ms: 800,
             host_names: Vec::new(),
             public_url: String::new(),
             open_signup: false,

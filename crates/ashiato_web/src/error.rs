@@ -117,6 +117,13 @@ impl ResponseError for WebError {
             _ => {}
         }
         let mut response = HttpResponse::new(self.status_code());
+        if matches!(self, WebError::Unavailable(_)) {
+            // Busy, not broken: tell clients and proxies when to try again.
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("5"),
+            );
+        }
         response.extensions_mut().insert(self.page());
         response
     }

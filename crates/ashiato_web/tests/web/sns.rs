@@ -12,7 +12,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("comments_and_messages_between_handsets", comments_and_messages)
         .on_both("community_topic_with_comments", community_topic)
         .on_both("other_peoples_things_are_404_and_unchanged", others_things)
-        .on_both("withdrawal_removes_the_member_and_keeps_counts_right", withdrawal);
+        .on_both("withdrawal_removes_the_member_and_keeps_counts_right", withdrawal)
+        .on_both("exhausted_pool_gives_a_busy_page_then_recovers", exhausted_pool);
 }
 
 /// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
@@ -390,4 +391,29 @@ fn withdrawal(t: &TestDb) {
         &[("email", "go@example.jp"), ("password", crate::support::PASSWORD)],
     );
     assert_eq!(login.status, 200, "a withdrawn member logged in");
+}
+
+/// security.md R-07: with every database connection taken, a phone gets the short busy page
+/// in its own charset (503 with Retry-After, after the pool timeout), not a hang or a blank
+/// error; once connections are free again the same session carries on.
+fn exhausted_pool(t: &TestDb) {
+    member(t, "busy@docomo.ne.jp", "いそがしい");
+    let app = TestApp::start(t);
+    let mut docomo = Phone::new(&app, DOCOMO_FOMA);
+    docomo.login("busy@docomo.ne.jp");
+    let held: Vec<_> =
+        (0..t.db.max_connections()).map(|_| t.db.conn().expect("a free connection")).collect();
+    let res = docomo.get("/home");
+    assert_eq!(res.status, 503, "{}", docomo.last);
+    assert_eq!(res.header("retry-after"), Some("5"));
+    assert!(
+        res.header("content-type").is_some_and(|ct| ct.contains("Shift_JIS")),
+        "{:?}",
+        res.header("content-type")
+    );
+    assert!(docomo.last.contains("混み合って"), "{}", docomo.last);
+    drop(held);
+    let res = docomo.get("/home");
+    assert_eq!(res.status, 200, "{}", docomo.last);
+    assert!(docomo.last.contains("いそがしいさんのホーム"), "{}", docomo.last);
 }
