@@ -3,11 +3,11 @@
 //!
 //! Handlers call [`Recorder::visit`], which drops repeats of the same visitor and owner within
 //! five minutes in memory and queues the rest without ever waiting on the database (a bounded
-//! queue; when full, footsteps are dropped and counted). One background thread writes the queue
-//! in batches (one transaction of two multi-row upserts, asynchronous commit on PostgreSQL) every
-//! half second. The write is an upsert keyed by (owner, visitor, day), so concurrent processes
-//! never race a read-modify-write. On shutdown, or when an owner with queued visits opens their footsteps
-//! page, the queue is flushed first.
+//! queue; when full, footsteps are dropped and counted). One background thread writes the
+//! queue in batches (one transaction of two multi-row upserts, asynchronous commit on
+//! PostgreSQL) every half second. The write is an upsert keyed by (owner, visitor, day), so
+//! concurrent processes never race a read-modify-write. On shutdown, or when an owner with
+//! queued visits opens their footsteps page, the queue is flushed first.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
