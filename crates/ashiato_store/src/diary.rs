@@ -228,13 +228,26 @@ pub fn update_entry(
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Deletes an entry (and its comments). Only the author may; others get `NotFound`.
-pub fn delete_entry(conn: &mut AnyConnection, id: DiaryId, author: MemberId) -> StoreResult<()> {
+/// Deletes an entry (and its comments), and releases its photos; returns their files for
+/// [`crate::photos::remove_unreferenced_files`]. Only the author may; others get `NotFound`.
+/// Call inside [`crate::write`] so the entry and its photo rows go together.
+pub fn delete_entry(
+    conn: &mut AnyConnection,
+    id: DiaryId,
+    author: MemberId,
+) -> StoreResult<Vec<crate::photos::Freed>> {
+    let photo_ids: Vec<i64> = crate::schema::diary_photos::table
+        .filter(crate::schema::diary_photos::entry_id.eq(id.0))
+        .select(crate::schema::diary_photos::photo_id)
+        .load(conn)?;
     let n = diesel::delete(
         diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)),
     )
     .execute(conn)?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    crate::photos::release(conn, &photo_ids)
 }
 
 /// A comment with its author.

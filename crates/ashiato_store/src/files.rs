@@ -67,6 +67,26 @@ impl FileStore {
     pub fn remove_master(&self, sha256: &str, ext: &str) {
         let _ = std::fs::remove_file(self.master_path(sha256, ext));
     }
+
+    /// Removes every file of the photo with this hash: its master, whatever its extension, and
+    /// every cached variant. For photos nothing refers to any more (a deleted entry, a replaced
+    /// profile photo, a withdrawn member): once gone from the site, the bytes go from the disk.
+    pub fn remove_photo(&self, sha256: &str) {
+        // A hash is 64 hex digits; anything else never names a file of ours.
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return;
+        }
+        for (kind, separator) in [("photos", '.'), ("variants", '-')] {
+            let dir = self.root.join(Self::shard(kind, sha256));
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let prefix = format!("{sha256}{separator}");
+            for entry in entries.flatten() {
+                if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
@@ -108,5 +128,24 @@ mod tests {
         assert!(!path.exists());
         let v = store.put_variant(&sha, "240j", "jpg", b"v").expect("variant");
         assert!(v.ends_with(format!("{sha}-240j.jpg")));
+    }
+
+    #[test]
+    fn removing_a_photo_takes_its_master_and_variants_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FileStore::new(dir.path());
+        let (sha, other) = ("ab".repeat(32), format!("{}cd", "ab".repeat(31)));
+        store.put_master(&sha, "png", b"m").expect("master");
+        store.put_master(&other, "jpg", b"o").expect("other master");
+        let v1 = store.put_variant(&sha, "240j", "jpg", b"v").expect("variant");
+        let v2 = store.put_variant(&sha, "120g", "gif", b"v").expect("variant");
+        let kept = store.put_variant(&other, "240j", "jpg", b"v").expect("other variant");
+        store.remove_photo(&sha);
+        assert!(!store.master_path(&sha, "png").exists() && !v1.exists() && !v2.exists());
+        assert!(store.master_path(&other, "jpg").exists() && kept.exists(), "a neighbour went");
+        // Not a hash: nothing is touched.
+        store.remove_photo("../../etc");
+        store.remove_photo("");
+        assert!(kept.exists());
     }
 }

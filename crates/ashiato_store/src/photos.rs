@@ -151,13 +151,58 @@ pub fn owner_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Owner> {
     Ok(Owner::Unattached)
 }
 
-/// Attaches photos to an entry in order, replacing what was there (at most three are kept).
-/// Call inside [`crate::write`].
+/// A photo whose row was deleted because nothing showed it any more; its file may go too
+/// (see [`remove_unreferenced_files`]) once the transaction has committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Freed {
+    /// Hash of the master file.
+    pub sha256: String,
+}
+
+/// Deletes those of `ids` that belong to nothing any more (their entry, profile or community
+/// let go of them) and returns their files. Call inside [`crate::write`], after detaching.
+pub fn release(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<Vec<Freed>> {
+    let mut freed = Vec::new();
+    for &id in ids {
+        if owner_of(conn, id)? != Owner::Unattached {
+            continue;
+        }
+        let sha = photos::table.find(id).select(photos::sha256).first::<String>(conn).optional()?;
+        if let Some(sha256) = sha {
+            diesel::delete(photos::table.find(id)).execute(conn)?;
+            freed.push(Freed { sha256 });
+        }
+    }
+    Ok(freed)
+}
+
+/// After the transaction that freed them committed: removes the files (master and cached
+/// variants) of freed photos that no row refers to any more. A file that another upload of the
+/// same bytes still uses stays, and so does one the database cannot answer for (an orphan file
+/// is harmless, a missing master is not).
+pub fn remove_unreferenced_files(
+    conn: &mut AnyConnection,
+    files: &crate::files::FileStore,
+    freed: &[Freed],
+) {
+    for f in freed {
+        if matches!(is_referenced(conn, &f.sha256), Ok(false)) {
+            files.remove_photo(&f.sha256);
+        }
+    }
+}
+
+/// Attaches photos to an entry in order, replacing what was there (at most three are kept),
+/// and releases the replaced ones. Call inside [`crate::write`].
 pub fn set_entry_photos(
     conn: &mut AnyConnection,
     entry: DiaryId,
     photo_ids: &[i64],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Freed>> {
+    let before: Vec<i64> = diary_photos::table
+        .filter(diary_photos::entry_id.eq(entry.0))
+        .select(diary_photos::photo_id)
+        .load(conn)?;
     diesel::delete(diary_photos::table.filter(diary_photos::entry_id.eq(entry.0))).execute(conn)?;
     for (pos, id) in photo_ids.iter().take(3).enumerate() {
         diesel::insert_into(diary_photos::table)
@@ -168,7 +213,8 @@ pub fn set_entry_photos(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    let replaced: Vec<i64> = before.into_iter().filter(|id| !photo_ids.contains(id)).collect();
+    release(conn, &replaced)
 }
 
 /// An entry's photos in order.
@@ -184,19 +230,25 @@ pub fn entry_photos(conn: &mut AnyConnection, entry: DiaryId) -> StoreResult<Vec
         .collect())
 }
 
-/// Sets (or clears) a member's profile photo. Call inside [`crate::write`].
+/// Sets (or clears) a member's profile photo and releases the one it replaces. Call inside
+/// [`crate::write`].
 pub fn set_member_photo(
     conn: &mut AnyConnection,
     member: MemberId,
     photo_id: Option<i64>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Freed>> {
+    let before: Option<i64> = member_photos::table
+        .find(member.0)
+        .select(member_photos::photo_id)
+        .first(conn)
+        .optional()?;
     diesel::delete(member_photos::table.find(member.0)).execute(conn)?;
     if let Some(id) = photo_id {
         diesel::insert_into(member_photos::table)
             .values((member_photos::member_id.eq(member.0), member_photos::photo_id.eq(id)))
             .execute(conn)?;
     }
-    Ok(())
+    release(conn, &before.into_iter().filter(|b| Some(*b) != photo_id).collect::<Vec<_>>())
 }
 
 /// A member's profile photo.
@@ -210,12 +262,18 @@ pub fn member_photo(conn: &mut AnyConnection, member: MemberId) -> StoreResult<O
         .map(photo))
 }
 
-/// Sets a community's image (admin checks are the caller's). Call inside [`crate::write`].
+/// Sets a community's image (admin checks are the caller's) and releases the one it replaces.
+/// Call inside [`crate::write`].
 pub fn set_community_photo(
     conn: &mut AnyConnection,
     community: CommunityId,
     photo_id: i64,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Freed>> {
+    let before: Option<i64> = community_photos::table
+        .find(community.0)
+        .select(community_photos::photo_id)
+        .first(conn)
+        .optional()?;
     diesel::delete(community_photos::table.find(community.0)).execute(conn)?;
     diesel::insert_into(community_photos::table)
         .values((
@@ -223,7 +281,7 @@ pub fn set_community_photo(
             community_photos::photo_id.eq(photo_id),
         ))
         .execute(conn)?;
-    Ok(())
+    release(conn, &before.into_iter().filter(|b| *b != photo_id).collect::<Vec<_>>())
 }
 
 /// A community's image.

@@ -278,6 +278,8 @@ impl Ingest {
         let fault = test_fault();
         let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
         let config = Arc::clone(&self.config);
+        // A profile photo sent by mail replaces the old one, whose file goes once committed.
+        let mut replaced = Vec::new();
         let outcome = ashiato_store::write(&mut conn, |c| {
             if !store_mail::insert_receipt(c, member, key, action_code(accepted.action), None, t)? {
                 return Ok(Delivered::Duplicate);
@@ -298,7 +300,8 @@ impl Ingest {
                         author.default_diary_scope,
                         t,
                     )?;
-                    photos::set_entry_photos(c, id, &ids)?;
+                    // A new entry had no photos, so nothing is released.
+                    let _ = photos::set_entry_photos(c, id, &ids)?;
                     (Delivered::Diary(id.0), id.0)
                 }
                 Action::Comment(entry) => {
@@ -325,7 +328,7 @@ impl Ingest {
                 }
                 Action::ProfilePhoto => {
                     let id = ids.first().copied().ok_or(StoreError::NotFound)?;
-                    photos::set_member_photo(c, member, Some(id))?;
+                    replaced = photos::set_member_photo(c, member, Some(id))?;
                     (Delivered::ProfilePhoto(id), id)
                 }
             };
@@ -335,6 +338,9 @@ impl Ingest {
             }
             Ok(delivered)
         });
+        if outcome.is_ok() {
+            photos::remove_unreferenced_files(&mut conn, self.photos.files(), &replaced);
+        }
         outcome.map_err(|e| store_temporary(&e))
     }
 }

@@ -828,12 +828,15 @@ pub async fn photo_upload(
     match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
         Ok(photo) => {
             let cid = community.id;
+            let files = visitor.state().photos.files().clone();
             visitor
                 .state()
                 .run(move |c| {
-                    ashiato_store::write(c, |c| {
+                    let replaced = ashiato_store::write(c, |c| {
                         ashiato_store::photos::set_community_photo(c, cid, photo)
-                    })
+                    })?;
+                    ashiato_store::photos::remove_unreferenced_files(c, &files, &replaced);
+                    Ok(())
                 })
                 .await?;
             visitor.flash(visitor.cat().t("photo.saved").into()).await?;

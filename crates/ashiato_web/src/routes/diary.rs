@@ -501,7 +501,8 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
                     return Ok(same.id);
                 }
                 let id = diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)?;
-                photos::set_entry_photos(c, id, &photo_ids)?;
+                // A new entry had no photos, so nothing is released.
+                let _ = photos::set_entry_photos(c, id, &photo_ids)?;
                 Ok(id)
             })
         })
@@ -576,10 +577,11 @@ pub async fn update(
         }
     };
     let entry_id = entry.id;
+    let files = visitor.state().photos.files().clone();
     visitor
         .state()
         .run(move |c| {
-            ashiato_store::write(c, |c| {
+            let freed = ashiato_store::write(c, |c| {
                 diary::update_entry(
                     c,
                     entry_id,
@@ -599,10 +601,13 @@ pub async fn update(
                         slots[n - 1] = Some(*id);
                     }
                     let ids: Vec<i64> = slots.into_iter().flatten().collect();
-                    photos::set_entry_photos(c, entry_id, &ids)?;
+                    // Photos replaced in their slot are gone from the site, and from the disk.
+                    return photos::set_entry_photos(c, entry_id, &ids);
                 }
-                Ok(())
-            })
+                Ok(Vec::new())
+            })?;
+            photos::remove_unreferenced_files(c, &files, &freed);
+            Ok(())
         })
         .await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;
@@ -638,7 +643,14 @@ pub async fn delete(
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.check_csrf(form.csrf.as_deref())?;
     let entry_id = DiaryId(*id);
-    match visitor.state().run(move |c| diary::delete_entry(c, entry_id, me)).await {
+    let files = visitor.state().photos.files().clone();
+    let deleted = visitor.state().run(move |c| {
+        let freed = ashiato_store::write(c, |c| diary::delete_entry(c, entry_id, me))?;
+        // The entry's photos are no longer on the site; their files go too.
+        photos::remove_unreferenced_files(c, &files, &freed);
+        Ok(())
+    });
+    match deleted.await {
         Ok(()) => visitor.flash(visitor.cat().t("diary.deleted").into()).await?,
         // Deleting twice, or someone else's entry: nothing changes, same answer.
         Err(WebError::NotFound) => {}

@@ -436,15 +436,13 @@ pub async fn withdraw(
     visitor
         .state()
         .run(move |c| {
-            let owned = ashiato_store::photos::owned_files(c, me)?;
+            let owned: Vec<ashiato_store::photos::Freed> =
+                ashiato_store::photos::owned_files(c, me)?
+                    .into_iter()
+                    .map(|(sha256, _)| ashiato_store::photos::Freed { sha256 })
+                    .collect();
             ashiato_store::write(c, |c| members::withdraw(c, me))?;
-            for (sha, format) in owned {
-                if !ashiato_store::photos::is_referenced(c, &sha)? {
-                    let ext = ashiato_image::Format::from_name(&format)
-                        .map_or("bin", ashiato_image::Format::extension);
-                    files.remove_master(&sha, ext);
-                }
-            }
+            ashiato_store::photos::remove_unreferenced_files(c, &files, &owned);
             Ok(())
         })
         .await?;
@@ -587,12 +585,15 @@ pub async fn photo_upload(
     };
     match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
         Ok(id) => {
+            let files = visitor.state().photos.files().clone();
             visitor
                 .state()
                 .run(move |c| {
-                    ashiato_store::write(c, |c| {
+                    let replaced = ashiato_store::write(c, |c| {
                         ashiato_store::photos::set_member_photo(c, me, Some(id))
-                    })
+                    })?;
+                    ashiato_store::photos::remove_unreferenced_files(c, &files, &replaced);
+                    Ok(())
                 })
                 .await?;
             visitor.flash(visitor.cat().t("photo.saved").into()).await?;

@@ -11,7 +11,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("diary_photos_are_upright_metadata_free_and_fit_each_handset", diary_photos)
         .on_both("hostile_uploads_are_refused_and_nothing_is_stored", hostile_uploads)
-        .on_both("profile_photo_shows_on_the_profile", profile_photo);
+        .on_both("profile_photo_shows_on_the_profile", profile_photo)
+        .on_both("photos_leave_the_disk_with_what_showed_them", photos_leave_the_disk);
 }
 
 /// A 64×32 JPEG photo (landscape as stored) carrying EXIF orientation 6 and GPS: shown
@@ -268,4 +269,107 @@ fn profile_photo(t: &TestDb) {
     let img = other.get(&srcs[0]);
     assert_eq!(img.status, 200);
     assert!(img.header("content-type").is_some_and(|c| c.starts_with("image/")));
+}
+
+/// Names of the files under `dir/kind` (`photos` masters or `variants`), sorted.
+fn files_under(dir: &std::path::Path, kind: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for shard in std::fs::read_dir(dir.join(kind)).into_iter().flatten().flatten() {
+        for f in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+            names.push(f.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    names
+}
+
+/// The hashes of the masters on disk.
+fn masters(dir: &std::path::Path) -> Vec<String> {
+    files_under(dir, "photos")
+        .iter()
+        .map(|n| n.split('.').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// A photo replaced in its diary slot, a deleted entry's photos, a replaced profile photo: each
+/// is gone from its URL, and its master and cached variants from the disk, unless another
+/// member's upload of the same bytes still uses the file.
+fn photos_leave_the_disk(t: &TestDb) {
+    member(t, "keeper@example.jp", "残す人");
+    member(t, "twin@example.jp", "同じ写真の人");
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::start_with(t, move |c| c.data_dir = data_dir);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("keeper@example.jp");
+
+    // An entry with photo A, seen once (so a variant is cached).
+    let res = upload(
+        &mut pc,
+        "/diary/new",
+        "/diary/new",
+        &[("title", "写真"), ("body", "一枚目"), ("scope", "public")],
+        &[("photo1", "a.jpg", &phone_jpeg())],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    let entry = res.header("location").and_then(|l| l.rsplit('/').next()?.parse::<i64>().ok());
+    let entry = entry.expect("entry id in the redirect");
+    pc.follow(&res);
+    let a_src = img_srcs(&pc.last).pop().expect("photo A on the page");
+    assert_eq!(pc.get(&a_src).status, 200);
+    let a = masters(dir.path());
+    assert_eq!(a.len(), 1);
+    assert!(files_under(dir.path(), "variants").iter().any(|v| v.starts_with(&a[0])));
+
+    // Replaced by B in the same slot: A's URL answers 404 and A's files are gone.
+    let res = upload(
+        &mut pc,
+        &format!("/diary/{entry}/edit"),
+        &format!("/diary/{entry}/edit"),
+        &[("title", "写真"), ("body", "差し替え"), ("scope", "public")],
+        &[("photo1", "b.png", &png(48, 48, 48))],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    assert_eq!(pc.get(&a_src).status, 404);
+    let b = masters(dir.path());
+    assert_eq!(b.len(), 1);
+    assert_ne!(a, b, "A's master is still on disk");
+    assert!(!files_under(dir.path(), "variants").iter().any(|v| v.starts_with(&a[0])));
+    pc.get(&format!("/diary/{entry}"));
+    let b_src = img_srcs(&pc.last).pop().expect("photo B on the page");
+    assert_eq!(pc.get(&b_src).status, 200);
+
+    // The entry deleted: B goes with it, from the site and the disk.
+    let res = pc.submit(&format!("/diary/{entry}/delete"), &format!("/diary/{entry}/delete"), &[]);
+    assert_eq!(res.status, 303, "{}", pc.last);
+    assert_eq!(pc.get(&b_src).status, 404);
+    assert!(masters(dir.path()).is_empty(), "{:?}", files_under(dir.path(), "photos"));
+    assert!(files_under(dir.path(), "variants").is_empty());
+
+    // Profile photos: P1 replaced by P2 goes; P2, replaced by P3 while another member's
+    // upload of the same bytes uses the file, stays for them.
+    let p2 = png(40, 40, 40);
+    for (name, bytes) in [("p1.png", png(44, 44, 44)), ("p2.png", p2.clone())] {
+        let res =
+            upload(&mut pc, "/settings/photo", "/settings/photo", &[], &[("photo", name, &bytes)]);
+        assert_eq!(res.status, 303, "{}", pc.last);
+    }
+    assert_eq!(masters(dir.path()).len(), 1, "P1 left behind");
+    let p2_master = masters(dir.path());
+    let mut twin = Phone::new(&app, PC);
+    twin.login("twin@example.jp");
+    let res =
+        upload(&mut twin, "/settings/photo", "/settings/photo", &[], &[("photo", "same.png", &p2)]);
+    assert_eq!(res.status, 303, "{}", twin.last);
+    let res = upload(
+        &mut pc,
+        "/settings/photo",
+        "/settings/photo",
+        &[],
+        &[("photo", "p3.png", &png(36, 36, 36))],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    let now = masters(dir.path());
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now.contains(&p2_master[0]), "a file another member still uses was removed");
 }
