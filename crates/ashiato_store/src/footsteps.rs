@@ -1,6 +1,6 @@
 //! Footsteps (あしあと): who visited whose page, one row per visitor, owner and day.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ashiato_core::{MemberId, Timestamp};
 use diesel::prelude::*;
@@ -90,6 +90,31 @@ pub fn record_batch(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<(
     if events.is_empty() {
         return Ok(());
     }
+    crate::write(conn, |c| {
+        // A member who withdrew after their visit was queued is gone, and so is every row that
+        // would name them (foreign keys): leave their events out rather than fail the batch.
+        let named: BTreeSet<i64> = events.iter().flat_map(|e| [e.owner.0, e.visitor.0]).collect();
+        let mut present: BTreeSet<i64> = BTreeSet::new();
+        let named: Vec<i64> = named.into_iter().collect();
+        for ids in named.chunks(ROWS_PER_STATEMENT) {
+            present.extend(
+                members::table
+                    .filter(members::id.eq_any(ids))
+                    .select(members::id)
+                    .load::<i64>(c)?,
+            );
+        }
+        let kept: Vec<Event> = events
+            .iter()
+            .filter(|e| present.contains(&e.owner.0) && present.contains(&e.visitor.0))
+            .copied()
+            .collect();
+        upsert_batch(c, &kept)
+    })
+}
+
+/// The folded multi-row upserts of [`record_batch`], inside its transaction.
+fn upsert_batch(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<()> {
     let mut latest: BTreeMap<(i64, i64, i64), i64> = BTreeMap::new();
     let mut added: BTreeMap<i64, i64> = BTreeMap::new();
     for e in events {
@@ -137,17 +162,15 @@ pub fn record_batch(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<(
             }
         }};
     }
-    crate::write(conn, |c| {
-        match c {
-            AnyConnection::Sqlite(c) => upsert_all!(c),
-            AnyConnection::Postgresql(c) => {
-                use diesel::connection::SimpleConnection;
-                c.batch_execute("SET LOCAL synchronous_commit = off")?;
-                upsert_all!(c);
-            }
+    match conn {
+        AnyConnection::Sqlite(c) => upsert_all!(c),
+        AnyConnection::Postgresql(c) => {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("SET LOCAL synchronous_commit = off")?;
+            upsert_all!(c);
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Rows per multi-row INSERT: 4 bind parameters each keeps a statement far below both
@@ -197,24 +220,38 @@ pub fn visitors(
         .collect())
 }
 
-/// Distinct visitors of `owner` on day `day`.
+/// Distinct visitors of `owner` on day `day`, leaving out members in a block with the owner
+/// (as the list does, so the count and the list agree).
 pub fn count_on_day(conn: &mut AnyConnection, owner: MemberId, day: i64) -> StoreResult<i64> {
+    let blocked_by_owner =
+        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
+    let blocking_owner =
+        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
     Ok(footsteps::table
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::day.eq(day))
+        .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
+        .filter(footsteps::visitor_id.ne_all(blocking_owner))
         .count()
         .get_result(conn)?)
 }
 
-/// Distinct visitors of `owner` since `since` (for "new footsteps" on the home page).
+/// Distinct visitors of `owner` since `since` (for "new footsteps" on the home page), leaving
+/// out members in a block with the owner.
 pub fn count_since(
     conn: &mut AnyConnection,
     owner: MemberId,
     since: Timestamp,
 ) -> StoreResult<i64> {
+    let blocked_by_owner =
+        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
+    let blocking_owner =
+        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
     Ok(footsteps::table
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::visited_at.ge(since.0))
+        .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
+        .filter(footsteps::visitor_id.ne_all(blocking_owner))
         .select(diesel::dsl::count(footsteps::visitor_id).aggregate_distinct())
         .first(conn)?)
 }

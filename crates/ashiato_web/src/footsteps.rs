@@ -7,7 +7,8 @@
 //! queue in batches (one transaction of two multi-row upserts, asynchronous commit on
 //! PostgreSQL) every half second. The write is an upsert keyed by (owner, visitor, day), so
 //! concurrent processes never race a read-modify-write. On shutdown, or when an owner with
-//! queued visits opens their footsteps page, the queue is flushed first.
+//! queued visits opens their footsteps page, the queue is flushed first. The same thread
+//! deletes footsteps older than the page's window once an hour.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ashiato_core::footstep::{COALESCE_MS, is_repeat};
-use ashiato_core::time::JST_OFFSET_MINUTES;
+use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
 use ashiato_core::{MemberId, Timestamp};
 use ashiato_store::Db;
 use ashiato_store::footsteps::{Event, record_batch};
@@ -66,13 +67,14 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 }
 
 impl Recorder {
-    /// Starts the background writer for `db`.
-    pub fn start(db: Db) -> Recorder {
+    /// Starts the background writer for `db`; footsteps older than `keep_days` days (the
+    /// footsteps page's window) are pruned by it, at its first write and hourly after.
+    pub fn start(db: Db, keep_days: i64) -> Recorder {
         let (recorder, rx) = Recorder::unstarted(QUEUE_MAX);
         let for_writer = Arc::clone(&recorder.shared);
         std::thread::Builder::new()
             .name("ashiato-footsteps".into())
-            .spawn(move || writer(&db, &rx, &for_writer))
+            .spawn(move || writer(&db, &rx, &for_writer, keep_days))
             .map_or_else(
                 |e| tracing::error!(error.cause = %e, "cannot start the footstep writer; footsteps are not recorded"),
                 |_| (),
@@ -157,7 +159,25 @@ fn settle(queued: &mut HashMap<MemberId, u32>, owner: MemberId, n: u32) {
     }
 }
 
-fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>) {
+/// How often the writer deletes footsteps older than the page's window.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes footsteps that fell out of the page's window (a day's margin for the zone). The
+/// running totals are kept apart and stay.
+fn prune(db: &Db, keep_days: i64) {
+    let before = Timestamp(crate::state::now().0 - (keep_days.max(1) + 1) * DAY_MS);
+    let pruned = db.conn().map_err(|e| e.to_string()).and_then(|mut c| {
+        ashiato_store::footsteps::prune(&mut c, before).map_err(|e| e.to_string())
+    });
+    match pruned {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(footsteps.pruned = n, "old footsteps pruned"),
+        Err(e) => tracing::warn!(error.cause = %e, "old footsteps not pruned"),
+    }
+}
+
+fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>, keep_days: i64) {
+    let mut last_prune: Option<Instant> = None;
     let mut pending: Vec<Event> = Vec::new();
     let mut waiters: Vec<mpsc::Sender<()>> = Vec::new();
     let mut deadline: Option<Instant> = None;
@@ -186,6 +206,10 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>) {
             || pending.len() >= BATCH_MAX
             || deadline.is_some_and(|d| Instant::now() >= d);
         if due {
+            if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                last_prune = Some(Instant::now());
+                prune(db, keep_days);
+            }
             for chunk in pending.chunks(BATCH_MAX) {
                 let written = db
                     .conn()

@@ -44,7 +44,7 @@ impl AppState {
         let allowed_hosts = Arc::new(config.allowed_hosts());
         let trust =
             Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
-        let footsteps = crate::footsteps::Recorder::start(db.clone());
+        let footsteps = crate::footsteps::Recorder::start(db.clone(), config.footstep_days);
         let photos = crate::photos::Photos::new(&config);
         let container_keys = crate::apps::keys::ContainerKeys::default();
         let lifecycle = crate::apps::lifecycle::Lifecycle::start(

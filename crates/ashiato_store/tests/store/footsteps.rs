@@ -10,7 +10,9 @@ use ashiato_test_support::{Suite, TestDb};
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("footstep_batch_folds_repeats_and_counts_every_visit", batch_folds_repeats)
-        .on_both("footstep_batches_larger_than_one_statement", large_batch);
+        .on_both("footstep_batches_larger_than_one_statement", large_batch)
+        .on_both("footstep_batch_outlives_a_withdrawn_member", withdrawn_member)
+        .on_both("footstep_counts_leave_out_blocked_visitors", blocked_counts);
 }
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -87,4 +89,36 @@ fn large_batch(t: &TestDb) {
     let listed = footsteps::visitors(&mut conn, ids[0], Timestamp(0), 100, 0).expect("visitors");
     assert_eq!(listed.len(), 59);
     assert!(listed.iter().all(|v| v.last_visit.0 >= NOW.0 + 1_000), "the later time of each pair");
+}
+
+/// A member who withdrew while their visit was queued: the batch stores everyone else's.
+fn withdrawn_member(t: &TestDb) {
+    let ids = members(t, 3);
+    let (owner, gone, stays) = (ids[0], ids[1], ids[2]);
+    let mut conn = t.db.conn().expect("connection");
+    write(&mut conn, |c| ashiato_store::members::withdraw(c, gone)).expect("withdraw");
+    footsteps::record_batch(
+        &mut conn,
+        &[event(owner, gone, NOW), event(gone, stays, NOW), event(owner, stays, NOW)],
+    )
+    .expect("the batch is stored without the withdrawn member");
+    let listed = footsteps::visitors(&mut conn, owner, Timestamp(0), 10, 0).expect("visitors");
+    assert_eq!(listed.iter().map(|v| v.member.id).collect::<Vec<_>>(), vec![stays]);
+    assert_eq!(footsteps::total(&mut conn, owner).expect("total"), 1);
+}
+
+/// Today's count and "new footsteps" agree with the list: blocked visitors are left out.
+fn blocked_counts(t: &TestDb) {
+    let ids = members(t, 3);
+    let (owner, friendly, blocked) = (ids[0], ids[1], ids[2]);
+    let mut conn = t.db.conn().expect("connection");
+    footsteps::record_batch(&mut conn, &[event(owner, friendly, NOW), event(owner, blocked, NOW)])
+        .expect("batch");
+    let day = NOW.day_in_zone(JST_OFFSET_MINUTES);
+    assert_eq!(footsteps::count_on_day(&mut conn, owner, day).expect("today"), 2);
+    write(&mut conn, |c| ashiato_store::relation::block(c, owner, blocked, NOW)).expect("block");
+    assert_eq!(footsteps::count_on_day(&mut conn, owner, day).expect("today"), 1);
+    assert_eq!(footsteps::count_since(&mut conn, owner, Timestamp(0)).expect("since"), 1);
+    let listed = footsteps::visitors(&mut conn, owner, Timestamp(0), 10, 0).expect("visitors");
+    assert_eq!(listed.len(), 1);
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use ashiato_core::content::{DiaryDraft, validate_comment};
 use ashiato_core::{CommentId, DiaryId, Invalid, MemberId, Relation};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::{accounts, diary, photos, relation};
+use ashiato_store::{StoreError, accounts, diary, photos, relation};
 use serde::Deserialize;
 
 use crate::error::WebError;
@@ -490,21 +490,25 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
         }
     };
     let photo_ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
+    let files = visitor.state().photos.files().clone();
     let id = visitor
         .state()
         .run(move |c| {
-            ashiato_store::write(c, |c| {
+            let (id, freed) = ashiato_store::write(c, |c| -> Result<_, StoreError> {
                 let t = now();
                 if let Some(same) = diary::list_by_author(c, me, 1, 0)?.into_iter().find(|e| {
                     e.title == draft.title && e.body == draft.body && t.0 - e.created_at.0 < 60_000
                 }) {
-                    return Ok(same.id);
+                    // A double submit: the photos this second request uploaded show nowhere.
+                    return Ok((same.id, photos::release(c, &photo_ids)?));
                 }
                 let id = diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)?;
                 // A new entry had no photos, so nothing is released.
                 let _ = photos::set_entry_photos(c, id, &photo_ids)?;
-                Ok(id)
-            })
+                Ok((id, Vec::new()))
+            })?;
+            photos::remove_unreferenced_files(c, &files, &freed);
+            Ok(id)
         })
         .await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;

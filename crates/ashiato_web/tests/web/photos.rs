@@ -317,6 +317,22 @@ fn photos_leave_the_disk(t: &TestDb) {
     pc.follow(&res);
     let a_src = img_srcs(&pc.last).pop().expect("photo A on the page");
     assert_eq!(pc.get(&a_src).status, 200);
+    // The same form sent again (a double tap): the same entry, and its photo is not kept twice.
+    let again = upload(
+        &mut pc,
+        "/diary/new",
+        "/diary/new",
+        &[("title", "写真"), ("body", "一枚目"), ("scope", "public")],
+        &[("photo1", "a.jpg", &phone_jpeg())],
+    );
+    assert_eq!(again.header("location"), res.header("location"), "{}", pc.last);
+    let keeper = {
+        let mut conn = t.db.conn().expect("connection");
+        let email = ashiato_core::account::Email::parse("keeper@example.jp").expect("email");
+        let m = ashiato_store::accounts::find_by_email(&mut conn, &email).expect("q").expect("m");
+        assert_eq!(ashiato_store::photos::usage(&mut conn, m.id).expect("usage").0, 1);
+        m.id
+    };
     let a = masters(dir.path());
     assert_eq!(a.len(), 1);
     assert!(files_under(dir.path(), "variants").iter().any(|v| v.starts_with(&a[0])));
@@ -372,4 +388,6 @@ fn photos_leave_the_disk(t: &TestDb) {
     let now = masters(dir.path());
     assert_eq!(now.len(), 2, "{now:?}");
     assert!(now.contains(&p2_master[0]), "a file another member still uses was removed");
+    let mut conn = t.db.conn().expect("connection");
+    assert_eq!(ashiato_store::photos::usage(&mut conn, keeper).expect("usage").0, 1, "P3 only");
 }

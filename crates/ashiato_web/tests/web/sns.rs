@@ -13,7 +13,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("community_topic_with_comments", community_topic)
         .on_both("other_peoples_things_are_404_and_unchanged", others_things)
         .on_both("withdrawal_removes_the_member_and_keeps_counts_right", withdrawal)
-        .on_both("exhausted_pool_gives_a_busy_page_then_recovers", exhausted_pool);
+        .on_both("exhausted_pool_gives_a_busy_page_then_recovers", exhausted_pool)
+        .on_both("footsteps_older_than_the_window_are_pruned", footsteps_pruned);
 }
 
 /// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
@@ -416,4 +417,35 @@ fn exhausted_pool(t: &TestDb) {
     let res = docomo.get("/home");
     assert_eq!(res.status, 200, "{}", docomo.last);
     assert!(docomo.last.contains("いそがしいさんのホーム"), "{}", docomo.last);
+}
+
+/// The footstep writer deletes rows older than the page's window (here 7 days) at its first
+/// write; the running total keeps counting them.
+fn footsteps_pruned(t: &TestDb) {
+    use ashiato_store::footsteps::{self, Event};
+    let owner = member(t, "old@example.jp", "むかし");
+    let visitor = member(t, "visitor@example.jp", "きたひと");
+    let now = ashiato_web::state::now();
+    let day = |at: ashiato_core::Timestamp| at.day_in_zone(ashiato_core::time::JST_OFFSET_MINUTES);
+    let old = ashiato_core::Timestamp(now.0 - 40 * ashiato_core::time::DAY_MS);
+    let recent = ashiato_core::Timestamp(now.0 - 3 * ashiato_core::time::DAY_MS);
+    {
+        let mut conn = t.db.conn().expect("connection");
+        let e = |at| Event { owner, visitor, day: day(at), at };
+        footsteps::record_batch(&mut conn, &[e(old), e(recent)]).expect("footsteps");
+    }
+    let app = TestApp::start_with(t, |c| c.footstep_days = 7);
+    let mut v = Phone::new(&app, PC);
+    v.login("visitor@example.jp");
+    assert_eq!(v.get(&format!("/m/{owner}")).status, 200);
+    let mut me = Phone::new(&app, PC);
+    me.login("old@example.jp");
+    // Opening the page waits for the writer, whose first write prunes.
+    assert_eq!(me.get("/footsteps").status, 200);
+    let mut conn = t.db.conn().expect("connection");
+    let since_ever = footsteps::visitors(&mut conn, owner, ashiato_core::Timestamp(0), 10, 0);
+    let rows: Vec<_> = since_ever.expect("visitors").into_iter().map(|v| v.last_visit).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].0 > recent.0 - 1, "the 40-day-old row is gone, today's visit stays");
+    assert_eq!(footsteps::total(&mut conn, owner).expect("total"), 3, "the total keeps counting");
 }
