@@ -19,11 +19,34 @@ use crate::state::AppState;
 
 /// actix's header map seen through the handset crate's lookup trait. Repeated headers give
 /// their first value; the reverse proxy in `deploy/nginx` replaces `X-Forwarded-For` with one.
-struct ActixHeaders<'a>(&'a HeaderMap);
+struct ActixHeaders<'a> {
+    map: &'a HeaderMap,
+    /// Headers that arrived more than once, their values joined with ", " in arrival order.
+    /// `HeaderMap::get` returns only the first line: a proxy that appends its own
+    /// `X-Forwarded-For` line after a client's forged one would then hand the detector the
+    /// forged address, and with it subscriber-ID trust (security.md S-01).
+    repeated: Vec<(String, Vec<u8>)>,
+}
+
+impl<'a> ActixHeaders<'a> {
+    fn new(map: &'a HeaderMap) -> ActixHeaders<'a> {
+        let mut repeated: Vec<(String, Vec<u8>)> = Vec::new();
+        for name in map.keys() {
+            let values: Vec<&[u8]> = map.get_all(name).map(|v| v.as_bytes()).collect();
+            if values.len() > 1 && !repeated.iter().any(|(n, _)| n == name.as_str()) {
+                repeated.push((name.as_str().to_owned(), values.join(&b", "[..])));
+            }
+        }
+        ActixHeaders { map, repeated }
+    }
+}
 
 impl HeaderLookup for ActixHeaders<'_> {
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
-        self.0.get(lowercase_name).map(actix_web::http::header::HeaderValue::as_bytes)
+        if let Some((_, joined)) = self.repeated.iter().find(|(n, _)| n == lowercase_name) {
+            return Some(joined);
+        }
+        self.map.get(lowercase_name).map(actix_web::http::header::HeaderValue::as_bytes)
     }
 }
 
@@ -62,7 +85,8 @@ pub async fn detect_handset(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
         let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
-        let handset = ashiato_handset::detect(&ActixHeaders(req.headers()), peer, &state.trust);
+        let handset =
+            ashiato_handset::detect(&ActixHeaders::new(req.headers()), peer, &state.trust);
         if handset.untrusted_id_presented() {
             // The ID itself is never logged (security.md S-09): only its kind and why it was
             // dropped, with the address it came from.

@@ -58,6 +58,15 @@ fn subscriber_id_trust(t: &TestDb) {
         .header("X-DCMGUID", "0a1B2c3")
         .header("X-Forwarded-For", "210.153.87.10");
     assert!(crate::support::Phone::decode(&proxied.send(&full_browser)).contains("受信したが無視"));
+    // A proxy that appends its own X-Forwarded-For line after the client's: the client's
+    // forged docomo address comes first, the real one (a PC line) last. Only the last counts.
+    let appended = Request::get("/handset")
+        .header("User-Agent", FOMA_1)
+        .header("X-DCMGUID", "0a1B2c3")
+        .header("X-Forwarded-For", "210.153.84.1")
+        .header("X-Forwarded-For", "198.51.100.7");
+    let html = crate::support::Phone::decode(&proxied.send(&appended));
+    assert!(html.contains("受信したが無視"), "a forged first line was believed: {html}");
 }
 
 fn crawlers_get_no_session(t: &TestDb) {
