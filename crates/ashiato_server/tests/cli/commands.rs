@@ -228,7 +228,7 @@ fn image_thumbnail() {
     assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
 }
 
-/// `ashiato seed` (used by bench/load.sh): the members, diaries, messages and footsteps it says.
+/// `ashiato seed` (used by crates/ashiato_server/bench/load.sh): the members, diaries, messages and footsteps it says.
 fn seed_community(t: &TestDb) {
     let dir = tempfile::tempdir().expect("tempdir");
     let plan = "seed --members 30 --diaries 90 --friends 4 --messages 3";

@@ -1,4 +1,4 @@
--- wrk script for bench/load.sh: one logged-in member per request, rotating.
+-- wrk script for load.sh (beside it): one logged-in member per request, rotating.
 --
 -- The run is described by a small Lua file named in $LOAD_CONF, written by load.sh:
 --   return {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/load.sh: the SNS pages under HTTP load, on SQLite and on PostgreSQL (issue 6).
+# crates/ashiato_server/bench/load.sh: the SNS pages under HTTP load, on SQLite and on PostgreSQL (issue 6).
 #
 # What it measures, per backend, with wrk on loopback:
 #   diary     GET /diary/{id}  another member's public entry; every view queues a footstep
@@ -29,8 +29,8 @@
 # the time was split. The dataset is ashiato's `seed` (MEMBERS members, DIARIES entries), far
 # below the ">= 1M users" of performance.md's Method. Figures live in docs/benchmarks.md.
 #
-# Usage: bench/load.sh            (both backends)
-#        BACKENDS=sqlite bench/load.sh
+# Usage: crates/ashiato_server/bench/load.sh            (both backends)
+#        BACKENDS=sqlite crates/ashiato_server/bench/load.sh
 # Settings (environment): BACKENDS, MEMBERS, DIARIES, SESSIONS, DURATION, WARMUP, THREADS,
 # CONNECTIONS, HALF_RUNS (0 skips the paced runs), RUNS (which of diary_pc home_pc footsteps_pc
 # profile_pc inbox_pc diary_docomo home_docomo footsteps_docomo mix_pc, default all), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
@@ -58,8 +58,8 @@ PC_UA='Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'
 DOCOMO_UA='DoCoMo/2.0 N905i(c100;TB;W24H16)'
 PASSWORD=ashiato-load           # every seeded member's password (crates/ashiato_server/src/seed.rs)
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LUA="$ROOT/bench/load.lua"
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+LUA="$ROOT/crates/ashiato_server/bench/load.lua"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ashiato-load.XXXXXX")
 SERVER_PID=""
 PG_CREATED=""

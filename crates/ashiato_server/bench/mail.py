@@ -3,9 +3,9 @@
 through `ashiato mail-ingest` (one process per message, as Postfix's pipe runs it) and through
 the LMTP listener of `ashiato serve`. Python 3 standard library only; loopback only.
 
-    python3 bench/mail.py --bin target/release/ashiato --database sqlite|postgres://... [-n 200]
+    python3 crates/ashiato_server/bench/mail.py --bin target/release/ashiato --database sqlite|postgres://... [-n 200]
 
-Run it through bench/mail.sh, which builds the release binary and runs both backends.
+Run it through mail.sh beside it, which builds the release binary and runs both backends.
 """
 
 import argparse
@@ -27,7 +27,7 @@ import urllib.request
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures", "mail")
+FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "mail")
 DOMAIN = "m.ashiato.example"
 PASSWORD = "sakura-2008-spring"
 
