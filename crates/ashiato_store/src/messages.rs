@@ -149,6 +149,16 @@ pub fn sent(
     load(conn, rows)
 }
 
+/// Whether `member` sent or received message `id` (a reply may only point at such a message).
+pub fn is_party(conn: &mut AnyConnection, id: MessageId, member: MemberId) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        messages::table
+            .filter(messages::id.eq(id.0))
+            .filter(messages::sender_id.eq(member.0).or(messages::recipient_id.eq(member.0))),
+    ))
+    .get_result(conn)?)
+}
+
 /// One message, if `member` is its sender or recipient and has not deleted it; otherwise
 /// `NotFound`. Reading it as the recipient marks it read.
 pub fn open(

@@ -251,6 +251,12 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
         .state()
         .run(move |c| {
             ashiato_store::write(c, |c| {
+                // A reply may only point at a message of this conversation's sender; any other
+                // id from the form is dropped rather than linked.
+                let reply_to = match reply_to {
+                    Some(r) if messages::is_party(c, r, me)? => Some(r),
+                    _ => None,
+                };
                 crate::mail::send_message(
                     c,
                     &config,

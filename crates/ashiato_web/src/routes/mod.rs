@@ -131,6 +131,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)),
         )
+        .service(resource("/settings/blocks").route(get().to(settings::blocks)))
         .service(
             resource("/settings/photo")
                 .route(get().to(settings::photo_form))

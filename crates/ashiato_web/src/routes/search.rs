@@ -2,7 +2,9 @@
 
 use actix_web::HttpResponse;
 use ashiato_core::content::clean_search;
-use ashiato_render::page::{Block, Field, FieldKind, Form, Inline, InputMode, Method, Page};
+use ashiato_render::page::{
+    Block, Field, FieldKind, Form, Inline, InputMode, Method, Notice, Page,
+};
 use ashiato_store::members;
 use serde::Deserialize;
 
@@ -29,6 +31,15 @@ pub async fn search(
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("search.title"));
+    // An over-long query says so instead of showing an empty result.
+    let problem = match ashiato_core::text::clean_line(&query.q, ashiato_core::content::SEARCH_MAX)
+    {
+        Err(p @ ashiato_core::Problem::TooLong(_)) => Some(p),
+        _ => None,
+    };
+    if let Some(p) = problem {
+        page.push(Block::Notice(Notice::Error(crate::routes::problem_message(cat, p))));
+    }
     page.push(Block::Form(Form {
         action: "/search".into(),
         method: Method::Get,

@@ -161,6 +161,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         vec![Inline::link("/settings/mail", cat.t("mail.title"))],
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
+        vec![Inline::link("/settings/blocks", cat.t("block.list_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
     ]));
     page.menu = menu(cat, true);
@@ -405,6 +406,29 @@ fn withdraw_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
     page.push(post_form("/settings/withdraw", fields, cat.t("settings.withdraw_submit")));
     page.menu = menu(cat, true);
     page
+}
+
+/// `GET /settings/blocks`: the members I blocked, each linking to the page that lifts the
+/// block. Their profiles answer 404 to me as to them, so this is the way back.
+pub async fn blocks(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+    visitor.ensure_session().await?;
+    let blocked = visitor.state().run(move |c| ashiato_store::relation::blocked_by(c, me)).await?;
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("block.list_title"));
+    if blocked.is_empty() {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("block.list_none"))]));
+    } else {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("block.list_hint"))]));
+        page.push(Block::List(
+            blocked
+                .iter()
+                .map(|m| vec![Inline::link(format!("/m/{}/block", m.id), m.nickname.clone())])
+                .collect(),
+        ));
+    }
+    page.menu = menu(cat, true);
+    Ok(visitor.page(&page))
 }
 
 /// `GET /settings/withdraw`.

@@ -14,7 +14,10 @@ pub fn register(suite: &mut Suite) {
         .on_both("other_peoples_things_are_404_and_unchanged", others_things)
         .on_both("withdrawal_removes_the_member_and_keeps_counts_right", withdrawal)
         .on_both("exhausted_pool_gives_a_busy_page_then_recovers", exhausted_pool)
-        .on_both("footsteps_older_than_the_window_are_pruned", footsteps_pruned);
+        .on_both("footsteps_older_than_the_window_are_pruned", footsteps_pruned)
+        .on_both("a_blocker_finds_the_blocked_member_and_lifts_the_block", lift_block)
+        .on_both("search_lists_members_except_opted_out_and_blocked", search)
+        .on_both("a_reply_points_only_at_the_senders_own_messages", reply_ids);
 }
 
 /// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
@@ -448,4 +451,99 @@ fn footsteps_pruned(t: &TestDb) {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].0 > recent.0 - 1, "the 40-day-old row is gone, today's visit stays");
     assert_eq!(footsteps::total(&mut conn, owner).expect("total"), 3, "the total keeps counting");
+}
+
+/// Blocking hides both profiles from each other, so the blocker's way back is the list under
+/// settings: a docomo phone (session in the URL) finds the member there and lifts the block.
+fn lift_block(t: &TestDb) {
+    member(t, "blocker@docomo.ne.jp", "ブロックした人");
+    let other = member(t, "other@example.jp", "された人");
+    let app = TestApp::start(t);
+    let mut me = Phone::new(&app, DOCOMO_FOMA);
+    me.login("blocker@docomo.ne.jp");
+    me.get("/settings/blocks");
+    assert!(me.last.contains("ブロックしているメンバーはいません"), "{}", me.last);
+    let res = me.submit(&format!("/m/{other}/block"), &format!("/m/{other}/block"), &[]);
+    assert_eq!(res.status, 303, "{}", me.last);
+    assert_eq!(me.get(&format!("/m/{other}")).status, 404);
+    me.get("/settings");
+    assert!(me.last.contains("/settings/blocks"), "{}", me.last);
+    me.get("/settings/blocks");
+    assert!(me.last.contains("された人"), "{}", me.last);
+    assert!(me.last.contains(&format!("/m/{other}/block")), "{}", me.last);
+    // The link leads to the confirmation, which lifts the block.
+    me.get(&format!("/m/{other}/block"));
+    assert!(me.last.contains("ブロックを解除しますか"), "{}", me.last);
+    let res = me.submit(&format!("/m/{other}/block"), &format!("/m/{other}/block"), &[]);
+    assert_eq!(res.status, 303, "{}", me.last);
+    assert_eq!(me.get(&format!("/m/{other}")).status, 200);
+    me.get("/settings/blocks");
+    assert!(!me.last.contains("された人"), "{}", me.last);
+}
+
+fn search(t: &TestDb) {
+    member(t, "me@example.jp", "わたし");
+    member(t, "open@example.jp", "さくら一号");
+    member(t, "shy@example.jp", "さくら二号");
+    let blocked = member(t, "blocked@example.jp", "さくら三号");
+    let app = TestApp::start(t);
+    let mut shy = Phone::new(&app, PC);
+    shy.login("shy@example.jp");
+    let res = shy.submit(
+        "/settings",
+        "/settings",
+        &settings_with(&[("nickname", "さくら二号"), ("hide_from_search", "1")]),
+    );
+    assert_eq!(res.status, 303, "{}", shy.last);
+    let mut me = Phone::new(&app, PC);
+    me.login("me@example.jp");
+    me.submit(&format!("/m/{blocked}/block"), &format!("/m/{blocked}/block"), &[]);
+    // "さくら" in UTF-8, as a PC browser sends it.
+    assert_eq!(me.get("/search?q=%E3%81%95%E3%81%8F%E3%82%89").status, 200);
+    assert!(me.last.contains("さくら一号"), "{}", me.last);
+    assert!(!me.last.contains("さくら二号"), "an opted-out member was listed: {}", me.last);
+    assert!(!me.last.contains("さくら三号"), "a blocked member was listed: {}", me.last);
+    // Too long: said so, not an empty result.
+    me.get(&format!("/search?q={}", "a".repeat(ashiato_core::content::SEARCH_MAX + 1)));
+    assert!(me.last.contains("文字以内にしてください"), "{}", me.last);
+    assert!(!me.last.contains("見つかりませんでした"), "{}", me.last);
+}
+
+/// The hidden `reply` field comes from the form: an id of someone else's conversation is not
+/// linked, an id of the sender's own is.
+fn reply_ids(t: &TestDb) {
+    use diesel::prelude::*;
+    let a = member(t, "a@example.jp", "エー");
+    let b = member(t, "b@example.jp", "ビー");
+    let c = member(t, "c@example.jp", "シー");
+    let (theirs, mine) = {
+        let mut conn = t.db.conn().expect("connection");
+        let now = ashiato_web::state::now();
+        let theirs = ashiato_store::messages::send(&mut conn, b, c, "内緒", "BとC", None, now);
+        let mine = ashiato_store::messages::send(&mut conn, b, a, "やあ", "BからA", None, now);
+        (theirs.expect("b to c"), mine.expect("b to a"))
+    };
+    let app = TestApp::start(t);
+    let mut phone = Phone::new(&app, PC);
+    phone.login("a@example.jp");
+    for (reply, subject) in [(theirs, "横取り"), (mine, "返事")] {
+        let (to, r) = (b.0.to_string(), reply.0.to_string());
+        let res = phone.submit(
+            &format!("/messages/new?to={b}"),
+            "/messages/new",
+            &[("to", &to), ("reply", &r), ("subject", subject), ("body", "本文")],
+        );
+        assert_eq!(res.status, 303, "{}", phone.last);
+    }
+    let mut conn = t.db.conn().expect("connection");
+    let links: Vec<(String, Option<i64>)> = ashiato_store::schema::messages::table
+        .filter(ashiato_store::schema::messages::sender_id.eq(a.0))
+        .order(ashiato_store::schema::messages::id.asc())
+        .select((
+            ashiato_store::schema::messages::subject,
+            ashiato_store::schema::messages::reply_to,
+        ))
+        .load(&mut conn)
+        .expect("sent messages");
+    assert_eq!(links, vec![("横取り".to_owned(), None), ("返事".to_owned(), Some(mine.0))]);
 }
