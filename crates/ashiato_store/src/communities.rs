@@ -533,6 +533,13 @@ pub fn active_topics_for(
     since: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<(Topic, String)>> {
+    // Neither side of a block sees the other in feeds: topics they started are left out here.
+    let blocked_by_me = crate::schema::blocks::table
+        .filter(crate::schema::blocks::blocker_id.eq(member.0))
+        .select(crate::schema::blocks::blocked_id);
+    let blocking_me = crate::schema::blocks::table
+        .filter(crate::schema::blocks::blocked_id.eq(member.0))
+        .select(crate::schema::blocks::blocker_id);
     Ok(topics::table
         .inner_join(
             community_members::table.on(community_members::community_id.eq(topics::community_id)),
@@ -542,6 +549,8 @@ pub fn active_topics_for(
         .filter(community_members::member_id.eq(member.0))
         .filter(community_members::state.eq("joined"))
         .filter(topics::last_activity_at.ge(since.0))
+        .filter(topics::author_id.ne_all(blocked_by_me))
+        .filter(topics::author_id.ne_all(blocking_me))
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
         .select((

@@ -364,11 +364,20 @@ pub fn comments_on_mine(
     since: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<(Comment, String)>> {
+    // Comments written before a block stay on the entry, but not in the owner's home feed.
+    let blocked_by_owner = crate::schema::blocks::table
+        .filter(crate::schema::blocks::blocker_id.eq(owner.0))
+        .select(crate::schema::blocks::blocked_id);
+    let blocking_owner = crate::schema::blocks::table
+        .filter(crate::schema::blocks::blocked_id.eq(owner.0))
+        .select(crate::schema::blocks::blocker_id);
     Ok(diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
         .filter(diary_entries::author_id.eq(owner.0))
         .filter(diary_comments::author_id.ne(owner.0))
+        .filter(diary_comments::author_id.ne_all(blocked_by_owner))
+        .filter(diary_comments::author_id.ne_all(blocking_owner))
         .filter(diary_comments::created_at.ge(since.0))
         .order((diary_comments::created_at.desc(), diary_comments::id.desc()))
         .limit(limit)

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod apps;
+mod feeds;
 mod footsteps;
 mod mail;
 mod schema;
@@ -19,6 +20,7 @@ fn main() {
     sessions::register(&mut suite);
     scopes::register(&mut suite);
     footsteps::register(&mut suite);
+    feeds::register(&mut suite);
     mail::register(&mut suite);
     suite.run();
 }

@@ -317,6 +317,20 @@ fn easy_login(t: &TestDb) {
     // After an easy login, binding again or changing the password needs the password.
     again.get("/settings/easy-login");
     assert!(again.last.contains("パスワードでログインし直してください"), "{}", again.last);
+    // The session is bound to this handset's ID: its URL token copied to another docomo phone
+    // (a link shared by mail) is not a login there.
+    let mut other = Phone::new(&app, ua);
+    other.headers.push(("X-DCMGUID".into(), "9z8Y7x6".into()));
+    other.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+    other.ksid.clone_from(&again.ksid);
+    let res = other.get("/home");
+    assert_eq!(res.status, 303, "a copied session token logged another handset in");
+    assert!(
+        res.header("location").is_some_and(|l| l.contains("/login")),
+        "{:?}",
+        res.header("location")
+    );
+    assert_eq!(again.get("/home").status, 200, "the bound handset stays logged in");
     // The same ID from a PC address (no trusted proxy in between) logs nobody in (S-01).
     let direct = TestApp::start(t);
     let mut forger = Phone::new(&direct, ua);

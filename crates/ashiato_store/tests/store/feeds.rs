@@ -1,0 +1,74 @@
+//! Home-page feeds leave out members in a block with the reader, either way (issue 6: "neither
+//! side sees the other in search or feeds"), even for what was written before the block.
+
+use ashiato_core::account::NewMember;
+use ashiato_core::time::HOUR_MS;
+use ashiato_core::{MemberId, Scope, Timestamp};
+use ashiato_store::communities::{self, JoinPolicy, NewCommunity, TopicVisibility};
+use ashiato_store::{StoreError, accounts, diary, relation, write};
+use ashiato_test_support::{Suite, TestDb};
+
+pub fn register(suite: &mut Suite) {
+    suite.on_both("home_feeds_leave_out_blocks_either_way", home_feeds_leave_out_blocks);
+}
+
+const NOW: Timestamp = Timestamp(1_764_115_200_000);
+
+fn member(t: &TestDb, email: &str) -> MemberId {
+    let mut conn = t.db.conn().expect("connection");
+    let m = NewMember::validate(email, "フィード", "kaminari-9-sora").expect("valid");
+    write(&mut conn, |c| accounts::create_member(c, &m, "$h", NOW)).expect("member")
+}
+
+fn home_feeds_leave_out_blocks(t: &TestDb) {
+    let (me, kind, rude, blocker) = (
+        member(t, "me@example.jp"),
+        member(t, "kind@example.jp"),
+        member(t, "rude@example.jp"),
+        member(t, "blocker@example.jp"),
+    );
+    let mut conn = t.db.conn().expect("connection");
+    let community = write(&mut conn, |c| -> Result<_, StoreError> {
+        let entry = diary::create_entry(c, me, "日記", "本文", Scope::Public, NOW)?;
+        for (who, hours) in [(kind, 1), (rude, 2), (blocker, 3)] {
+            diary::add_comment(c, entry, who, "コメント", NOW.plus_millis(hours * HOUR_MS))?;
+        }
+        let community = communities::create(
+            c,
+            &NewCommunity {
+                name: "みんなの広場",
+                description: "話そう",
+                category: "雑談",
+                join_policy: JoinPolicy::Open,
+                topic_visibility: TopicVisibility::Members,
+            },
+            me,
+            NOW,
+        )?;
+        for (who, hours) in [(kind, 1), (rude, 2), (blocker, 3)] {
+            communities::join(c, community, who, NOW)?;
+            communities::create_topic(
+                c,
+                community,
+                who,
+                "話題",
+                "本文",
+                NOW.plus_millis(hours * HOUR_MS),
+            )?;
+        }
+        // I block one member; another blocks me. Both wrote before the blocks.
+        relation::block(c, me, rude, NOW.plus_millis(4 * HOUR_MS))?;
+        relation::block(c, blocker, me, NOW.plus_millis(4 * HOUR_MS))?;
+        Ok(community)
+    })
+    .expect("content and blocks");
+    let comments = diary::comments_on_mine(&mut conn, me, NOW, 10).expect("comments on mine");
+    let authors: Vec<MemberId> = comments.iter().map(|(c, _)| c.author.id).collect();
+    assert_eq!(authors, vec![kind], "only the comment of a member outside any block");
+    let topics = communities::active_topics_for(&mut conn, me, NOW, 10).expect("topics");
+    let starters: Vec<MemberId> = topics.iter().map(|(t, _)| t.author.id).collect();
+    assert_eq!(starters, vec![kind], "topics of {community:?}");
+    // The others still see what they are not blocked from.
+    let theirs = communities::active_topics_for(&mut conn, kind, NOW, 10).expect("topics");
+    assert_eq!(theirs.len(), 3);
+}
