@@ -215,7 +215,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             println!("{}", crate::seed::seed(&db, plan, now())?);
             Ok(())
         }
-        Command::Handset { headers, peer } => handset(headers, *peer),
+        Command::Handset { headers, peer } => handset(cli, headers, *peer),
     }
 }
 
@@ -276,6 +276,7 @@ fn serve(
         config.bind = actual.to_string();
     }
     let state = AppState::new(db, config.clone(), secret).map_err(OpsError::Trust)?;
+    warn_if_stale(&state.trust);
     eprintln!(
         "ashiato: serving {} (listening on {}, database {})",
         config.base_url(),
@@ -434,7 +435,9 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
     Ok(())
 }
 
-fn handset(lines: &[String], peer: Option<std::net::IpAddr>) -> Result<(), OpsError> {
+/// `ashiato handset`: the profile the server would build, with the configured gateway list and
+/// trusted proxies (so an operator sees what their own settings make of a request).
+fn handset(cli: &Cli, lines: &[String], peer: Option<std::net::IpAddr>) -> Result<(), OpsError> {
     let headers = if lines.is_empty() {
         let mut block = Vec::new();
         std::io::stdin()
@@ -449,19 +452,27 @@ fn handset(lines: &[String], peer: Option<std::net::IpAddr>) -> Result<(), OpsEr
         }
         list
     };
-    let trust = Trust::builtin();
-    let today = today();
-    if let (true, Some(verified)) = (trust.gateways.is_stale(today), trust.gateways.last_verified())
+    let config = load_config(cli, None)?;
+    let trust = ashiato_web::handset::load_trust(&config.gateways_file, &config.trusted_proxies)
+        .map_err(OpsError::Trust)?;
+    warn_if_stale(&trust);
+    let profile = ashiato_handset::detect(&headers, peer, &trust);
+    let json = serde_json::to_string_pretty(&profile).map_err(|e| OpsError::Io(e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+/// One line on stderr when the gateway list in use is older than the handset crate allows: easy
+/// login trusts carrier addresses that may have changed hands since (keitai.md §14).
+fn warn_if_stale(trust: &Trust) {
+    if let (true, Some(verified)) =
+        (trust.gateways.is_stale(today()), trust.gateways.last_verified())
     {
         eprintln!(
             "ashiato: warning: the carrier gateway list was last verified on {verified}, more than {} days ago",
             ashiato_handset::STALE_AFTER_DAYS
         );
     }
-    let profile = ashiato_handset::detect(&headers, peer, &trust);
-    let json = serde_json::to_string_pretty(&profile).map_err(|e| OpsError::Io(e.to_string()))?;
-    println!("{json}");
-    Ok(())
 }
 
 fn today() -> Date {

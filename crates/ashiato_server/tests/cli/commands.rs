@@ -159,16 +159,12 @@ fn unknown_config_key() {
     assert!(env.stderr.contains("ASHIATO_OPENSIGNUP"), "{}", env.stderr);
 }
 
+/// A FOMA handset's request with an i-mode ID, as `ashiato handset` arguments.
+const FOMA_WITH_ID: [&str; 4] =
+    ["-H", "User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)", "-H", "X-DCMGUID: 0a1B2c3"];
+
 fn handset_json() {
-    let out = run(ashiato().args([
-        "handset",
-        "-H",
-        "User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)",
-        "-H",
-        "X-DCMGUID: 0a1B2c3",
-        "--peer",
-        "210.153.84.1",
-    ]));
+    let out = run(ashiato().arg("handset").args(FOMA_WITH_ID).args(["--peer", "210.153.84.1"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(v["carrier"], "docomo");
@@ -197,6 +193,39 @@ fn handset_json() {
     assert_eq!(v["carrier"], "docomo");
     assert_eq!(v["subscriber_id_trusted"], false, "an ID from a PC address was trusted");
     assert_eq!(v["subscriber_id_kind"], "imode_id");
+    // The shipped list is years old: the command says so on stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gateway list was last verified"));
+
+    // An operator's own gateway list (gateways_file) is what the command uses: the same
+    // address is now a docomo gateway, and a fresh list draws no warning.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("gateways.toml");
+    let verified = time::OffsetDateTime::now_utc().date();
+    std::fs::write(
+        &list,
+        format!(
+            "[docomo]\nlast_verified = {verified}\nsources = [\"test\"]\nbrowser = [\"203.0.113.0/24\"]\n"
+        ),
+    )
+    .expect("write list");
+    let out = run(ashiato()
+        .env("ASHIATO_GATEWAYS_FILE", &list)
+        .arg("handset")
+        .args(FOMA_WITH_ID)
+        .args(["--peer", "203.0.113.9"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["subscriber_id_trusted"], true, "the configured list was ignored");
+    assert!(!out.stderr.contains("last verified"), "{}", out.stderr);
+    // A list that cannot be read stops the command with one line.
+    let out = run(ashiato().env("ASHIATO_GATEWAYS_FILE", dir.path().join("missing.toml")).args([
+        "handset",
+        "-H",
+        "User-Agent: DoCoMo/2.0 N905i(c100;TB;W24H16)",
+    ]));
+    assert_ne!(out.code, 0);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("gateways_file"), "{}", out.stderr);
 }
 
 fn image_thumbnail() {
