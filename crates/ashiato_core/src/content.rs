@@ -9,6 +9,9 @@ use crate::text;
 
 /// Longest diary title.
 pub const DIARY_TITLE_MAX: usize = 100;
+/// A post repeating the same author's identical post within this many milliseconds is a double
+/// submit (a second tap on a slow keitai link) and is not stored again.
+pub const DOUBLE_SUBMIT_MS: i64 = 60_000;
 /// Longest diary body.
 pub const DIARY_BODY_MAX: usize = 10_000;
 /// Longest comment (on a diary or a topic).

@@ -114,6 +114,26 @@ pub fn create_topic(
     ))
 }
 
+/// The author's identical comment on `topic` written at or after `since`, if any (a double
+/// submit).
+pub fn same_topic_comment_since(
+    conn: &mut AnyConnection,
+    topic: TopicId,
+    author: MemberId,
+    body: &str,
+    since: Timestamp,
+) -> StoreResult<Option<TopicCommentId>> {
+    Ok(topic_comments::table
+        .filter(topic_comments::topic_id.eq(topic.0))
+        .filter(topic_comments::author_id.eq(author.0))
+        .filter(topic_comments::body.eq(body))
+        .filter(topic_comments::created_at.ge(since.0))
+        .select(topic_comments::id)
+        .first::<i64>(conn)
+        .optional()?
+        .map(TopicCommentId))
+}
+
 /// Adds a comment to a topic and bumps the topic. Call inside [`crate::write`].
 pub fn add_topic_comment(
     conn: &mut AnyConnection,

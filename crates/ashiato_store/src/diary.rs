@@ -250,6 +250,26 @@ pub fn delete_entry(
     crate::photos::release(conn, &photo_ids)
 }
 
+/// The author's identical comment on `entry` written at or after `since`, if any: a second
+/// submit of the same form (content::DOUBLE_SUBMIT_MS) is answered with the first one.
+pub fn same_comment_since(
+    conn: &mut AnyConnection,
+    entry: DiaryId,
+    author: MemberId,
+    body: &str,
+    since: Timestamp,
+) -> StoreResult<Option<CommentId>> {
+    Ok(diary_comments::table
+        .filter(diary_comments::entry_id.eq(entry.0))
+        .filter(diary_comments::author_id.eq(author.0))
+        .filter(diary_comments::body.eq(body))
+        .filter(diary_comments::created_at.ge(since.0))
+        .select(diary_comments::id)
+        .first::<i64>(conn)
+        .optional()?
+        .map(CommentId))
+}
+
 /// A comment with its author.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {

@@ -149,6 +149,27 @@ pub fn sent(
     load(conn, rows)
 }
 
+/// The sender's identical message to `to` sent at or after `since`, if any (a double submit).
+pub fn same_message_since(
+    conn: &mut AnyConnection,
+    from: MemberId,
+    to: MemberId,
+    subject: &str,
+    body: &str,
+    since: Timestamp,
+) -> StoreResult<Option<MessageId>> {
+    Ok(messages::table
+        .filter(messages::sender_id.eq(from.0))
+        .filter(messages::recipient_id.eq(to.0))
+        .filter(messages::subject.eq(subject))
+        .filter(messages::body.eq(body))
+        .filter(messages::created_at.ge(since.0))
+        .select(messages::id)
+        .first::<i64>(conn)
+        .optional()?
+        .map(MessageId))
+}
+
 /// Whether `member` sent or received message `id` (a reply may only point at such a message).
 pub fn is_party(conn: &mut AnyConnection, id: MessageId, member: MemberId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(

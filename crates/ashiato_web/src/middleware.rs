@@ -98,11 +98,14 @@ pub async fn error_pages(
 }
 
 fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage) -> HttpResponse {
-    let lang = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Ja, Lang::negotiate);
+    // The member's own choice when the request was theirs, else what the browser asks for.
+    let member_lang = req.extensions().get::<crate::visitor::MemberLang>().map(|m| m.0);
+    let lang = member_lang.unwrap_or_else(|| {
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::Ja, Lang::negotiate)
+    });
     let cat = Catalog::get(lang);
     let mut page = Page::new(cat.t(kind.message_key()));
     page.push(Block::Notice(Notice::Error(cat.t(kind.message_key()).into())));

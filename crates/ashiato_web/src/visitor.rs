@@ -30,6 +30,11 @@ pub const SESSION_COOKIE: &str = "ashiato_session";
 /// A session is touched (its idle timeout extended) at most once a minute.
 const TOUCH_INTERVAL_MS: i64 = MINUTE_MS;
 
+/// The logged-in member's interface language, left in the request's extensions for the error
+/// page middleware.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberLang(pub Lang);
+
 /// The requester.
 pub struct Visitor {
     state: web::Data<AppState>,
@@ -412,6 +417,9 @@ impl FromRequest for Visitor {
             if let Some((session, member)) = found {
                 if let Some(m) = &member {
                     visitor.lang = Lang::from_tag(&m.language);
+                    // Error pages are written by middleware after the handler; keitai browsers
+                    // send no Accept-Language, so they read the member's choice from here.
+                    actix_web::HttpMessage::extensions_mut(&req).insert(MemberLang(visitor.lang));
                 }
                 visitor.session = Some(session);
                 visitor.member = member;

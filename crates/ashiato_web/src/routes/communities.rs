@@ -752,7 +752,14 @@ pub async fn comment(
                 if communities::find_topic(c, topic_id)?.community != community_id {
                     return Err(ashiato_store::StoreError::NotFound);
                 }
-                communities::add_topic_comment(c, topic_id, me, &body, now())
+                let t = now();
+                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
+                if let Some(first) =
+                    communities::same_topic_comment_since(c, topic_id, me, &body, since)?
+                {
+                    return Ok(first);
+                }
+                communities::add_topic_comment(c, topic_id, me, &body, t)
             })
         })
         .await?;

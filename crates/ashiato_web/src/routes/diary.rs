@@ -268,7 +268,13 @@ pub async fn comment(
         .state()
         .run(move |c| {
             ashiato_store::write(c, |c| {
-                let id = diary::add_comment(c, entry_id, me, &body, now())?;
+                let t = now();
+                // A second tap on a slow link posts nothing new (and mails nobody twice).
+                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
+                if let Some(first) = diary::same_comment_since(c, entry_id, me, &body, since)? {
+                    return Ok(first);
+                }
+                let id = diary::add_comment(c, entry_id, me, &body, t)?;
                 crate::mail::enqueue_notification(
                     c,
                     &config,
@@ -497,7 +503,9 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
             let (id, freed) = ashiato_store::write(c, |c| -> Result<_, StoreError> {
                 let t = now();
                 if let Some(same) = diary::list_by_author(c, me, 1, 0)?.into_iter().find(|e| {
-                    e.title == draft.title && e.body == draft.body && t.0 - e.created_at.0 < 60_000
+                    e.title == draft.title
+                        && e.body == draft.body
+                        && t.0 - e.created_at.0 < ashiato_core::content::DOUBLE_SUBMIT_MS
                 }) {
                     // A double submit: the photos this second request uploaded show nowhere.
                     return Ok((same.id, photos::release(c, &photo_ids)?));

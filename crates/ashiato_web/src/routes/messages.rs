@@ -257,6 +257,15 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
                     Some(r) if messages::is_party(c, r, me)? => Some(r),
                     _ => None,
                 };
+                // A second tap on a slow link sends nothing new.
+                let t = now();
+                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
+                let (subject, body) = (&draft.subject, &draft.body);
+                if let Some(first) =
+                    messages::same_message_since(c, me, recipient, subject, body, since)?
+                {
+                    return Ok(first);
+                }
                 crate::mail::send_message(
                     c,
                     &config,
@@ -265,7 +274,7 @@ pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpR
                     &draft.subject,
                     &draft.body,
                     reply_to,
-                    now(),
+                    t,
                 )
             })
         })

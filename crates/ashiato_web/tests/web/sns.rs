@@ -17,7 +17,9 @@ pub fn register(suite: &mut Suite) {
         .on_both("footsteps_older_than_the_window_are_pruned", footsteps_pruned)
         .on_both("a_blocker_finds_the_blocked_member_and_lifts_the_block", lift_block)
         .on_both("search_lists_members_except_opted_out_and_blocked", search)
-        .on_both("a_reply_points_only_at_the_senders_own_messages", reply_ids);
+        .on_both("a_reply_points_only_at_the_senders_own_messages", reply_ids)
+        .on_both("a_member_who_chose_english_gets_english_pages_and_errors", english_member)
+        .on_both("a_double_tap_posts_a_comment_or_message_once", double_taps);
 }
 
 /// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
@@ -546,4 +548,91 @@ fn reply_ids(t: &TestDb) {
         .load(&mut conn)
         .expect("sent messages");
     assert_eq!(links, vec![("横取り".to_owned(), None), ("返事".to_owned(), Some(mine.0))]);
+}
+
+/// Keitai browsers send no Accept-Language: a member who chose English in settings gets English
+/// pages and English error pages (written by middleware after the handler), in Shift_JIS.
+fn english_member(t: &TestDb) {
+    member(t, "en@docomo.ne.jp", "イングリッシュ");
+    let app = TestApp::start(t);
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("en@docomo.ne.jp");
+    let res = phone.submit(
+        "/settings",
+        "/settings",
+        &settings_with(&[("nickname", "イングリッシュ"), ("language", "en")]),
+    );
+    assert_eq!(res.status, 303, "{}", phone.last);
+    phone.get("/home");
+    assert!(phone.last.contains("Settings") || phone.last.contains("Home"), "{}", phone.last);
+    let missing = phone.get("/diary/987654321");
+    assert_eq!(missing.status, 404);
+    assert!(phone.last.contains("Page not found"), "{}", phone.last);
+    assert!(!phone.last.contains("ページが見つかりません"), "{}", phone.last);
+    // A member who kept the default on the same kind of phone still reads Japanese.
+    member(t, "ja@docomo.ne.jp", "にほんご");
+    let mut other = Phone::new(&app, DOCOMO_FOMA);
+    other.login("ja@docomo.ne.jp");
+    assert_eq!(other.get("/diary/987654321").status, 404);
+    assert!(other.last.contains("ページが見つかりません"), "{}", other.last);
+}
+
+/// A second tap on a slow link sends the same form again: a diary comment, a topic comment and a
+/// message are each stored once (and a different text is a new post).
+fn double_taps(t: &TestDb) {
+    use ashiato_store::communities::{self, JoinPolicy, NewCommunity, TopicVisibility};
+    let author = member(t, "author@example.jp", "書く人");
+    let tapper = member(t, "tap@docomo.ne.jp", "二度押し");
+    let (entry, cid, tid) = {
+        let mut conn = t.db.conn().expect("connection");
+        let now = ashiato_web::state::now();
+        ashiato_store::write(&mut conn, |c| -> Result<_, ashiato_store::StoreError> {
+            let entry = ashiato_store::diary::create_entry(
+                c,
+                author,
+                "日記",
+                "本文",
+                ashiato_core::Scope::Public,
+                now,
+            )?;
+            let new = NewCommunity {
+                name: "広場",
+                description: "話そう",
+                category: "雑談",
+                join_policy: JoinPolicy::Open,
+                topic_visibility: TopicVisibility::Members,
+            };
+            let cid = communities::create(c, &new, author, now)?;
+            communities::join(c, cid, tapper, now)?;
+            let tid = communities::create_topic(c, cid, author, "話題", "本文", now)?;
+            Ok((entry, cid, tid))
+        })
+        .expect("content")
+    };
+    let app = TestApp::start(t);
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("tap@docomo.ne.jp");
+    let diary_page = format!("/diary/{entry}");
+    let diary_action = format!("/diary/{entry}/comments");
+    let topic_page = format!("/c/{cid}/topics/{}", tid.0);
+    let topic_action = format!("/c/{cid}/topics/{}/comments", tid.0);
+    let to = author.0.to_string();
+    let compose = format!("/messages/new?to={author}");
+    for body in ["いいね👍", "いいね👍", "もう一言"] {
+        let res = phone.submit(&diary_page, &diary_action, &[("body", body)]);
+        assert_eq!(res.status, 303, "{}", phone.last);
+        let res = phone.submit(&topic_page, &topic_action, &[("body", body)]);
+        assert_eq!(res.status, 303, "{}", phone.last);
+        let fields = [("to", to.as_str()), ("subject", "こんにちは"), ("body", body)];
+        let res = phone.submit(&compose, "/messages/new", &fields);
+        assert_eq!(res.status, 303, "{}", phone.last);
+    }
+    let mut conn = t.db.conn().expect("connection");
+    let comments = ashiato_store::diary::comments(&mut conn, entry, 10, 0).expect("comments");
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert_eq!(ashiato_store::diary::find_entry(&mut conn, entry).expect("entry").comment_count, 2);
+    let topic_comments = communities::topic_comments_of(&mut conn, tid, 10, 0).expect("topic");
+    assert_eq!(topic_comments.len(), 2);
+    let inbox = ashiato_store::messages::inbox(&mut conn, author, 10, 0).expect("inbox");
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
 }
