@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use ashiato_core::MemberId;
-use ashiato_test_support::example_app::{ExampleApp, repo_root, skipped, tool};
+use ashiato_test_support::example_app::{ExampleApp, repo_root, skipped};
 use ashiato_test_support::http::Request;
 use ashiato_test_support::{Suite, TestDb};
 
@@ -96,36 +96,18 @@ fn path_of(link: &str) -> String {
         .to_owned()
 }
 
-/// Validates an XHTML page with xmllint against its own DOCTYPE (the render crate's catalog
-/// maps the carrier DOCTYPEs); Shift_JIS pages are checked as CP932, as handsets read them.
+/// Validates an XHTML page with xmllint against its own DOCTYPE; Shift_JIS pages are decoded as
+/// CP932 first, as handsets read them.
 fn assert_valid_xhtml(body: &[u8], what: &str) {
-    if !tool("xmllint") {
-        skipped("xmllint not found (apt-get install -y libxml2-utils): app pages not validated");
-        return;
-    }
     let sjis = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>";
-    let utf8 = match body.strip_prefix(&sjis[..]) {
-        Some(rest) => {
-            let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(rest);
-            assert!(!errors, "{what}: Shift_JIS does not decode");
-            let mut out = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>".to_vec();
-            out.extend_from_slice(text.as_bytes());
-            out
-        }
-        None => body.to_vec(),
+    let text = if body.starts_with(&sjis[..]) {
+        let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(body);
+        assert!(!errors, "{what}: Shift_JIS does not decode");
+        text.into_owned()
+    } else {
+        String::from_utf8(body.to_vec()).expect("UTF-8 page")
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("page.xhtml");
-    std::fs::write(&file, utf8).expect("write page");
-    let catalog = repo_root().join("crates/ashiato_render/tests/dtd/catalog.xml");
-    let out = std::process::Command::new("xmllint")
-        .env("XML_CATALOG_FILES", format!("{} /etc/xml/catalog", catalog.display()))
-        .args(["--noout", "--nonet", "--valid"])
-        .arg(&file)
-        .output()
-        .expect("run xmllint");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && err.trim().is_empty(), "{what} is not valid:\n{err}");
+    crate::support::assert_valid_xhtml(&text, what);
 }
 
 /// Waits for the example app to have recorded `event` for `ids` (verified signatures only).
