@@ -1,6 +1,7 @@
 //! `ashiato serve --demo`: a small living community on an empty database, so a newcomer can
 //! log in and see what ashiato is: members who are friends, diaries in every scope with emoji,
-//! comments, footsteps, a community with topics, and messages.
+//! comments, footsteps, a community with topics, messages, introductions between friends, free
+//! profile fields and a pending friend request.
 
 use ashiato_core::time::{DAY_MS, HOUR_MS, JST_OFFSET_MINUTES, MINUTE_MS};
 use ashiato_core::{MemberId, Scope, Timestamp, password};
@@ -91,6 +92,13 @@ const DIARIES: [(usize, i64, Scope, &str, &str); 14] = [
     (11, 36, Scope::Fof, "大漁🎣", "朝4時起きで海へ。アジが20匹釣れました🐟"),
 ];
 
+/// (author index, friend index, text): introductions (紹介文) between friends.
+const INTRODUCTIONS: [(usize, usize, &str); 3] = [
+    (1, 0, "カフェにとても詳しい頼れる友達です☕ おすすめのお店はだいたい当たり！"),
+    (2, 0, "高校からの友達。写真がとても上手です📷"),
+    (0, 1, "野球とラーメンをこよなく愛する人⚾🍜 日記が毎日おもしろい。"),
+];
+
 /// (diary index, commenter index, minutes after the diary, body)
 const COMMENTS: [(usize, usize, i64, &str); 12] = [
     (0, 1, 30, "いいなー！今度連れてって😊"),
@@ -166,6 +174,34 @@ pub fn seed(db: &Db, now: Timestamp) -> Result<Option<DemoSummary>, OpsError> {
                 ago(DAY_MS * (60 - i64::try_from(i).unwrap_or(0))),
             )?;
         }
+        // Friends introduce each other (紹介文), hanako has free profile fields, and someone she
+        // does not know yet has asked to be her friend: the home page shows the request.
+        for (author, subject, text) in INTRODUCTIONS {
+            friends::introduce(c, ids[author], ids[subject], text, ago(DAY_MS * 10))?;
+        }
+        ashiato_store::members::set_free_fields(
+            c,
+            ids[0],
+            &[
+                ashiato_store::members::FreeField {
+                    label: "好きな食べ物".into(),
+                    value: "チーズケーキ🍰".into(),
+                    scope: Scope::Public,
+                },
+                ashiato_store::members::FreeField {
+                    label: "最近ハマっていること".into(),
+                    value: "フィルムカメラ📷".into(),
+                    scope: Scope::Friends,
+                },
+            ],
+        )?;
+        friends::request(
+            c,
+            ids[6],
+            ids[0],
+            "カフェのコミュニティで見かけました！よろしくお願いします🍡",
+            ago(HOUR_MS * 4),
+        )?;
         let mut entries = Vec::new();
         for (author, hours, scope, title, body) in DIARIES {
             entries.push((

@@ -102,6 +102,23 @@ fn serve_demo(t: &TestDb) {
     {
         assert!(home.contains(name), "{name} missing from {home}");
     }
+    // Someone she does not know yet asked to be her friend.
+    assert!(home.contains("マイミク申請1件"), "{home}");
+    // Her profile shows her free fields and what her friends wrote about her.
+    let hanako = {
+        let mut conn = t.db.conn().expect("connection");
+        let email = ashiato_core::account::Email::parse("hanako@demo.ashiato.jp").expect("email");
+        ashiato_store::accounts::find_by_email(&mut conn, &email).expect("q").expect("hanako").id
+    };
+    let profile = Request::get(&format!("/m/{hanako}"))
+        .header("Cookie", &cookie)
+        .send(addr)
+        .expect("profile")
+        .text();
+    for text in ["チーズケーキ🍰", "フィルムカメラ📷", "カフェにとても詳しい頼れる友達です"]
+    {
+        assert!(profile.contains(text), "{text} missing from {profile}");
+    }
     // A session token in the query string must never reach the log.
     let secret = "QueryStringSecretQueryStringSecretQuerySt12";
     Request::get(&format!("/login?ksid={secret}&x=1")).send(addr).expect("request");
