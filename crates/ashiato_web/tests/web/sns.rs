@@ -19,7 +19,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("search_lists_members_except_opted_out_and_blocked", search)
         .on_both("a_reply_points_only_at_the_senders_own_messages", reply_ids)
         .on_both("a_member_who_chose_english_gets_english_pages_and_errors", english_member)
-        .on_both("a_double_tap_posts_a_comment_or_message_once", double_taps);
+        .on_both("a_double_tap_posts_a_comment_or_message_once", double_taps)
+        .on_both("password_change_needs_the_current_one_and_ends_other_sessions", password_change);
 }
 
 /// The first number that follows `prefix` on a page (`/messages/` then `12`, skipping
@@ -635,4 +636,48 @@ fn double_taps(t: &TestDb) {
     assert_eq!(topic_comments.len(), 2);
     let inbox = ashiato_store::messages::inbox(&mut conn, author, 10, 0).expect("inbox");
     assert_eq!(inbox.len(), 2, "{inbox:?}");
+}
+
+/// Changing the password: a wrong current password changes nothing; a right one keeps this phone
+/// logged in (with a fresh session), logs every other session out, and the new password works.
+fn password_change(t: &TestDb) {
+    member(t, "pw@docomo.ne.jp", "パスワード");
+    let app = TestApp::start(t);
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("pw@docomo.ne.jp");
+    let mut pc = Phone::new(&app, PC);
+    pc.login("pw@docomo.ne.jp");
+    let wrong = phone.submit(
+        "/settings/password",
+        "/settings/password",
+        &[("current", "not-my-password"), ("new", "umi-no-hi-2009")],
+    );
+    assert_eq!(wrong.status, 422, "{}", phone.last);
+    assert_eq!(pc.get("/home").status, 200, "a refused change logged others out");
+    let before = phone.ksid.clone();
+    let ok = phone.submit(
+        "/settings/password",
+        "/settings/password",
+        &[("current", crate::support::PASSWORD), ("new", "umi-no-hi-2009")],
+    );
+    assert_eq!(ok.status, 303, "{}", phone.last);
+    assert_ne!(phone.ksid, before, "the session token was not rotated");
+    phone.follow(&ok);
+    assert!(phone.last.contains("パスワードを変更しました"), "{}", phone.last);
+    assert_eq!(phone.get("/home").status, 200);
+    assert_eq!(pc.get("/home").status, 303, "another session survived the change");
+    // The old password no longer logs in; the new one does.
+    let mut again = Phone::new(&app, PC);
+    let old = again.submit(
+        "/login",
+        "/login",
+        &[("email", "pw@docomo.ne.jp"), ("password", crate::support::PASSWORD)],
+    );
+    assert_ne!(old.status, 303, "the old password still works");
+    let new = again.submit(
+        "/login",
+        "/login",
+        &[("email", "pw@docomo.ne.jp"), ("password", "umi-no-hi-2009")],
+    );
+    assert_eq!(new.status, 303, "{}", again.last);
 }
