@@ -267,12 +267,33 @@ impl<'a> Phone<'a> {
             res.body.len(),
             target.budget
         );
+        let head = String::from_utf8_lossy(&res.body[..res.body.len().min(400)]).into_owned();
         if target.dialect != ashiato_render::Dialect::Html5 {
-            let head = String::from_utf8_lossy(&res.body[..res.body.len().min(400)]).into_owned();
             assert!(
                 head.contains(target.charset_label()),
                 "page does not name its charset: {head}"
             );
+        }
+        // Each carrier's own DOCTYPE (keitai.md §6), written out here rather than taken from
+        // the renderer, so a page in another carrier's dialect fails even where one DTD
+        // catalog would validate it.
+        let doctype = match target.dialect {
+            ashiato_render::Dialect::IXhtml => Some(format!(
+                "<!DOCTYPE html PUBLIC \"-//i-mode group (ja)//DTD XHTML i-XHTML(Locale/Ver.=ja/{}) 1.0//EN\" \"i-xhtml_4ja_10.dtd\">",
+                target.ixhtml_level
+            )),
+            ashiato_render::Dialect::XhtmlMp => Some(
+                "<!DOCTYPE html PUBLIC \"-//OPENWAVE//DTD XHTML 1.0//EN\" \"http://www.openwave.com/DTD/xhtml-basic.dtd\">".to_owned(),
+            ),
+            ashiato_render::Dialect::SoftbankXhtml => Some(
+                "<!DOCTYPE html PUBLIC \"-//J-PHONE//DTD XHTML Basic 1.0 Plus//EN\" \"xhtml-basic10-plus.dtd\">".to_owned(),
+            ),
+            ashiato_render::Dialect::Html5 => Some("<!DOCTYPE html>".to_owned()),
+            _ => None,
+        };
+        match doctype {
+            Some(d) => assert!(head.contains(&d), "expected {d} for {}: {head}", self.headers[0].1),
+            None => assert!(!head.contains("<!DOCTYPE"), "cHTML carries no DOCTYPE: {head}"),
         }
     }
 
