@@ -162,9 +162,14 @@ impl TopicDraft {
     }
 }
 
-/// Cleans a search query; `None` when there is nothing to search for.
-pub fn clean_search(q: &str) -> Option<String> {
-    text::clean_line(q, SEARCH_MAX).ok()
+/// Cleans a search query: `Ok(None)` when there is nothing to search for, an error when it is
+/// too long (the page says so rather than showing an empty result).
+pub fn clean_search(q: &str) -> Result<Option<String>, Problem> {
+    match text::clean_line(q, SEARCH_MAX) {
+        Ok(q) => Ok(Some(q)),
+        Err(Problem::Empty) => Ok(None),
+        Err(p) => Err(p),
+    }
 }
 
 #[cfg(test)]
@@ -202,7 +207,8 @@ mod tests {
         assert!(CommunityDraft::validate(&"x".repeat(51), "d", "", false, false).is_err());
         assert!(CommunityDraft::validate("カフェ", "説明", "", true, false).is_ok());
         assert!(TopicDraft::validate("t", "").is_err());
-        assert_eq!(clean_search("  はな "), Some("はな".into()));
-        assert_eq!(clean_search("   "), None);
+        assert_eq!(clean_search("  はな "), Ok(Some("はな".into())));
+        assert_eq!(clean_search("   "), Ok(None));
+        assert_eq!(clean_search(&"x".repeat(SEARCH_MAX + 1)), Err(Problem::TooLong(SEARCH_MAX)));
     }
 }

@@ -554,12 +554,7 @@ pub fn active_topics_for(
     limit: i64,
 ) -> StoreResult<Vec<(Topic, String)>> {
     // Neither side of a block sees the other in feeds: topics they started are left out here.
-    let blocked_by_me = crate::schema::blocks::table
-        .filter(crate::schema::blocks::blocker_id.eq(member.0))
-        .select(crate::schema::blocks::blocked_id);
-    let blocking_me = crate::schema::blocks::table
-        .filter(crate::schema::blocks::blocked_id.eq(member.0))
-        .select(crate::schema::blocks::blocker_id);
+    let (blocked_by_me, blocking_me) = crate::relation::blocks_either_way(member);
     Ok(topics::table
         .inner_join(
             community_members::table.on(community_members::community_id.eq(topics::community_id)),

@@ -135,7 +135,7 @@ use ashiato_core::Relation;
 use crate::StoreError;
 use crate::friends::MemberSummary;
 use crate::relation::visible_scopes;
-use crate::schema::{blocks, friendships, members};
+use crate::schema::{friendships, members};
 
 /// An author's entries a viewer in `relation` may read, newest first.
 pub fn list_visible(
@@ -357,10 +357,7 @@ pub fn friends_feed(
     viewer: MemberId,
     limit: i64,
 ) -> StoreResult<Vec<FeedItem>> {
-    let blocked_by_viewer =
-        blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
-    let blocking_viewer =
-        blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
+    let (blocked_by_viewer, blocking_viewer) = crate::relation::blocks_either_way(viewer);
     Ok(diary_entries::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
@@ -385,12 +382,7 @@ pub fn comments_on_mine(
     limit: i64,
 ) -> StoreResult<Vec<(Comment, String)>> {
     // Comments written before a block stay on the entry, but not in the owner's home feed.
-    let blocked_by_owner = crate::schema::blocks::table
-        .filter(crate::schema::blocks::blocker_id.eq(owner.0))
-        .select(crate::schema::blocks::blocked_id);
-    let blocking_owner = crate::schema::blocks::table
-        .filter(crate::schema::blocks::blocked_id.eq(owner.0))
-        .select(crate::schema::blocks::blocker_id);
+    let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
     Ok(diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))

@@ -61,7 +61,7 @@ pub fn total(conn: &mut AnyConnection, owner: MemberId) -> StoreResult<i64> {
 }
 
 use crate::friends::MemberSummary;
-use crate::schema::{blocks, members};
+use crate::schema::members;
 
 /// One footstep to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,10 +195,7 @@ pub fn visitors(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Visitor>> {
-    let blocked_by_owner =
-        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
-    let blocking_owner =
-        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
+    let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
     let last = diesel::dsl::max(footsteps::visited_at);
     Ok(footsteps::table
         .inner_join(members::table.on(members::id.eq(footsteps::visitor_id)))
@@ -223,10 +220,7 @@ pub fn visitors(
 /// Distinct visitors of `owner` on day `day`, leaving out members in a block with the owner
 /// (as the list does, so the count and the list agree).
 pub fn count_on_day(conn: &mut AnyConnection, owner: MemberId, day: i64) -> StoreResult<i64> {
-    let blocked_by_owner =
-        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
-    let blocking_owner =
-        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
+    let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
     Ok(footsteps::table
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::day.eq(day))
@@ -243,10 +237,7 @@ pub fn count_since(
     owner: MemberId,
     since: Timestamp,
 ) -> StoreResult<i64> {
-    let blocked_by_owner =
-        blocks::table.filter(blocks::blocker_id.eq(owner.0)).select(blocks::blocked_id);
-    let blocking_owner =
-        blocks::table.filter(blocks::blocked_id.eq(owner.0)).select(blocks::blocker_id);
+    let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
     Ok(footsteps::table
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::visited_at.ge(since.0))

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::friends::MemberSummary;
 use crate::schema::{
-    blocks, communities, community_members, diary_comments, diary_entries, members, profile_fields,
+    communities, community_members, diary_comments, diary_entries, members, profile_fields,
     topic_comments, topics,
 };
 use crate::{StoreError, StoreResult};
@@ -75,10 +75,7 @@ pub fn search(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<MemberSummary>> {
-    let blocked_by_viewer =
-        blocks::table.filter(blocks::blocker_id.eq(viewer.0)).select(blocks::blocked_id);
-    let blocking_viewer =
-        blocks::table.filter(blocks::blocked_id.eq(viewer.0)).select(blocks::blocker_id);
+    let (blocked_by_viewer, blocking_viewer) = crate::relation::blocks_either_way(viewer);
     Ok(members::table
         .filter(lower(members::nickname).like(like_pattern(&q.to_lowercase())).escape('\\'))
         .filter(members::search_opt_out.eq(false).or(members::id.eq(viewer.0)))

@@ -4,9 +4,9 @@
 use ashiato_core::{CommunityId, DiaryId, MemberId, Timestamp};
 use diesel::prelude::*;
 
+use crate::StoreResult;
 use crate::db::AnyConnection;
 use crate::schema::{community_photos, diary_photos, member_photos, photos};
-use crate::{StoreError, StoreResult};
 
 /// A stored photo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,8 +151,9 @@ pub fn owner_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Owner> {
     Ok(Owner::Unattached)
 }
 
-/// A photo whose row was deleted because nothing showed it any more; its file may go too
-/// (see [`remove_unreferenced_files`]) once the transaction has committed.
+/// A photo master that may no longer be needed: its row was deleted because nothing showed it
+/// any more (or its owner withdrew). The file goes too ([`remove_unreferenced_files`]) once
+/// the transaction has committed, unless another row still uses the same bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Freed {
     /// Hash of the master file.
@@ -326,33 +327,23 @@ pub fn uploads_since(
         .get_result(conn)?)
 }
 
-/// The distinct master files (hash, format) a member uploaded.
-pub fn owned_files(
-    conn: &mut AnyConnection,
-    owner: MemberId,
-) -> StoreResult<Vec<(String, String)>> {
+/// The distinct master files a member uploaded, for [`remove_unreferenced_files`] once the
+/// member's rows are gone.
+pub fn owned_files(conn: &mut AnyConnection, owner: MemberId) -> StoreResult<Vec<Freed>> {
     Ok(photos::table
         .filter(photos::owner_id.eq(owner.0))
-        .select((photos::sha256, photos::format))
+        .select(photos::sha256)
         .distinct()
-        .load(conn)?)
+        .load::<String>(conn)?
+        .into_iter()
+        .map(|sha256| Freed { sha256 })
+        .collect())
 }
 
 /// Whether any row still refers to a master file.
 pub fn is_referenced(conn: &mut AnyConnection, sha256: &str) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(photos::table.filter(photos::sha256.eq(sha256))))
         .get_result(conn)?)
-}
-
-/// Deletes photo rows of an owner that belong to nothing (left over by an abandoned upload).
-pub fn delete_unattached(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<usize> {
-    let mut n = 0;
-    for &id in ids {
-        if owner_of(conn, id)? == Owner::Unattached {
-            n += diesel::delete(photos::table.find(id)).execute(conn)?;
-        }
-    }
-    if n == 0 && !ids.is_empty() { Err(StoreError::NotFound) } else { Ok(n) }
 }
 
 /// The profile photos of several members (those without one are left out).

@@ -7,6 +7,26 @@ use crate::StoreResult;
 use crate::db::AnyConnection;
 use crate::schema::{blocks, friend_requests, friendships};
 
+/// Subquery: ids of the members `member` blocked.
+pub(crate) type BlockedIds = diesel::dsl::Select<
+    diesel::dsl::Filter<blocks::table, diesel::dsl::Eq<blocks::blocker_id, i64>>,
+    blocks::blocked_id,
+>;
+/// Subquery: ids of the members who blocked `member`.
+pub(crate) type BlockingIds = diesel::dsl::Select<
+    diesel::dsl::Filter<blocks::table, diesel::dsl::Eq<blocks::blocked_id, i64>>,
+    blocks::blocker_id,
+>;
+
+/// The two subqueries every read that hides blocks either way filters by (`col.ne_all(…)` on
+/// each): whom `member` blocked, and who blocked `member`.
+pub(crate) fn blocks_either_way(member: MemberId) -> (BlockedIds, BlockingIds) {
+    (
+        blocks::table.filter(blocks::blocker_id.eq(member.0)).select(blocks::blocked_id),
+        blocks::table.filter(blocks::blocked_id.eq(member.0)).select(blocks::blocker_id),
+    )
+}
+
 /// Whether either member blocked the other.
 pub fn blocked_either_way(conn: &mut AnyConnection, a: MemberId, b: MemberId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(

@@ -436,9 +436,18 @@ async fn store_photos(
         {
             Ok(id) => stored.push((n, id)),
             Err(problem) => {
+                // The photos this request already stored show nowhere: release them and their files.
                 let ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
                 if !ids.is_empty() {
-                    visitor.state().run(move |c| photos::delete_unattached(c, &ids)).await?;
+                    let files = visitor.state().photos.files().clone();
+                    visitor
+                        .state()
+                        .run(move |c| {
+                            let freed = ashiato_store::write(c, |c| photos::release(c, &ids))?;
+                            photos::remove_unreferenced_files(c, &files, &freed);
+                            Ok(())
+                        })
+                        .await?;
                 }
                 return Ok(Err(problem));
             }

@@ -31,13 +31,9 @@ pub async fn search(
     let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("search.title"));
+    let cleaned = clean_search(&query.q);
     // An over-long query says so instead of showing an empty result.
-    let problem = match ashiato_core::text::clean_line(&query.q, ashiato_core::content::SEARCH_MAX)
-    {
-        Err(p @ ashiato_core::Problem::TooLong(_)) => Some(p),
-        _ => None,
-    };
-    if let Some(p) = problem {
+    if let Err(p) = cleaned {
         page.push(Block::Notice(Notice::Error(crate::routes::problem_message(cat, p))));
     }
     page.push(Block::Form(Form {
@@ -55,7 +51,7 @@ pub async fn search(
         submit: cat.t("search.submit").into(),
         multipart: false,
     }));
-    if let Some(q) = clean_search(&query.q) {
+    if let Ok(Some(q)) = cleaned {
         let number = i64::from(query.page.unwrap_or(1).max(1));
         let offset = (number - 1) * PAGE_SIZE;
         let q_for_store = q.clone();

@@ -460,11 +460,7 @@ pub async fn withdraw(
     visitor
         .state()
         .run(move |c| {
-            let owned: Vec<ashiato_store::photos::Freed> =
-                ashiato_store::photos::owned_files(c, me)?
-                    .into_iter()
-                    .map(|(sha256, _)| ashiato_store::photos::Freed { sha256 })
-                    .collect();
+            let owned = ashiato_store::photos::owned_files(c, me)?;
             ashiato_store::write(c, |c| members::withdraw(c, me))?;
             ashiato_store::photos::remove_unreferenced_files(c, &files, &owned);
             Ok(())
