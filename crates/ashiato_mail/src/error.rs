@@ -50,6 +50,9 @@ pub enum MailError {
     /// No header block: not a mail message.
     #[error("not a mail message")]
     NotAMessage,
+    /// The MIME parser gave up on the message's structure (it panicked on it).
+    #[error("malformed MIME structure")]
+    Malformed,
 }
 
 impl MailError {
@@ -66,7 +69,8 @@ impl MailError {
             | MailError::TooManyParts { .. }
             | MailError::TooManyImages { .. }
             | MailError::EncodedMessagePart
-            | MailError::NotAMessage => (554, "5.6.0"),
+            | MailError::NotAMessage
+            | MailError::Malformed => (554, "5.6.0"),
         };
         Reply::new(self.kind(), code, status, self.to_string())
     }

@@ -258,7 +258,12 @@ impl Inbound {
 /// Never panics; time is linear in the size.
 pub fn parse_inbound(raw: &[u8], limits: &InboundLimits) -> Result<Inbound, MailError> {
     prescan(raw, limits)?;
-    let message = MessageParser::default().parse(raw).ok_or(MailError::NotAMessage)?;
+    // mail-parser is third-party code fed hostile bytes: a panic inside it (its debug
+    // assertions fire on some nested message/rfc822 shapes the prescan lets through) must be a
+    // refused mail, never a crashed ingest process or LMTP connection.
+    let message = std::panic::catch_unwind(|| MessageParser::default().parse(raw))
+        .map_err(|_| MailError::Malformed)?
+        .ok_or(MailError::NotAMessage)?;
     if message.parts.len() > limits.max_parts {
         return Err(MailError::TooManyParts { limit: limits.max_parts });
     }

@@ -568,6 +568,16 @@ fn pathological_header_values_stay_bounded() {
     }
 }
 
+/// Found by `mime_shaped_noise_never_panics`: a message/rfc822 part whose body is another empty
+/// message/rfc822 trips an assertion inside mail-parser. The mail is refused or parsed, never
+/// a panic out of `parse_inbound`.
+#[test]
+fn nested_empty_rfc822_parts_do_not_panic() {
+    let raw = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+               Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n\r\n--b--\r\n";
+    check_never_panics(raw.as_bytes());
+}
+
 #[test]
 fn not_a_message() {
     assert_eq!(parse_inbound(b"", &InboundLimits::default()), Err(MailError::NotAMessage));
@@ -886,6 +896,7 @@ fn dispositions_table() {
         (MailError::TooManyImages { found: 4, limit: 3 }, "554 5.6.0"),
         (MailError::EncodedMessagePart, "554 5.6.0"),
         (MailError::NotAMessage, "554 5.6.0"),
+        (MailError::Malformed, "554 5.6.0"),
     ];
     for (err, prefix) in cases {
         assert!(err.reply().to_string().starts_with(prefix), "{err:?}");
