@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use time::{Date, Month};
 
+use crate::carrier::Carrier;
 use crate::ip::{IpNet, TrustedProxies, canonical_ip};
-use crate::profile::Carrier;
 
 /// The shipped gateway list (see the file's header for sources and dates).
 pub const BUILTIN_GATEWAYS_TOML: &str = include_str!("../data/gateways.toml");

@@ -23,6 +23,7 @@
 //! ```
 
 mod bytes;
+mod carrier;
 mod detect;
 mod gateways;
 mod headers;
@@ -32,6 +33,7 @@ mod profile;
 mod subscriber;
 mod tables;
 
+pub use carrier::Carrier;
 pub use detect::{Connection, detect, detect_connection, is_crawler};
 pub use gateways::{
     BUILTIN_GATEWAYS_TOML, CarrierGateways, GatewayError, GatewayMatch, Gateways, STALE_AFTER_DAYS,
@@ -41,8 +43,8 @@ pub use headers::{HeaderList, HeaderLookup, HeaderParseError};
 pub use inline::InlineStr;
 pub use ip::{IpNet, IpNetParseError, TrustedProxies, canonical_ip, client_ip};
 pub use profile::{
-    Browser, Carrier, Charset, DisplayChars, Doctype, EmojiScheme, Generation, Handset,
-    ImageFormat, ImageFormats, Markup, Model, Screen, ScreenSource,
+    Browser, Charset, DisplayChars, Doctype, EmojiScheme, Generation, Handset, ImageFormat,
+    ImageFormats, Markup, Model, Screen, ScreenSource,
 };
 pub use subscriber::{IdKind, IdRejection, SubscriberId, keyed_hash_hex};
 pub use time::Date;

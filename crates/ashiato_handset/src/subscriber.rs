@@ -5,8 +5,8 @@ use std::fmt;
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 
+use crate::carrier::Carrier;
 use crate::inline::InlineStr;
-use crate::profile::Carrier;
 
 /// Which identifier was presented (keitai.md §4 table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -6,6 +6,8 @@
 //!   for the container's outbound requests.
 //! - [`model`]: Person, Activity, AppData, Message; field projection, filtering, sorting and
 //!   paging over in-memory lists.
+//! - [`query`]: the collection options (`fields`, filter, sort, paging, `updatedSince`) that
+//!   [`model`] applies and [`request`] carries.
 //! - [`request`]: the typed [`request::Request`] that REST and JSON-RPC calls both become.
 //! - [`rest`]: REST paths and query parameters → [`request::Request`]; JSON, XML and Atom
 //!   response envelopes and error bodies.
@@ -56,6 +58,7 @@ pub mod gadget;
 pub mod model;
 pub mod oauth;
 pub mod proxy;
+pub mod query;
 pub mod request;
 pub mod rest;
 pub mod rpc;

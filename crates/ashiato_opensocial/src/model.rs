@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::request::{CollectionOptions, Fields, FilterOp, SortOrder};
+use crate::query::{CollectionOptions, Fields, FilterOp, SortOrder};
 
 /// Every Person field name ashiato knows (`@supportedFields`): 1.0 `Social-Data` plus the mixi
 /// extensions `isViewer`, `isOwner`.
@@ -597,10 +597,7 @@ pub fn apply_people_options(
     let mut people = people;
     if let Some(since) = options.updated_since {
         people.retain(|p| {
-            p.updated
-                .as_deref()
-                .and_then(crate::request::parse_datetime)
-                .is_some_and(|u| u >= since)
+            p.updated.as_deref().and_then(crate::query::parse_datetime).is_some_and(|u| u >= since)
         });
     }
     if let Some(f) = &options.filter {
@@ -690,10 +687,7 @@ pub fn apply_activity_options(
     let mut activities = activities;
     if let Some(since) = options.updated_since {
         activities.retain(|a| {
-            a.updated
-                .as_deref()
-                .and_then(crate::request::parse_datetime)
-                .is_some_and(|u| u >= since)
+            a.updated.as_deref().and_then(crate::query::parse_datetime).is_some_and(|u| u >= since)
         });
     }
     let mut c = page(activities, options);
@@ -772,7 +766,7 @@ pub fn sanitize_activity_markup(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Filter, Sort};
+    use crate::query::{Filter, Sort};
     use serde_json::json;
 
     fn people() -> Vec<Person> {
@@ -924,7 +918,7 @@ mod tests {
         assert_eq!((c.items.len(), c.filtered), (3, Some(false)));
 
         let since = CollectionOptions {
-            updated_since: crate::request::parse_datetime("2008-12-31T15:00:00Z"),
+            updated_since: crate::query::parse_datetime("2008-12-31T15:00:00Z"),
             ..CollectionOptions::default()
         };
         assert_eq!(
@@ -936,7 +930,7 @@ mod tests {
         let c = apply_people_options(many, &big, &ctx());
         assert_eq!(
             (c.items.len(), c.items_per_page),
-            (crate::request::MAX_COUNT, Some(crate::request::MAX_COUNT))
+            (crate::query::MAX_COUNT, Some(crate::query::MAX_COUNT))
         );
     }
 

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Activity, Collection, Message};
+use crate::query::{CollectionOptions, Fields, Filter, FilterOp, Sort, SortOrder, parse_datetime};
 use crate::request::{
-    ApiError, AppId, CollectionOptions, ErrorCode, Fields, Filter, FilterOp, GroupId, Kind,
-    Request, ResponseData, Sort, SortOrder, UserId, appdata_from_json, parse_datetime,
+    ApiError, AppId, ErrorCode, GroupId, Kind, Request, ResponseData, UserId, appdata_from_json,
 };
 
 /// The OpenSocial XML namespace.

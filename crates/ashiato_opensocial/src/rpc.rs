@@ -9,27 +9,14 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{Activity, Message};
+use crate::query::{CollectionOptions, Fields};
+pub use crate::request::SUPPORTED_METHODS;
 use crate::request::{
-    ApiError, AppId, ErrorCode, Fields, GroupId, Request, ResponseData, UserId, appdata_from_json,
+    ApiError, AppId, ErrorCode, GroupId, Request, ResponseData, UserId, appdata_from_json,
 };
 
 /// Most calls in one batch.
 pub const MAX_BATCH: usize = 100;
-
-/// Methods this container answers (`system.listMethods`).
-pub const SUPPORTED_METHODS: &[&str] = &[
-    "people.get",
-    "activities.get",
-    "activities.create",
-    "activities.delete",
-    "appdata.get",
-    "appdata.update",
-    "appdata.create",
-    "appdata.delete",
-    "messages.send",
-    "messages.create",
-    "system.listMethods",
-];
 
 /// One call of a batch.
 #[derive(Clone, Debug, PartialEq)]
@@ -277,7 +264,7 @@ fn index(p: &Value, name: &str) -> Result<Option<usize>, ApiError> {
     }
 }
 
-fn options(p: &Value) -> Result<crate::request::CollectionOptions, ApiError> {
+fn options(p: &Value) -> Result<CollectionOptions, ApiError> {
     let get = |k: &str| -> Option<String> {
         match p.get(k)? {
             Value::String(s) => Some(s.clone()),

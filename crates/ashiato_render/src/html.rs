@@ -2,9 +2,9 @@
 //! responsive, light (one small inline style sheet, no scripts) and accessible (labels, `lang`,
 //! landmarks).
 
+pub use crate::context::{CSRF_FIELD, RenderContext};
 use crate::page::Page;
 use crate::render::Location;
-pub use crate::render::{CSRF_FIELD, RenderContext};
 use crate::target::Target;
 
 /// Writes a page as one HTML5 document (no byte budget, never split). Kept for callers of

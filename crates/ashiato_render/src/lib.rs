@@ -10,6 +10,7 @@
 //! `/jump` for links that leave the site. `docs/rendering.md` has the per-dialect details and
 //! their sources.
 
+mod context;
 pub mod html;
 pub mod i18n;
 pub mod page;

@@ -22,26 +22,11 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::i18n::Lang;
+pub use crate::context::{CSRF_FIELD, RenderContext};
 use crate::page::{Block, FieldKind, Form, Inline, MenuItem, Notice, Page, Pager};
 use crate::target::{Dialect, Target};
-use crate::url::{LinkParams, SESSION_PARAM};
+use crate::url::SESSION_PARAM;
 use crate::write::Writer;
-
-/// What a renderer needs to know besides the page and the target.
-pub struct RenderContext<'a> {
-    /// Interface language.
-    pub lang: Lang,
-    /// Parameters every internal link carries.
-    pub links: LinkParams,
-    /// CSRF token added to every POST form.
-    pub csrf: Option<&'a str>,
-    /// Builds the signed `/jump` URL for a link that leaves the site.
-    pub jump: &'a dyn Fn(&str) -> String,
-}
-
-/// The name of the CSRF form field.
-pub const CSRF_FIELD: &str = "csrf";
 
 /// The query parameter that selects a part of a split page (1-based; absent means 1).
 pub const PART_PARAM: &str = "p";
@@ -51,7 +36,7 @@ pub const PART_PARAM: &str = "p";
 pub struct Location<'a> {
     /// The requested path with its query (`/diary/3?sort=new&p=2`). The pager keeps the
     /// other query parameters and replaces `p`, `ksid` and `guid` (the session ones are added
-    /// back per [`LinkParams`]).
+    /// back per [`LinkParams`](crate::url::LinkParams)).
     pub path: &'a str,
     /// The requested part, 1-based; out-of-range numbers give the nearest part.
     pub part: usize,

@@ -11,12 +11,12 @@ use std::borrow::Cow;
 use ashiato_charset::{PageEncoder, VoidTags};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::context::{CSRF_FIELD, RenderContext};
 use crate::i18n::Catalog;
 use crate::page::{
     Block, Field, FieldKind, Form, Image, Inline, InputMode, Link, MenuItem, Method, Notice, Pager,
     Target as LinkTarget,
 };
-use crate::render::{CSRF_FIELD, RenderContext};
 use crate::target::{Dialect, Target};
 use crate::url::{LinkParams, SESSION_PARAM};
 
