@@ -165,7 +165,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Deletes footsteps that fell out of the page's window (a day's margin for the zone). The
 /// running totals are kept apart and stay.
 fn prune(db: &Db, keep_days: i64) {
-    let before = Timestamp(crate::state::now().0 - (keep_days.max(1) + 1) * DAY_MS);
+    let before = Timestamp(crate::now().0 - (keep_days.max(1) + 1) * DAY_MS);
     let pruned = db.conn().map_err(|e| e.to_string()).and_then(|mut c| {
         ashiato_store::footsteps::prune(&mut c, before).map_err(|e| e.to_string())
     });
@@ -238,6 +238,42 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>, keep_days: 
             return;
         }
     }
+}
+
+/// The footsteps page of one member: who visited, and how many.
+#[derive(Debug)]
+pub struct Page {
+    /// All footsteps ever counted.
+    pub total: i64,
+    /// Footsteps today (Japan time).
+    pub today: i64,
+    /// Visitors in the retention window, newest visit first.
+    pub visitors: Vec<ashiato_store::footsteps::Visitor>,
+}
+
+/// Reads `owner`'s footsteps page (`limit` visitors from `offset`). Visits still queued in
+/// memory belong on it too: they are written first when there are any for this owner.
+pub async fn page(
+    app: &crate::App,
+    owner: MemberId,
+    limit: i64,
+    offset: i64,
+) -> crate::AppResult<Page> {
+    let recorder = app.footsteps.clone();
+    tokio::task::spawn_blocking(move || recorder.flush_for(owner))
+        .await
+        .map_err(crate::AppError::internal)?;
+    let t = crate::now();
+    let since = Timestamp(t.0 - app.config.footstep_days * DAY_MS);
+    let today = t.day_in_zone(JST_OFFSET_MINUTES);
+    app.run(move |c| {
+        Ok(Page {
+            total: ashiato_store::footsteps::total(c, owner)?,
+            today: ashiato_store::footsteps::count_on_day(c, owner, today)?,
+            visitors: ashiato_store::footsteps::visitors(c, owner, since, limit, offset)?,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Delivering one message to one posting address: the part `ashiato mail-ingest` and the LMTP
-//! listener share.
+//! Post by mail: delivering one message to one posting address, the use case `ashiato
+//! mail-ingest` (a pipe from the MTA) and the LMTP listener share.
 //!
 //! Exactly once (security.md R-05): photo masters are written first (content-addressed,
 //! atomically); then **one** transaction inserts the receipt `(member, dedup key)`, the photo
@@ -12,6 +12,10 @@
 
 use std::sync::Arc;
 
+use crate::config::Config;
+use crate::diary::{Commenter, add_comment_in};
+use crate::now;
+use crate::photos::{Photos, PreparedPhoto, UploadProblem};
 use ashiato_core::content::{COMMENT_MAX, DIARY_BODY_MAX, DIARY_TITLE_MAX};
 use ashiato_core::{DiaryId, MemberId, Relation, Timestamp};
 use ashiato_mail::{
@@ -20,9 +24,6 @@ use ashiato_mail::{
 };
 use ashiato_store::mail as store_mail;
 use ashiato_store::{Db, StoreError, accounts, diary, photos, relation};
-use ashiato_web::config::Config;
-use ashiato_web::photos::{Photos, PreparedPhoto, UploadProblem};
-use ashiato_web::state::now;
 
 /// What a successful delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,30 +307,15 @@ impl Ingest {
                 }
                 Action::Comment(entry) => {
                     let body: String = accepted.body.chars().take(COMMENT_MAX).collect();
-                    let comment = diary::add_comment(c, entry, member, &body, t)?;
                     let found = diary::find_entry(c, entry)?;
-                    ashiato_web::mail::enqueue_notification(
-                        c,
-                        &config,
-                        ashiato_web::mail::Event {
-                            recipient: found.author,
-                            actor: member,
-                            kind: store_mail::NotifyKind::Comment,
-                            what: ashiato_mail::NotificationKind::DiaryComment {
-                                actor: author.nickname.clone(),
-                                diary_title: found.title,
-                                excerpt: body.clone(),
-                            },
-                            path: format!("/diary/{}", entry.0),
-                        },
-                        t,
-                    )?;
+                    let by = Commenter { id: member, nickname: author.nickname.clone() };
+                    let comment = add_comment_in(c, &config, &found, &by, &body, t)?;
                     (Delivered::Comment(entry.0), comment.0)
                 }
                 Action::ProfilePhoto => {
                     let id = ids.first().copied().ok_or(StoreError::NotFound)?;
                     replaced = photos::set_member_photo(c, member, Some(id))?;
-                    (Delivered::ProfilePhoto(id), id)
+                    (Delivered::ProfilePhoto(id.0), id.0)
                 }
             };
             store_mail::set_receipt_target(c, member, key, target)?;

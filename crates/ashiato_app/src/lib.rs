@@ -1,18 +1,59 @@
-//! What every request handler shares: the database, configuration, secret and clock.
+//! ashiato's service layer: one home for every use case.
+//!
+//! It sits between the I/O crates below (store, image, mail, opensocial) and the front doors
+//! above (the actix web crate; mail ingest, the outbox worker and the CLI in the binary). It
+//! knows no HTTP: a front door extracts what the member sent, calls one use case, and shows
+//! the result in its own form (a page, an SMTP reply, a line on stderr).
+//!
+//! - [`App`]: what every use case shares (database, configuration, secret, workers),
+//!   [`App::run`], which runs storage work on the blocking pool, and [`App::write`], which
+//!   runs it as one transaction.
+//! - configuration and secrets: [`config`], [`secret`], [`trust`], [`limits`].
+//! - background machinery: [`footsteps`] (the batched writer), [`photos`] (the image
+//!   pipeline and the file store), [`mail`] (notification mails into the outbox), [`apps`]
+//!   (the OpenSocial container: registry, installs, lifecycle worker, outbound client,
+//!   Social API).
+//! - use cases, one module per area: [`accounts`] (sign-up, login, settings, easy login,
+//!   profile photo, mail settings), [`diary`], [`friends`] (profiles, requests, blocks,
+//!   introductions), [`messages`], [`communities`], [`home`], [`footsteps`] (the footsteps
+//!   page), [`photos`] (who may see a photo), [`inbound`] (post by mail).
+//!
+//! Rule: a multi-table write is written once, here, as one transaction ([`App::write`] or
+//! [`ashiato_store::write`] inside [`App::run`]); front doors never open one themselves.
+//! - [`error`]: [`AppError`], which keeps the cause and the line where it was met.
 
+use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
-use actix_web::web;
 use ashiato_core::Timestamp;
 use ashiato_store::{AnyConnection, Db, StoreError};
 
-use crate::config::Config;
-use crate::error::WebError;
-use crate::secret::Secret;
+pub mod accounts;
+pub mod apps;
+pub mod communities;
+pub mod config;
+pub mod diary;
+pub mod error;
+pub mod footsteps;
+pub mod friends;
+pub mod home;
+pub mod inbound;
+pub mod limits;
+pub mod mail;
+pub mod messages;
+pub mod photos;
+pub mod secret;
+pub mod trust;
 
-/// Shared application state.
+pub use config::Config;
+pub use error::{AppError, AppResult};
+pub use secret::Secret;
+
+/// What every use case shares: the database, settings, the server secret and the workers.
+/// Cheap to clone (every field is shared).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct App {
     /// The database.
     pub db: Db,
     /// Settings.
@@ -24,35 +65,35 @@ pub struct AppState {
     /// Carrier gateway ranges and trusted proxies.
     pub trust: Arc<ashiato_handset::Trust>,
     /// The batched footstep writer.
-    pub footsteps: crate::footsteps::Recorder,
+    pub footsteps: footsteps::Recorder,
     /// Photo uploads and variants.
-    pub photos: crate::photos::Photos,
+    pub photos: photos::Photos,
     /// Failed logins per account.
-    pub login_failures: crate::limits::Limiter,
+    pub login_failures: limits::Limiter,
     /// Social API calls per app.
-    pub api_calls: crate::limits::Limiter,
+    pub api_calls: limits::Limiter,
     /// The app lifecycle-event worker.
-    pub lifecycle: crate::apps::lifecycle::Lifecycle,
+    pub lifecycle: apps::lifecycle::Lifecycle,
     /// The container's RSA key pair (RSA-SHA1 apps).
-    pub container_keys: crate::apps::keys::ContainerKeys,
+    pub container_keys: apps::keys::ContainerKeys,
 }
 
-impl AppState {
-    /// Builds the state from an opened database. Fails (one line) when the gateway list or the
-    /// trusted proxies in the configuration cannot be read.
-    pub fn new(db: Db, config: Config, secret: Secret) -> Result<AppState, String> {
+impl App {
+    /// Builds the service from an opened database and starts its workers (footstep writer,
+    /// lifecycle events). Fails (one line) when the gateway list or the trusted proxies in the
+    /// configuration cannot be read.
+    pub fn new(db: Db, config: Config, secret: Secret) -> Result<App, String> {
         let allowed_hosts = Arc::new(config.allowed_hosts());
-        let trust =
-            Arc::new(crate::handset::load_trust(&config.gateways_file, &config.trusted_proxies)?);
-        let footsteps = crate::footsteps::Recorder::start(db.clone(), config.footstep_days);
-        let photos = crate::photos::Photos::new(&config);
-        let container_keys = crate::apps::keys::ContainerKeys::default();
-        let lifecycle = crate::apps::lifecycle::Lifecycle::start(
+        let trust = Arc::new(trust::load_trust(&config.gateways_file, &config.trusted_proxies)?);
+        let footsteps = footsteps::Recorder::start(db.clone(), config.footstep_days);
+        let photos = photos::Photos::new(&config);
+        let container_keys = apps::keys::ContainerKeys::default();
+        let lifecycle = apps::lifecycle::Lifecycle::start(
             db.clone(),
             config.app_allow_private_hosts.clone(),
             container_keys.clone(),
         );
-        Ok(AppState {
+        Ok(App {
             db,
             config: Arc::new(config),
             allowed_hosts,
@@ -60,27 +101,45 @@ impl AppState {
             trust,
             footsteps,
             photos,
-            login_failures: crate::limits::Limiter::default(),
-            api_calls: crate::limits::Limiter::default(),
+            login_failures: limits::Limiter::default(),
+            api_calls: limits::Limiter::default(),
             lifecycle,
             container_keys,
         })
     }
 
-    /// Runs storage work on the blocking pool with a pooled connection.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, WebError>
+    /// Runs storage work on the blocking pool with a pooled connection, inside the caller's
+    /// tracing span (so its log lines name the request). A failure records the caller's line.
+    #[track_caller]
+    pub fn run<T, F>(&self, f: F) -> impl Future<Output = AppResult<T>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        let at = Location::caller();
         let db = self.db.clone();
-        web::block(move || {
-            let mut conn = db.conn()?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
-        .map_err(WebError::from)
+        let span = tracing::Span::current();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let _entered = span.enter();
+                let mut conn = db.conn()?;
+                f(&mut conn)
+            })
+            .await
+            .map_err(|e| AppError::Internal { source: Box::new(e), at })?
+            .map_err(|e| AppError::from_store(e, at))
+        }
+    }
+
+    /// Runs a transaction ([`ashiato_store::write`]) on the blocking pool: every row it writes
+    /// commits together or not at all.
+    #[track_caller]
+    pub fn write<T, F>(&self, f: F) -> impl Future<Output = AppResult<T>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(move |c| ashiato_store::write(c, f))
     }
 }
 

@@ -1,4 +1,4 @@
-//! Photos on the web side: uploads through the image pipeline into the file store, and the
+//! Photos: uploads through the image pipeline into the file store, and the
 //! per-handset variants served at `/img/{photo}/{variant}`.
 //!
 //! Decoding and resizing are CPU work: they run on the blocking pool, at most one per core at a
@@ -9,9 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use actix_web::web;
 use ashiato_core::time::HOUR_MS;
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{MemberId, PhotoId, Timestamp};
 use ashiato_image::{Limits, Variant};
 use ashiato_store::files::{FileError, FileStore};
 use ashiato_store::photos::{self, NewPhoto, Photo};
@@ -19,8 +18,41 @@ use ashiato_store::{AnyConnection, Db, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::error::WebError;
-use crate::state::AppState;
+use crate::error::{AppError, AppResult};
+
+/// A stored photo and what shows it, as `/img` needs them to decide who may see it.
+pub async fn with_owner(app: &crate::App, id: PhotoId) -> AppResult<(Photo, photos::Owner)> {
+    app.run(move |c| Ok((photos::find(c, id)?, photos::owner_of(c, id)?))).await
+}
+
+/// Whether `viewer` may see a photo: exactly the rules of what shows it (a diary entry's scope,
+/// a profile unless in a block, a community's image to every member, an unattached upload to
+/// its owner alone). Anonymous visitors see none.
+pub async fn visible_to(
+    app: &crate::App,
+    viewer: Option<MemberId>,
+    photo: &Photo,
+    owner: photos::Owner,
+) -> AppResult<bool> {
+    use ashiato_core::Relation;
+    use ashiato_store::{diary, relation};
+    let Some(viewer) = viewer else { return Ok(false) };
+    Ok(match owner {
+        photos::Owner::Diary(entry) => {
+            app.run(move |c| {
+                let e = diary::find_entry(c, entry)?;
+                Ok(e.scope.allows(relation::relation(c, Some(viewer), e.author)?))
+            })
+            .await?
+        }
+        photos::Owner::Profile(member) => {
+            app.run(move |c| relation::relation(c, Some(viewer), member)).await?
+                != Relation::Blocked
+        }
+        photos::Owner::Community(_) => true,
+        photos::Owner::Unattached => photo.owner == viewer,
+    })
+}
 
 /// Why an upload was refused; each has a catalog message (`photo.<code>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +207,7 @@ impl Photos {
         owner: MemberId,
         p: &PreparedPhoto,
         now: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<PhotoId, StoreError> {
         photos::insert(
             conn,
             &NewPhoto {
@@ -211,25 +243,24 @@ impl Photos {
     /// The whole upload, synchronously: allowance, pipeline, master file and row (in its own
     /// transaction; a newly created file is removed again if the row fails). Returns the
     /// photo id, or why the upload was refused. Used by the async [`Photos::store_upload`]
-    /// (on the blocking pool) and by callers outside actix.
+    /// (on the blocking pool) and by callers outside an async runtime.
     pub fn ingest_and_store_blocking(
         &self,
         db: &Db,
         owner: MemberId,
         bytes: &[u8],
         now: Timestamp,
-    ) -> Result<Result<i64, UploadProblem>, WebError> {
+    ) -> AppResult<Result<PhotoId, UploadProblem>> {
         {
             let mut conn = db.conn()?;
             if let Some(problem) = self.check_allowance(&mut conn, owner, 1, bytes.len(), now)? {
                 return Ok(Err(problem));
             }
         }
-        let prepared =
-            match self.prepare_blocking(bytes).map_err(|e| WebError::Unavailable(e.to_string()))? {
-                Ok(p) => p,
-                Err(problem) => return Ok(Err(problem)),
-            };
+        let prepared = match self.prepare_blocking(bytes).map_err(AppError::unavailable)? {
+            Ok(p) => p,
+            Err(problem) => return Ok(Err(problem)),
+        };
         let inserted = db.conn().and_then(|mut c| {
             ashiato_store::write(&mut c, |c| Photos::insert_prepared(c, owner, &prepared, now))
         });
@@ -247,24 +278,19 @@ impl Photos {
     /// one pipeline per core runs at a time.
     pub async fn store_upload(
         &self,
-        state: &AppState,
+        db: &Db,
         owner: MemberId,
         bytes: Vec<u8>,
         now: Timestamp,
-    ) -> Result<Result<i64, UploadProblem>, WebError> {
-        let permit = self
-            .cpu
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
-        let (this, db) = (self.clone(), state.db.clone());
-        web::block(move || {
+    ) -> AppResult<Result<PhotoId, UploadProblem>> {
+        let permit = self.cpu.clone().acquire_owned().await.map_err(AppError::internal)?;
+        let (this, db) = (self.clone(), db.clone());
+        tokio::task::spawn_blocking(move || {
             let _permit = permit;
             this.ingest_and_store_blocking(&db, owner, &bytes, now)
         })
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(AppError::internal)?
     }
 
     /// The bytes of a variant of a photo, made and cached on first request.
@@ -272,9 +298,9 @@ impl Photos {
         &self,
         photo: &Photo,
         variant: Variant,
-    ) -> Result<(Vec<u8>, &'static str), WebError> {
+    ) -> AppResult<(Vec<u8>, &'static str)> {
         let master_format = ashiato_image::Format::from_name(&photo.format)
-            .ok_or_else(|| WebError::Internal("unknown stored format".into()))?;
+            .ok_or_else(|| AppError::internal("unknown stored format"))?;
         let master_path = self.files.master_path(&photo.sha256, master_format.extension());
         let key = format!("{}-{variant}", photo.sha256);
         // A cached variant is served without touching the master.
@@ -290,15 +316,14 @@ impl Photos {
             }
         }
         // The output format depends on the master (a transparent PNG stays PNG where allowed).
-        let header_bytes = web::block({
+        let header_bytes = tokio::task::spawn_blocking({
             let p = master_path.clone();
             move || std::fs::read(p)
         })
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Unavailable(format!("photo master missing: {e}")))?;
-        let header =
-            ashiato_image::sniff(&header_bytes).map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::unavailable(format!("photo master missing: {e}")))?;
+        let header = ashiato_image::sniff(&header_bytes).map_err(AppError::internal)?;
         let out = variant.output_format(&header);
         let cache = self.files.variant_path(&photo.sha256, &variant.to_string(), out.extension());
         let lock = {
@@ -310,15 +335,10 @@ impl Photos {
         let result = if let Ok(bytes) = std::fs::read(&cache) {
             Ok((bytes, out.mime_type()))
         } else {
-            let permit = self
-                .cpu
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+            let permit = self.cpu.clone().acquire_owned().await.map_err(AppError::internal)?;
             let files = self.files.clone();
             let (sha, name, ext) = (photo.sha256.clone(), variant.to_string(), out.extension());
-            web::block(move || {
+            tokio::task::spawn_blocking(move || {
                 let _permit = permit;
                 let bytes = ashiato_image::make_variant(&header_bytes, &variant)
                     .map_err(|e| e.to_string())?;
@@ -327,9 +347,9 @@ impl Photos {
                 Ok::<_, String>(bytes)
             })
             .await
-            .map_err(|e| WebError::Internal(e.to_string()))?
+            .map_err(AppError::internal)?
             .map(|b| (b, out.mime_type()))
-            .map_err(WebError::Internal)
+            .map_err(AppError::internal)
         };
         self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
         result

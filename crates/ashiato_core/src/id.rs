@@ -60,3 +60,15 @@ id_type!(
     /// A private message between two members.
     MessageId
 );
+id_type!(
+    /// A login session (its row, not its secret token).
+    SessionId
+);
+id_type!(
+    /// A registered OpenSocial app.
+    AppId
+);
+id_type!(
+    /// A stored photo (one sanitised master and its variants).
+    PhotoId
+);

@@ -9,7 +9,7 @@ use ashiato_store::communities::{self, JoinPolicy, NewCommunity, TopicVisibility
 use ashiato_store::db::random_bytes;
 use ashiato_store::{Db, StoreError, accounts, diary, footsteps, friends, messages, write};
 
-use crate::ops::OpsError;
+use crate::error::OpsError;
 
 /// The password every demo member has (printed at start-up; demo data only).
 pub const DEMO_PASSWORD: &str = "ashiato-demo";

@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod error;
 mod mail;
 mod ops;
 mod seed;

@@ -6,73 +6,20 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 
+use ashiato_app::App;
+use ashiato_app::config::{Config, Overrides};
+use ashiato_app::now;
+use ashiato_app::secret::Secret;
 use ashiato_core::account::{Email, NewMember};
-use ashiato_core::{MemberId, password};
+use ashiato_core::{AppId, MemberId, password};
 use ashiato_handset::{Date, HeaderList, Trust};
 use ashiato_store::db::random_bytes;
-use ashiato_store::{Db, DbOptions, OpenError, StoreError, accounts, write};
-use ashiato_web::config::{Config, ConfigError, Overrides};
-use ashiato_web::secret::{Secret, SecretError};
-use ashiato_web::state::now;
-use ashiato_web::{AppState, server};
+use ashiato_store::{Db, DbOptions, StoreError, accounts, write};
+use ashiato_web::server;
 
 use crate::cli::{AppCommand, Cli, Command, ImageCommand, MemberCommand};
 use crate::demo;
-
-/// Why a command failed. Each prints as one line without secrets.
-#[derive(Debug, thiserror::Error)]
-pub enum OpsError {
-    /// Bad configuration.
-    #[error("{0}")]
-    Config(#[from] ConfigError),
-    /// The data directory cannot be used.
-    #[error("the data directory {path} is not usable: {reason}")]
-    DataDir {
-        /// Path.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The secret key file cannot be used.
-    #[error("{0}")]
-    Secret(#[from] SecretError),
-    /// The database cannot be opened.
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    /// A storage call failed.
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    /// The gateway list or trusted proxies in the configuration are not usable.
-    #[error("{0}")]
-    Trust(String),
-    /// An input file is not what it should be (a broken image).
-    #[error("{0}")]
-    Data(String),
-    /// Input given on the command line is not valid.
-    #[error("{0}")]
-    Usage(String),
-    /// The listening socket or server failed.
-    #[error("{0}")]
-    Io(String),
-    /// A mail delivery was refused or deferred: the reply line and its sysexits code.
-    #[error("{0}")]
-    Mail(ashiato_mail::Reply),
-}
-
-impl OpsError {
-    /// Process exit status, following sysexits(3) where one fits.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            OpsError::Usage(_) => 64,                             // EX_USAGE
-            OpsError::Data(_) => 65,                              // EX_DATAERR
-            OpsError::Config(_) | OpsError::Trust(_) => 78,       // EX_CONFIG
-            OpsError::Open(_) | OpsError::Store(_) => 69,         // EX_UNAVAILABLE
-            OpsError::DataDir { .. } | OpsError::Secret(_) => 73, // EX_CANTCREAT
-            OpsError::Io(_) => 74,                                // EX_IOERR
-            OpsError::Mail(reply) => reply.exit_code(),
-        }
-    }
-}
+pub use crate::error::OpsError;
 
 fn load_config(cli: &Cli, bind: Option<String>) -> Result<Config, OpsError> {
     let overrides =
@@ -146,12 +93,12 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
                 .id;
             let token = write(&mut conn, |c| {
                 if *rotate {
-                    ashiato_web::mail::rotate_token(c, &secret, member, now())
+                    ashiato_app::mail::rotate_token(c, &secret, member, now())
                 } else {
-                    ashiato_web::mail::current_token(c, &secret, member, now())
+                    ashiato_app::mail::current_token(c, &secret, member, now())
                 }
             })?;
-            println!("{}", ashiato_web::mail::addresses(&config, &token).diary);
+            println!("{}", ashiato_app::mail::addresses(&config, &token).diary);
             Ok(())
         }
         Command::Migrate => {
@@ -237,7 +184,7 @@ fn mail_ingest(cli: &Cli, recipient: &str, sender: Option<&str>) -> Result<(), O
         .map_err(|e| OpsError::Mail(Reply::temporary(format!("reading the message: {e}"))))?;
     // Two connections are plenty for one message.
     let db = open_db(&Config { database_pool_size: 2, ..config.clone() }).map_err(temporary)?;
-    let ingest = crate::mail::ingest::Ingest::new(db, std::sync::Arc::new(config));
+    let ingest = ashiato_app::inbound::Ingest::new(db, std::sync::Arc::new(config));
     match ingest.deliver(&raw, recipient, sender) {
         Ok(done) => {
             eprintln!("ashiato: {}", done.reply_line());
@@ -275,7 +222,7 @@ fn serve(
     {
         config.bind = actual.to_string();
     }
-    let state = AppState::new(db, config.clone(), secret).map_err(OpsError::Trust)?;
+    let state = App::new(db, config.clone(), secret).map_err(OpsError::Trust)?;
     warn_if_stale(&state.trust);
     eprintln!(
         "ashiato: serving {} (listening on {}, database {})",
@@ -285,7 +232,7 @@ fn serve(
     );
     let footsteps = state.footsteps.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let ingest = std::sync::Arc::new(crate::mail::ingest::Ingest::new(
+    let ingest = std::sync::Arc::new(ashiato_app::inbound::Ingest::new(
         state.db.clone(),
         std::sync::Arc::clone(&state.config),
     ));
@@ -370,7 +317,7 @@ fn invite(
 }
 
 fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
-    use ashiato_web::apps::registry::{self, RegisterError, Source};
+    use ashiato_app::apps::registry::{self, RegisterError, Source};
     let config = load_config(cli, None)?;
     prepare_data_dir(&config.data_dir)?;
     let db = open_db(&config)?;
@@ -411,7 +358,7 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
             let member = accounts::find_by_email(&mut conn, &email)?.ok_or_else(|| {
                 OpsError::Usage(format!("no member with e-mail {}", email.as_str()))
             })?;
-            let found = match ashiato_store::apps::find(&mut conn, *app) {
+            let found = match ashiato_store::apps::find(&mut conn, AppId(*app)) {
                 Err(StoreError::NotFound) => {
                     return Err(OpsError::Usage(format!("no app {app}")));
                 }
@@ -453,7 +400,7 @@ fn handset(cli: &Cli, lines: &[String], peer: Option<std::net::IpAddr>) -> Resul
         list
     };
     let config = load_config(cli, None)?;
-    let trust = ashiato_web::handset::load_trust(&config.gateways_file, &config.trusted_proxies)
+    let trust = ashiato_app::trust::load_trust(&config.gateways_file, &config.trusted_proxies)
         .map_err(OpsError::Trust)?;
     warn_if_stale(&trust);
     let profile = ashiato_handset::detect(&headers, peer, &trust);

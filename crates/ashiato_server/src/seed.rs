@@ -12,7 +12,7 @@ use ashiato_core::{MemberId, Scope, Timestamp, password};
 use ashiato_store::db::random_bytes;
 use ashiato_store::{Db, StoreError, accounts, diary, footsteps, friends, messages, write};
 
-use crate::ops::OpsError;
+use crate::error::OpsError;
 
 /// The password of every seeded member.
 pub const SEED_PASSWORD: &str = "ashiato-load";

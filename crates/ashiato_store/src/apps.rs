@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{AppId, MemberId, Timestamp};
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::error::is_unique_violation;
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::{
     activities, app_data, app_events, app_installs, apps, container_keys, friendships, members,
     oauth_nonces,
@@ -20,7 +20,7 @@ use crate::{StoreError, StoreResult};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct App {
     /// Id.
-    pub id: i64,
+    pub id: AppId,
     /// Title from the gadget.
     pub title: String,
     /// Description from the gadget.
@@ -47,72 +47,43 @@ pub struct App {
     pub signature_method: String,
 }
 
-type AppRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
-
-fn app(r: AppRow) -> App {
-    App {
-        id: r.0,
-        title: r.1,
-        description: r.2,
-        gadget_url: r.3,
-        gadget_xml: r.4,
-        start_url: r.5,
-        allowed_hosts: r.6.split_whitespace().map(str::to_owned).collect(),
-        consumer_key: r.7,
-        consumer_secret: r.8,
-        addapp_url: r.9,
-        removeapp_url: r.10,
-        event_method: r.11,
-        signature_method: r.12,
-    }
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = apps)]
+struct AppRow {
+    id: i64,
+    title: String,
+    description: String,
+    gadget_url: String,
+    gadget_xml: String,
+    start_url: String,
+    allowed_hosts: String,
+    consumer_key: String,
+    consumer_secret: String,
+    addapp_url: Option<String>,
+    removeapp_url: Option<String>,
+    event_method: String,
+    signature_method: String,
 }
 
-/// The columns an [`App`] is read from.
-type AppColumns = (
-    apps::id,
-    apps::title,
-    apps::description,
-    apps::gadget_url,
-    apps::gadget_xml,
-    apps::start_url,
-    apps::allowed_hosts,
-    apps::consumer_key,
-    apps::consumer_secret,
-    apps::addapp_url,
-    apps::removeapp_url,
-    apps::event_method,
-    apps::signature_method,
-);
-
-const COLUMNS: AppColumns = (
-    apps::id,
-    apps::title,
-    apps::description,
-    apps::gadget_url,
-    apps::gadget_xml,
-    apps::start_url,
-    apps::allowed_hosts,
-    apps::consumer_key,
-    apps::consumer_secret,
-    apps::addapp_url,
-    apps::removeapp_url,
-    apps::event_method,
-    apps::signature_method,
-);
+impl From<AppRow> for App {
+    fn from(r: AppRow) -> Self {
+        App {
+            id: AppId(r.id),
+            title: r.title,
+            description: r.description,
+            gadget_url: r.gadget_url,
+            gadget_xml: r.gadget_xml,
+            start_url: r.start_url,
+            allowed_hosts: r.allowed_hosts.split_whitespace().map(str::to_owned).collect(),
+            consumer_key: r.consumer_key,
+            consumer_secret: r.consumer_secret,
+            addapp_url: r.addapp_url,
+            removeapp_url: r.removeapp_url,
+            event_method: r.event_method,
+            signature_method: r.signature_method,
+        }
+    }
+}
 
 /// A new app (everything but the id).
 #[derive(Clone, Debug)]
@@ -146,41 +117,48 @@ pub struct NewApp<'a> {
 }
 
 /// Registers an app.
-pub fn create(conn: &mut AnyConnection, a: &NewApp<'_>, now: Timestamp) -> StoreResult<i64> {
-    Ok(diesel::insert_into(apps::table)
-        .values((
-            apps::title.eq(a.title),
-            apps::description.eq(a.description),
-            apps::gadget_url.eq(a.gadget_url),
-            apps::gadget_xml.eq(a.gadget_xml),
-            apps::start_url.eq(a.start_url),
-            apps::allowed_hosts.eq(a.allowed_hosts.join(" ")),
-            apps::consumer_key.eq(a.consumer_key),
-            apps::consumer_secret.eq(a.consumer_secret),
-            apps::addapp_url.eq(a.addapp_url),
-            apps::removeapp_url.eq(a.removeapp_url),
-            apps::event_method.eq(a.event_method),
-            apps::signature_method.eq(a.signature_method),
-            apps::registered_by.eq(a.registered_by.map(|m| m.0)),
-            apps::created_at.eq(now.0),
-        ))
-        .returning(apps::id)
-        .get_result(conn)?)
+pub fn create(conn: &mut AnyConnection, a: &NewApp<'_>, now: Timestamp) -> StoreResult<AppId> {
+    Ok(AppId(
+        diesel::insert_into(apps::table)
+            .values((
+                apps::title.eq(a.title),
+                apps::description.eq(a.description),
+                apps::gadget_url.eq(a.gadget_url),
+                apps::gadget_xml.eq(a.gadget_xml),
+                apps::start_url.eq(a.start_url),
+                apps::allowed_hosts.eq(a.allowed_hosts.join(" ")),
+                apps::consumer_key.eq(a.consumer_key),
+                apps::consumer_secret.eq(a.consumer_secret),
+                apps::addapp_url.eq(a.addapp_url),
+                apps::removeapp_url.eq(a.removeapp_url),
+                apps::event_method.eq(a.event_method),
+                apps::signature_method.eq(a.signature_method),
+                apps::registered_by.eq(a.registered_by.map(|m| m.0)),
+                apps::created_at.eq(now.0),
+            ))
+            .returning(apps::id)
+            .get_result::<i64>(conn)?,
+    ))
 }
 
 /// One app.
-pub fn find(conn: &mut AnyConnection, id: i64) -> StoreResult<App> {
-    Ok(app(apps::table.find(id).select(COLUMNS).first::<AppRow>(conn)?))
+pub fn find(conn: &mut AnyConnection, id: AppId) -> StoreResult<App> {
+    apps::table
+        .find(id.0)
+        .select(AppRow::as_select())
+        .first(conn)
+        .map(App::from)
+        .map_err(StoreError::from)
 }
 
 /// The app with this consumer key, if any.
 pub fn by_consumer_key(conn: &mut AnyConnection, key: &str) -> StoreResult<Option<App>> {
     Ok(apps::table
         .filter(apps::consumer_key.eq(key))
-        .select(COLUMNS)
-        .first::<AppRow>(conn)
+        .select(AppRow::as_select())
+        .first(conn)
         .optional()?
-        .map(app))
+        .map(App::from))
 }
 
 /// All apps, newest first.
@@ -189,17 +167,17 @@ pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Ve
         .order(apps::id.desc())
         .limit(limit)
         .offset(offset)
-        .select(COLUMNS)
-        .load::<AppRow>(conn)?
+        .select(AppRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(app)
+        .map(App::from)
         .collect())
 }
 
 /// Installs an app for a member; `false` if it was installed already.
 pub fn install(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     now: Timestamp,
 ) -> StoreResult<bool> {
@@ -208,7 +186,7 @@ pub fn install(
     }
     match diesel::insert_into(app_installs::table)
         .values((
-            app_installs::app_id.eq(app_id),
+            app_installs::app_id.eq(app_id.0),
             app_installs::member_id.eq(member.0),
             app_installs::installed_at.eq(now.0),
         ))
@@ -220,11 +198,11 @@ pub fn install(
 }
 
 /// Uninstalls; `false` if it was not installed. The app's data for the member goes too.
-pub fn uninstall(conn: &mut AnyConnection, app_id: i64, member: MemberId) -> StoreResult<bool> {
-    let n = diesel::delete(app_installs::table.find((app_id, member.0))).execute(conn)?;
+pub fn uninstall(conn: &mut AnyConnection, app_id: AppId, member: MemberId) -> StoreResult<bool> {
+    let n = diesel::delete(app_installs::table.find((app_id.0, member.0))).execute(conn)?;
     diesel::delete(
         app_data::table
-            .filter(app_data::app_id.eq(app_id))
+            .filter(app_data::app_id.eq(app_id.0))
             .filter(app_data::member_id.eq(member.0)),
     )
     .execute(conn)?;
@@ -232,20 +210,24 @@ pub fn uninstall(conn: &mut AnyConnection, app_id: i64, member: MemberId) -> Sto
 }
 
 /// Whether a member installed an app.
-pub fn is_installed(conn: &mut AnyConnection, app_id: i64, member: MemberId) -> StoreResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(app_installs::table.find((app_id, member.0))))
+pub fn is_installed(
+    conn: &mut AnyConnection,
+    app_id: AppId,
+    member: MemberId,
+) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(app_installs::table.find((app_id.0, member.0))))
         .get_result(conn)?)
 }
 
 /// Which of `members` installed the app.
 pub fn installed_among(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     members_ids: &[MemberId],
 ) -> StoreResult<Vec<MemberId>> {
     let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
     Ok(app_installs::table
-        .filter(app_installs::app_id.eq(app_id))
+        .filter(app_installs::app_id.eq(app_id.0))
         .filter(app_installs::member_id.eq_any(ids))
         .select(app_installs::member_id)
         .load::<i64>(conn)?
@@ -260,47 +242,48 @@ pub fn installed_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<V
         .inner_join(app_installs::table)
         .filter(app_installs::member_id.eq(member.0))
         .order(app_installs::installed_at.desc())
-        .select(COLUMNS)
-        .load::<AppRow>(conn)?
+        .select(AppRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(app)
+        .map(App::from)
         .collect())
 }
 
 /// A member's friends who installed the app ("friends who use this app").
 pub fn friends_using(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
 ) -> StoreResult<Vec<MemberSummary>> {
     Ok(friendships::table
         .inner_join(app_installs::table.on(app_installs::member_id.eq(friendships::friend_id)))
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
         .filter(friendships::member_id.eq(member.0))
-        .filter(app_installs::app_id.eq(app_id))
+        .filter(app_installs::app_id.eq(app_id.0))
         .order(members::nickname.asc())
-        .select((members::id, members::nickname))
-        .load::<(i64, String)>(conn)?
+        .select(MemberSummaryRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .map(MemberSummary::from)
         .collect())
 }
 
 /// A member's app data (all keys, or the listed ones).
 pub fn data(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     keys: Option<&[String]>,
 ) -> StoreResult<BTreeMap<String, String>> {
     let mut q = app_data::table
-        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::app_id.eq(app_id.0))
         .filter(app_data::member_id.eq(member.0))
         .select((app_data::data_key, app_data::data_value))
         .into_boxed();
     if let Some(k) = keys {
         q = q.filter(app_data::data_key.eq_any(k.to_vec()));
     }
+    // Key/value pairs go straight into the map; a row struct would only be unpacked again.
     Ok(q.load::<(String, String)>(conn)?.into_iter().collect())
 }
 
@@ -308,19 +291,19 @@ pub fn data(
 /// [`crate::write`].
 pub fn put_data(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     values: &BTreeMap<String, String>,
     now: Timestamp,
 ) -> StoreResult<()> {
     for (k, v) in values {
-        let n = diesel::update(app_data::table.find((app_id, member.0, k)))
+        let n = diesel::update(app_data::table.find((app_id.0, member.0, k)))
             .set((app_data::data_value.eq(v), app_data::updated_at.eq(now.0)))
             .execute(conn)?;
         if n == 0 {
             diesel::insert_into(app_data::table)
                 .values((
-                    app_data::app_id.eq(app_id),
+                    app_data::app_id.eq(app_id.0),
                     app_data::member_id.eq(member.0),
                     app_data::data_key.eq(k),
                     app_data::data_value.eq(v),
@@ -335,12 +318,12 @@ pub fn put_data(
 /// Deletes the listed keys (all keys when `None`).
 pub fn delete_data(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     keys: Option<&[String]>,
 ) -> StoreResult<()> {
     let base = app_data::table
-        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::app_id.eq(app_id.0))
         .filter(app_data::member_id.eq(member.0));
     match keys {
         Some(k) => {
@@ -357,7 +340,7 @@ pub struct Activity {
     /// Id.
     pub id: i64,
     /// App.
-    pub app_id: i64,
+    pub app_id: AppId,
     /// Member.
     pub member: MemberId,
     /// Title.
@@ -370,10 +353,36 @@ pub struct Activity {
     pub created_at: Timestamp,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = activities)]
+struct ActivityRow {
+    id: i64,
+    app_id: i64,
+    member_id: i64,
+    title: String,
+    body: String,
+    url: String,
+    created_at: i64,
+}
+
+impl From<ActivityRow> for Activity {
+    fn from(r: ActivityRow) -> Self {
+        Activity {
+            id: r.id,
+            app_id: AppId(r.app_id),
+            member: MemberId(r.member_id),
+            title: r.title,
+            body: r.body,
+            url: r.url,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
 /// Records an activity.
 pub fn create_activity(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     title: &str,
     body: &str,
@@ -382,7 +391,7 @@ pub fn create_activity(
 ) -> StoreResult<i64> {
     Ok(diesel::insert_into(activities::table)
         .values((
-            activities::app_id.eq(app_id),
+            activities::app_id.eq(app_id.0),
             activities::member_id.eq(member.0),
             activities::title.eq(title),
             activities::body.eq(body),
@@ -397,36 +406,20 @@ pub fn create_activity(
 pub fn activities_of(
     conn: &mut AnyConnection,
     members_ids: &[MemberId],
-    app_id: Option<i64>,
+    app_id: Option<AppId>,
     limit: i64,
 ) -> StoreResult<Vec<Activity>> {
     let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
     let mut q = activities::table.filter(activities::member_id.eq_any(ids)).into_boxed();
     if let Some(a) = app_id {
-        q = q.filter(activities::app_id.eq(a));
+        q = q.filter(activities::app_id.eq(a.0));
     }
     Ok(q.order((activities::created_at.desc(), activities::id.desc()))
         .limit(limit)
-        .select((
-            activities::id,
-            activities::app_id,
-            activities::member_id,
-            activities::title,
-            activities::body,
-            activities::url,
-            activities::created_at,
-        ))
-        .load::<(i64, i64, i64, String, String, String, i64)>(conn)?
+        .select(ActivityRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, app_id, member, title, body, url, at)| Activity {
-            id,
-            app_id,
-            member: MemberId(member),
-            title,
-            body,
-            url,
-            created_at: Timestamp(at),
-        })
+        .map(Activity::from)
         .collect())
 }
 
@@ -465,7 +458,7 @@ pub struct Event {
     /// Id.
     pub id: i64,
     /// App.
-    pub app_id: i64,
+    pub app_id: AppId,
     /// Member who installed or removed it.
     pub member: MemberId,
     /// `event.addapp` or `event.removeapp`.
@@ -474,18 +467,40 @@ pub struct Event {
     pub attempts: i32,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = app_events)]
+struct EventRow {
+    id: i64,
+    app_id: i64,
+    member_id: i64,
+    event_type: String,
+    attempts: i32,
+}
+
+impl From<EventRow> for Event {
+    fn from(r: EventRow) -> Self {
+        Event {
+            id: r.id,
+            app_id: AppId(r.app_id),
+            member: MemberId(r.member_id),
+            event_type: r.event_type,
+            attempts: r.attempts,
+        }
+    }
+}
+
 /// Queues a lifecycle event, to be delivered by the worker. Call in the same transaction as the
 /// install or removal so that neither happens without the other.
 pub fn enqueue_event(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     event_type: &str,
     now: Timestamp,
 ) -> StoreResult<i64> {
     Ok(diesel::insert_into(app_events::table)
         .values((
-            app_events::app_id.eq(app_id),
+            app_events::app_id.eq(app_id.0),
             app_events::member_id.eq(member.0),
             app_events::event_type.eq(event_type),
             app_events::next_attempt_at.eq(now.0),
@@ -503,32 +518,26 @@ pub fn claim_events(
     lease_ms: i64,
     limit: i64,
 ) -> StoreResult<Vec<Event>> {
-    let due: Vec<(i64, i64, i64, String, i32)> = app_events::table
+    let due: Vec<EventRow> = app_events::table
         .filter(app_events::status.eq("queued"))
         .filter(app_events::next_attempt_at.le(now.0))
         .order(app_events::id.asc())
         .limit(limit)
-        .select((
-            app_events::id,
-            app_events::app_id,
-            app_events::member_id,
-            app_events::event_type,
-            app_events::attempts,
-        ))
+        .select(EventRow::as_select())
         .load(conn)?;
     let mut claimed = Vec::new();
-    for (id, app_id, member, event_type, attempts) in due {
+    for row in due {
         // Only the worker whose update changes the row owns the event.
         let n = diesel::update(
             app_events::table
-                .find(id)
+                .find(row.id)
                 .filter(app_events::next_attempt_at.le(now.0))
                 .filter(app_events::status.eq("queued")),
         )
         .set(app_events::next_attempt_at.eq(now.0 + lease_ms))
         .execute(conn)?;
         if n == 1 {
-            claimed.push(Event { id, app_id, member: MemberId(member), event_type, attempts });
+            claimed.push(Event::from(row));
         }
     }
     Ok(claimed)
@@ -562,19 +571,20 @@ pub fn event_failed(
 
 /// Event counts by status (for operators and tests).
 pub fn event_status(conn: &mut AnyConnection, id: i64) -> StoreResult<(String, i32)> {
+    // The public result is this pair, so it is loaded as one.
     Ok(app_events::table.find(id).select((app_events::status, app_events::attempts)).first(conn)?)
 }
 
 /// Deletes a member's activities of one app by id; returns how many went.
 pub fn delete_activities(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     member: MemberId,
     ids: &[i64],
 ) -> StoreResult<usize> {
     Ok(diesel::delete(
         activities::table
-            .filter(activities::app_id.eq(app_id))
+            .filter(activities::app_id.eq(app_id.0))
             .filter(activities::member_id.eq(member.0))
             .filter(activities::id.eq_any(ids.to_vec())),
     )
@@ -586,6 +596,7 @@ pub fn container_key(
     conn: &mut AnyConnection,
     name: &str,
 ) -> StoreResult<Option<(String, String)>> {
+    // The public result is this pair, so it is loaded as one.
     Ok(container_keys::table
         .find(name)
         .select((container_keys::private_pem, container_keys::public_pem))
@@ -629,6 +640,23 @@ pub struct FeedActivity {
     pub app_title: String,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = activities)]
+struct FeedActivityRow {
+    #[diesel(embed)]
+    activity: ActivityRow,
+    #[diesel(select_expression = members::nickname)]
+    nickname: String,
+    #[diesel(select_expression = apps::title)]
+    app_title: String,
+}
+
+impl From<FeedActivityRow> for FeedActivity {
+    fn from(r: FeedActivityRow) -> Self {
+        FeedActivity { activity: r.activity.into(), nickname: r.nickname, app_title: r.app_title }
+    }
+}
+
 /// The newest activities of a member's friends, across apps.
 pub fn friends_activities(
     conn: &mut AnyConnection,
@@ -642,55 +670,41 @@ pub fn friends_activities(
         .filter(friendships::member_id.eq(member.0))
         .order((activities::created_at.desc(), activities::id.desc()))
         .limit(limit)
-        .select((
-            activities::id,
-            activities::app_id,
-            activities::member_id,
-            activities::title,
-            activities::body,
-            activities::url,
-            activities::created_at,
-            members::nickname,
-            apps::title,
-        ))
-        .load::<(i64, i64, i64, String, String, String, i64, String, String)>(conn)?
+        .select(FeedActivityRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, app_id, m, title, body, url, at, nickname, app_title)| FeedActivity {
-            activity: Activity {
-                id,
-                app_id,
-                member: MemberId(m),
-                title,
-                body,
-                url,
-                created_at: Timestamp(at),
-            },
-            nickname,
-            app_title,
-        })
+        .map(FeedActivity::from)
         .collect())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = app_data)]
+struct AppDataRow {
+    member_id: i64,
+    data_key: String,
+    data_value: String,
 }
 
 /// App data of several members at once: member → key → value (members without data are left
 /// out).
 pub fn data_of_many(
     conn: &mut AnyConnection,
-    app_id: i64,
+    app_id: AppId,
     members_ids: &[MemberId],
     keys: Option<&[String]>,
 ) -> StoreResult<BTreeMap<MemberId, BTreeMap<String, String>>> {
     let ids: Vec<i64> = members_ids.iter().map(|m| m.0).collect();
     let mut q = app_data::table
-        .filter(app_data::app_id.eq(app_id))
+        .filter(app_data::app_id.eq(app_id.0))
         .filter(app_data::member_id.eq_any(ids))
-        .select((app_data::member_id, app_data::data_key, app_data::data_value))
+        .select(AppDataRow::as_select())
         .into_boxed();
     if let Some(k) = keys {
         q = q.filter(app_data::data_key.eq_any(k.to_vec()));
     }
     let mut out: BTreeMap<MemberId, BTreeMap<String, String>> = BTreeMap::new();
-    for (m, k, v) in q.load::<(i64, String, String)>(conn)? {
-        out.entry(MemberId(m)).or_default().insert(k, v);
+    for r in q.load(conn)? {
+        out.entry(MemberId(r.member_id)).or_default().insert(r.data_key, r.data_value);
     }
     Ok(out)
 }

@@ -160,7 +160,7 @@ pub fn add_topic_comment(
     Ok(TopicCommentId(id))
 }
 
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::members;
 use crate::{StoreError, error::is_unique_violation};
 use ashiato_core::Problem;
@@ -186,51 +186,51 @@ pub struct Community {
     pub member_count: i64,
 }
 
-type CommunityRow = (i64, String, String, String, String, String, Option<i64>, i64);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = communities)]
+struct CommunityRow {
+    id: i64,
+    name: String,
+    description: String,
+    category: String,
+    join_policy: String,
+    topic_visibility: String,
+    admin_id: Option<i64>,
+    member_count: i64,
+}
 
-fn community(r: CommunityRow) -> Community {
-    Community {
-        id: CommunityId(r.0),
-        name: r.1,
-        description: r.2,
-        category: r.3,
-        join_policy: if r.4 == "approval" { JoinPolicy::Approval } else { JoinPolicy::Open },
-        // Unknown values read as the narrower setting.
-        topic_visibility: if r.5 == "members" {
-            TopicVisibility::Members
-        } else {
-            TopicVisibility::Participants
-        },
-        admin: r.6.map(MemberId),
-        member_count: r.7,
+impl From<CommunityRow> for Community {
+    fn from(r: CommunityRow) -> Self {
+        Community {
+            id: CommunityId(r.id),
+            name: r.name,
+            description: r.description,
+            category: r.category,
+            join_policy: if r.join_policy == "approval" {
+                JoinPolicy::Approval
+            } else {
+                JoinPolicy::Open
+            },
+            // Unknown values read as the narrower setting.
+            topic_visibility: if r.topic_visibility == "members" {
+                TopicVisibility::Members
+            } else {
+                TopicVisibility::Participants
+            },
+            admin: r.admin_id.map(MemberId),
+            member_count: r.member_count,
+        }
     }
 }
 
-const COMMUNITY_COLUMNS: (
-    communities::id,
-    communities::name,
-    communities::description,
-    communities::category,
-    communities::join_policy,
-    communities::topic_visibility,
-    communities::admin_id,
-    communities::member_count,
-) = (
-    communities::id,
-    communities::name,
-    communities::description,
-    communities::category,
-    communities::join_policy,
-    communities::topic_visibility,
-    communities::admin_id,
-    communities::member_count,
-);
-
 /// Loads a community.
 pub fn find(conn: &mut AnyConnection, id: CommunityId) -> StoreResult<Community> {
-    Ok(community(
-        communities::table.find(id.0).select(COMMUNITY_COLUMNS).first::<CommunityRow>(conn)?,
-    ))
+    communities::table
+        .find(id.0)
+        .select(CommunityRow::as_select())
+        .first(conn)
+        .map(Community::from)
+        .map_err(StoreError::from)
 }
 
 /// All communities, most members first.
@@ -239,10 +239,10 @@ pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Ve
         .order((communities::member_count.desc(), communities::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select(COMMUNITY_COLUMNS)
-        .load::<CommunityRow>(conn)?
+        .select(CommunityRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(community)
+        .map(Community::from)
         .collect())
 }
 
@@ -255,10 +255,10 @@ pub fn joined_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<
         .filter(community_members::member_id.eq(member.0))
         .filter(community_members::state.eq("joined"))
         .order(communities::name.asc())
-        .select(COMMUNITY_COLUMNS)
-        .load::<CommunityRow>(conn)?
+        .select(CommunityRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(community)
+        .map(Community::from)
         .collect())
 }
 
@@ -408,10 +408,10 @@ pub fn members(
         .order((community_members::joined_at.asc(), members::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select((members::id, members::nickname))
-        .load::<(i64, String)>(conn)?
+        .select(MemberSummaryRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .map(MemberSummary::from)
         .collect())
 }
 
@@ -436,18 +436,33 @@ pub struct Topic {
     pub last_activity_at: Timestamp,
 }
 
-type TopicRow = (i64, i64, i64, String, String, String, i32, i64, i64);
+/// A topic joined with its author (`members` must be in the query).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = topics)]
+struct TopicRow {
+    id: i64,
+    community_id: i64,
+    #[diesel(embed)]
+    author: MemberSummaryRow,
+    title: String,
+    body: String,
+    comment_count: i32,
+    created_at: i64,
+    last_activity_at: i64,
+}
 
-fn topic(r: TopicRow) -> Topic {
-    Topic {
-        id: TopicId(r.0),
-        community: CommunityId(r.1),
-        author: MemberSummary { id: MemberId(r.2), nickname: r.3 },
-        title: r.4,
-        body: r.5,
-        comment_count: r.6,
-        created_at: Timestamp(r.7),
-        last_activity_at: Timestamp(r.8),
+impl From<TopicRow> for Topic {
+    fn from(r: TopicRow) -> Self {
+        Topic {
+            id: TopicId(r.id),
+            community: CommunityId(r.community_id),
+            author: r.author.into(),
+            title: r.title,
+            body: r.body,
+            comment_count: r.comment_count,
+            created_at: Timestamp(r.created_at),
+            last_activity_at: Timestamp(r.last_activity_at),
+        }
     }
 }
 
@@ -464,42 +479,22 @@ pub fn topics_of(
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select((
-            topics::id,
-            topics::community_id,
-            members::id,
-            members::nickname,
-            topics::title,
-            topics::body,
-            topics::comment_count,
-            topics::created_at,
-            topics::last_activity_at,
-        ))
-        .load::<TopicRow>(conn)?
+        .select(TopicRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(topic)
+        .map(Topic::from)
         .collect())
 }
 
 /// One topic.
 pub fn find_topic(conn: &mut AnyConnection, id: TopicId) -> StoreResult<Topic> {
-    Ok(topic(
-        topics::table
-            .inner_join(members::table.on(members::id.eq(topics::author_id)))
-            .filter(topics::id.eq(id.0))
-            .select((
-                topics::id,
-                topics::community_id,
-                members::id,
-                members::nickname,
-                topics::title,
-                topics::body,
-                topics::comment_count,
-                topics::created_at,
-                topics::last_activity_at,
-            ))
-            .first::<TopicRow>(conn)?,
-    ))
+    topics::table
+        .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(topics::id.eq(id.0))
+        .select(TopicRow::as_select())
+        .first(conn)
+        .map(Topic::from)
+        .map_err(StoreError::from)
 }
 
 /// A topic comment.
@@ -515,6 +510,28 @@ pub struct TopicComment {
     pub created_at: Timestamp,
 }
 
+/// A topic comment joined with its author (`members` must be in the query).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = topic_comments)]
+struct TopicCommentRow {
+    id: i64,
+    #[diesel(embed)]
+    author: MemberSummaryRow,
+    body: String,
+    created_at: i64,
+}
+
+impl From<TopicCommentRow> for TopicComment {
+    fn from(r: TopicCommentRow) -> Self {
+        TopicComment {
+            id: TopicCommentId(r.id),
+            author: r.author.into(),
+            body: r.body,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
 /// A topic's comments, oldest first.
 pub fn topic_comments_of(
     conn: &mut AnyConnection,
@@ -528,22 +545,22 @@ pub fn topic_comments_of(
         .order((topic_comments::created_at.asc(), topic_comments::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select((
-            topic_comments::id,
-            members::id,
-            members::nickname,
-            topic_comments::body,
-            topic_comments::created_at,
-        ))
-        .load::<(i64, i64, String, String, i64)>(conn)?
+        .select(TopicCommentRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, author, nickname, body, at)| TopicComment {
-            id: TopicCommentId(id),
-            author: MemberSummary { id: MemberId(author), nickname },
-            body,
-            created_at: Timestamp(at),
-        })
+        .map(TopicComment::from)
         .collect())
+}
+
+/// A topic (with its author) and the name of its community (`members` and `communities` must be
+/// in the query).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = topics)]
+struct ActiveTopicRow {
+    #[diesel(embed)]
+    topic: TopicRow,
+    #[diesel(select_expression = communities::name)]
+    community_name: String,
 }
 
 /// Topics active since `since` in communities `member` joined, most recent first.
@@ -568,22 +585,9 @@ pub fn active_topics_for(
         .filter(topics::author_id.ne_all(blocking_me))
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
-        .select((
-            (
-                topics::id,
-                topics::community_id,
-                members::id,
-                members::nickname,
-                topics::title,
-                topics::body,
-                topics::comment_count,
-                topics::created_at,
-                topics::last_activity_at,
-            ),
-            communities::name,
-        ))
-        .load::<(TopicRow, String)>(conn)?
+        .select(ActiveTopicRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(t, name)| (topic(t), name))
+        .map(|r| (Topic::from(r.topic), r.community_name))
         .collect())
 }

@@ -1,6 +1,6 @@
 //! Diary entries and their comments.
 
-use ashiato_core::{CommentId, DiaryId, MemberId, Scope, Timestamp};
+use ashiato_core::{CommentId, DiaryId, MemberId, PhotoId, Scope, Timestamp};
 use diesel::prelude::*;
 
 use crate::StoreResult;
@@ -133,7 +133,7 @@ pub fn add_comment(
 use ashiato_core::Relation;
 
 use crate::StoreError;
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::relation::visible_scopes;
 use crate::schema::{friendships, members};
 
@@ -236,10 +236,13 @@ pub fn delete_entry(
     id: DiaryId,
     author: MemberId,
 ) -> StoreResult<Vec<crate::photos::Freed>> {
-    let photo_ids: Vec<i64> = crate::schema::diary_photos::table
+    let photo_ids: Vec<PhotoId> = crate::schema::diary_photos::table
         .filter(crate::schema::diary_photos::entry_id.eq(id.0))
         .select(crate::schema::diary_photos::photo_id)
-        .load(conn)?;
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(PhotoId)
+        .collect();
     let n = diesel::delete(
         diary_entries::table.find(id.0).filter(diary_entries::author_id.eq(author.0)),
     )
@@ -301,17 +304,16 @@ pub fn comments(
         .select((
             diary_comments::id,
             diary_comments::entry_id,
-            members::id,
-            members::nickname,
+            MemberSummaryRow::as_select(),
             diary_comments::body,
             diary_comments::created_at,
         ))
-        .load::<(i64, i64, i64, String, String, i64)>(conn)?
+        .load::<(i64, i64, MemberSummaryRow, String, i64)>(conn)?
         .into_iter()
-        .map(|(id, entry, author, nickname, body, at)| Comment {
+        .map(|(id, entry, author, body, at)| Comment {
             id: CommentId(id),
             entry: DiaryId(entry),
-            author: MemberSummary { id: MemberId(author), nickname },
+            author: MemberSummary::from(author),
             body,
             created_at: Timestamp(at),
         })
@@ -396,20 +398,19 @@ pub fn comments_on_mine(
         .select((
             diary_comments::id,
             diary_comments::entry_id,
-            members::id,
-            members::nickname,
+            MemberSummaryRow::as_select(),
             diary_comments::body,
             diary_comments::created_at,
             diary_entries::title,
         ))
-        .load::<(i64, i64, i64, String, String, i64, String)>(conn)?
+        .load::<(i64, i64, MemberSummaryRow, String, i64, String)>(conn)?
         .into_iter()
-        .map(|(id, entry, author, nickname, body, at, title)| {
+        .map(|(id, entry, author, body, at, title)| {
             (
                 Comment {
                     id: CommentId(id),
                     entry: DiaryId(entry),
-                    author: MemberSummary { id: MemberId(author), nickname },
+                    author: MemberSummary::from(author),
                     body,
                     created_at: Timestamp(at),
                 },

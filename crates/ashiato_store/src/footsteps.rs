@@ -60,7 +60,7 @@ pub fn total(conn: &mut AnyConnection, owner: MemberId) -> StoreResult<i64> {
         .unwrap_or(0))
 }
 
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::members;
 
 /// One footstep to write.
@@ -204,14 +204,14 @@ pub fn visitors(
         .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
         .filter(footsteps::visitor_id.ne_all(blocking_owner))
         .group_by((members::id, members::nickname))
-        .select((members::id, members::nickname, last))
+        .select((MemberSummaryRow::as_select(), last))
         .order((last.desc(), members::id.desc()))
         .limit(limit)
         .offset(offset)
-        .load::<(i64, String, Option<i64>)>(conn)?
+        .load::<(MemberSummaryRow, Option<i64>)>(conn)?
         .into_iter()
-        .map(|(id, nickname, at)| Visitor {
-            member: MemberSummary { id: MemberId(id), nickname },
+        .map(|(member, at)| Visitor {
+            member: MemberSummary::from(member),
             last_visit: Timestamp(at.unwrap_or(0)),
         })
         .collect())

@@ -17,6 +17,22 @@ pub struct MemberSummary {
     pub nickname: String,
 }
 
+/// The `members` columns a [`MemberSummary`] is read from. Select it with
+/// `MemberSummaryRow::as_select()` (alone, inside a tuple, or `#[diesel(embed)]`ded in another
+/// row struct) and convert with `MemberSummary::from`: the store's one (id, nickname) mapping.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub(crate) struct MemberSummaryRow {
+    pub(crate) id: i64,
+    pub(crate) nickname: String,
+}
+
+impl From<MemberSummaryRow> for MemberSummary {
+    fn from(r: MemberSummaryRow) -> Self {
+        MemberSummary { id: MemberId(r.id), nickname: r.nickname }
+    }
+}
+
 /// Whether `a` and `b` are friends.
 pub fn are_friends(conn: &mut AnyConnection, a: MemberId, b: MemberId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
@@ -81,10 +97,10 @@ pub fn list_friends(
         .order((friendships::created_at.desc(), friendships::friend_id.desc()))
         .limit(limit)
         .offset(offset)
-        .select((members::id, members::nickname))
-        .load::<(i64, String)>(conn)?
+        .select(MemberSummaryRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .map(MemberSummary::from)
         .collect())
 }
 
@@ -124,7 +140,7 @@ pub fn request(
 ) -> StoreResult<FriendRequestId> {
     if from == to
         || are_friends(conn, from, to)?
-        || crate::relation::blocked_either_way(conn, from, to)?
+        || crate::blocking::blocked_either_way(conn, from, to)?
     {
         return Err(StoreError::Rejected(Problem::NotAllowed));
     }
@@ -159,16 +175,15 @@ pub fn incoming(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<F
         .order(friend_requests::created_at.desc())
         .select((
             friend_requests::id,
-            members::id,
-            members::nickname,
+            MemberSummaryRow::as_select(),
             friend_requests::message,
             friend_requests::created_at,
         ))
-        .load::<(i64, i64, String, String, i64)>(conn)?
+        .load::<(i64, MemberSummaryRow, String, i64)>(conn)?
         .into_iter()
-        .map(|(id, from, nickname, message, at)| FriendRequest {
+        .map(|(id, from, message, at)| FriendRequest {
             id: FriendRequestId(id),
-            from: MemberSummary { id: MemberId(from), nickname },
+            from: from.into(),
             to: member,
             message,
             created_at: Timestamp(at),
@@ -269,9 +284,9 @@ pub fn introductions_of(
         )
         .filter(introductions::subject_id.eq(subject.0))
         .order(introductions::updated_at.desc())
-        .select((members::id, members::nickname, introductions::body))
-        .load::<(i64, String, String)>(conn)?
+        .select((MemberSummaryRow::as_select(), introductions::body))
+        .load::<(MemberSummaryRow, String)>(conn)?
         .into_iter()
-        .map(|(id, nickname, body)| (MemberSummary { id: MemberId(id), nickname }, body))
+        .map(|(author, body)| (author.into(), body))
         .collect())
 }

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod bindings;
+mod blocking;
 pub mod communities;
 pub mod db;
 pub mod diary;

@@ -4,7 +4,7 @@ use ashiato_core::{MemberId, Scope, Timestamp};
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::{
     communities, community_members, diary_comments, diary_entries, members, profile_fields,
     topic_comments, topics,
@@ -84,10 +84,10 @@ pub fn search(
         .order((members::nickname.asc(), members::id.asc()))
         .limit(limit)
         .offset(offset)
-        .select((members::id, members::nickname))
-        .load::<(i64, String)>(conn)?
+        .select(MemberSummaryRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(id, nickname)| MemberSummary { id: MemberId(id), nickname })
+        .map(MemberSummary::from)
         .collect())
 }
 
@@ -203,11 +203,11 @@ pub fn friends_birthdays(
     days: u32,
 ) -> StoreResult<Vec<(MemberSummary, (u32, u32))>> {
     use crate::schema::friendships;
-    let rows: Vec<(i64, String, Option<String>, String)> = friendships::table
+    let rows: Vec<(MemberSummaryRow, Option<String>, String)> = friendships::table
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
         .filter(friendships::member_id.eq(member.0))
         .filter(members::birthday.is_not_null())
-        .select((members::id, members::nickname, members::birthday, members::birthday_scope))
+        .select((MemberSummaryRow::as_select(), members::birthday, members::birthday_scope))
         .load(conn)?;
     let day_of_year = |m: u32, d: u32| {
         ashiato_core::time::days_from_civil(2001, m, d)
@@ -215,7 +215,7 @@ pub fn friends_birthdays(
     };
     let start = day_of_year(today.0, today.1);
     let mut out = Vec::new();
-    for (id, nickname, birthday, scope) in rows {
+    for (friend, birthday, scope) in rows {
         if !crate::accounts::scope_or_private(&scope).allows(ashiato_core::Relation::Friend) {
             continue;
         }
@@ -228,7 +228,7 @@ pub fn friends_birthdays(
         let (m, d) = if (m, d) == (2, 29) { (2, 28) } else { (m, d) };
         let ahead = (day_of_year(m, d) - start).rem_euclid(365);
         if ahead < i64::from(days) {
-            out.push((MemberSummary { id: MemberId(id), nickname }, (m, d)));
+            out.push((MemberSummary::from(friend), (m, d)));
         }
     }
     out.sort_by_key(|(_, (m, d))| (day_of_year(*m, *d) - start).rem_euclid(365));

@@ -1,5 +1,7 @@
 //! Private messages between members.
 
+use std::collections::HashMap;
+
 use ashiato_core::{MemberId, MessageId, Timestamp};
 use diesel::prelude::*;
 
@@ -43,7 +45,7 @@ pub fn unread_count(conn: &mut AnyConnection, member: MemberId) -> StoreResult<i
 }
 
 use crate::StoreError;
-use crate::friends::MemberSummary;
+use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::members;
 
 /// A message as one side sees it.
@@ -65,53 +67,49 @@ pub struct Message {
     pub read_at: Option<Timestamp>,
 }
 
-type MessageRow = (i64, i64, i64, String, String, i64, Option<i64>);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages)]
+struct MessageRow {
+    id: i64,
+    sender_id: i64,
+    recipient_id: i64,
+    subject: String,
+    body: String,
+    created_at: i64,
+    read_at: Option<i64>,
+}
 
+/// Turns rows into [`Message`]s, looking both sides' nicknames up in one query (an id without a
+/// member row reads as an empty nickname).
 fn load(conn: &mut AnyConnection, rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
-    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.1, r.2]).collect();
+    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.sender_id, r.recipient_id]).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: std::collections::HashMap<i64, String> = members::table
+    let names: HashMap<i64, MemberSummary> = members::table
         .filter(members::id.eq_any(&ids))
-        .select((members::id, members::nickname))
-        .load::<(i64, String)>(conn)?
+        .select(MemberSummaryRow::as_select())
+        .load(conn)?
         .into_iter()
+        .map(|r| (r.id, MemberSummary::from(r)))
         .collect();
-    let summary = |id: i64| MemberSummary {
-        id: MemberId(id),
-        nickname: names.get(&id).cloned().unwrap_or_default(),
+    let summary = |id: i64| {
+        names.get(&id).cloned().unwrap_or_else(|| {
+            MemberSummary::from(MemberSummaryRow { id, nickname: String::new() })
+        })
     };
     Ok(rows
         .into_iter()
-        .map(|(id, from, to, subject, body, at, read)| Message {
-            id: MessageId(id),
-            from: summary(from),
-            to: summary(to),
-            subject,
-            body,
-            created_at: Timestamp(at),
-            read_at: read.map(Timestamp),
+        .map(|r| Message {
+            id: MessageId(r.id),
+            from: summary(r.sender_id),
+            to: summary(r.recipient_id),
+            subject: r.subject,
+            body: r.body,
+            created_at: Timestamp(r.created_at),
+            read_at: r.read_at.map(Timestamp),
         })
         .collect())
 }
-
-const COLUMNS: (
-    messages::id,
-    messages::sender_id,
-    messages::recipient_id,
-    messages::subject,
-    messages::body,
-    messages::created_at,
-    messages::read_at,
-) = (
-    messages::id,
-    messages::sender_id,
-    messages::recipient_id,
-    messages::subject,
-    messages::body,
-    messages::created_at,
-    messages::read_at,
-);
 
 /// A member's inbox, newest first (messages they deleted are gone from it).
 pub fn inbox(
@@ -126,8 +124,8 @@ pub fn inbox(
         .order((messages::created_at.desc(), messages::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select(COLUMNS)
-        .load::<MessageRow>(conn)?;
+        .select(MessageRow::as_select())
+        .load(conn)?;
     load(conn, rows)
 }
 
@@ -144,8 +142,8 @@ pub fn sent(
         .order((messages::created_at.desc(), messages::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select(COLUMNS)
-        .load::<MessageRow>(conn)?;
+        .select(MessageRow::as_select())
+        .load(conn)?;
     load(conn, rows)
 }
 
@@ -188,15 +186,15 @@ pub fn open(
     member: MemberId,
     now: Timestamp,
 ) -> StoreResult<Message> {
-    let row = messages::table
+    let row: MessageRow = messages::table
         .filter(messages::id.eq(id.0))
         .filter(
             (messages::sender_id.eq(member.0).and(messages::sender_deleted.eq(false)))
                 .or(messages::recipient_id.eq(member.0).and(messages::recipient_deleted.eq(false))),
         )
-        .select(COLUMNS)
-        .first::<MessageRow>(conn)?;
-    if row.2 == member.0 && row.6.is_none() {
+        .select(MessageRow::as_select())
+        .first(conn)?;
+    if row.recipient_id == member.0 && row.read_at.is_none() {
         diesel::update(messages::table.find(id.0))
             .set(messages::read_at.eq(now.0))
             .execute(conn)?;

@@ -1,7 +1,7 @@
 //! Photo rows: who uploaded what, and what each photo belongs to (a diary entry, a profile, a
 //! community). The bytes live in [`crate::files::FileStore`].
 
-use ashiato_core::{CommunityId, DiaryId, MemberId, Timestamp};
+use ashiato_core::{CommunityId, DiaryId, MemberId, PhotoId, Timestamp};
 use diesel::prelude::*;
 
 use crate::StoreResult;
@@ -12,7 +12,7 @@ use crate::schema::{community_photos, diary_photos, member_photos, photos};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Photo {
     /// Id.
-    pub id: i64,
+    pub id: PhotoId,
     /// Uploader.
     pub owner: MemberId,
     /// SHA-256 of the master file (its name on disk).
@@ -52,7 +52,7 @@ type PhotoRow = (i64, i64, String, String, i32, i32, i32, i64);
 
 fn photo(r: PhotoRow) -> Photo {
     Photo {
-        id: r.0,
+        id: PhotoId(r.0),
         owner: MemberId(r.1),
         sha256: r.2,
         format: r.3,
@@ -88,25 +88,27 @@ fn int(v: u32) -> i32 {
 }
 
 /// Records a photo whose master is already on disk.
-pub fn insert(conn: &mut AnyConnection, p: &NewPhoto<'_>, now: Timestamp) -> StoreResult<i64> {
-    Ok(diesel::insert_into(photos::table)
-        .values((
-            photos::owner_id.eq(p.owner.0),
-            photos::sha256.eq(p.sha256),
-            photos::format.eq(p.format),
-            photos::width.eq(int(p.width)),
-            photos::height.eq(int(p.height)),
-            photos::frames.eq(int(p.frames)),
-            photos::byte_size.eq(i64::try_from(p.byte_size).unwrap_or(i64::MAX)),
-            photos::created_at.eq(now.0),
-        ))
-        .returning(photos::id)
-        .get_result::<i64>(conn)?)
+pub fn insert(conn: &mut AnyConnection, p: &NewPhoto<'_>, now: Timestamp) -> StoreResult<PhotoId> {
+    Ok(PhotoId(
+        diesel::insert_into(photos::table)
+            .values((
+                photos::owner_id.eq(p.owner.0),
+                photos::sha256.eq(p.sha256),
+                photos::format.eq(p.format),
+                photos::width.eq(int(p.width)),
+                photos::height.eq(int(p.height)),
+                photos::frames.eq(int(p.frames)),
+                photos::byte_size.eq(i64::try_from(p.byte_size).unwrap_or(i64::MAX)),
+                photos::created_at.eq(now.0),
+            ))
+            .returning(photos::id)
+            .get_result::<i64>(conn)?,
+    ))
 }
 
 /// One photo.
-pub fn find(conn: &mut AnyConnection, id: i64) -> StoreResult<Photo> {
-    Ok(photo(photos::table.find(id).select(COLUMNS).first::<PhotoRow>(conn)?))
+pub fn find(conn: &mut AnyConnection, id: PhotoId) -> StoreResult<Photo> {
+    Ok(photo(photos::table.find(id.0).select(COLUMNS).first::<PhotoRow>(conn)?))
 }
 
 /// What a photo belongs to, which decides who may see it.
@@ -123,9 +125,9 @@ pub enum Owner {
 }
 
 /// What a photo belongs to.
-pub fn owner_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Owner> {
+pub fn owner_of(conn: &mut AnyConnection, id: PhotoId) -> StoreResult<Owner> {
     if let Some(e) = diary_photos::table
-        .filter(diary_photos::photo_id.eq(id))
+        .filter(diary_photos::photo_id.eq(id.0))
         .select(diary_photos::entry_id)
         .first::<i64>(conn)
         .optional()?
@@ -133,7 +135,7 @@ pub fn owner_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Owner> {
         return Ok(Owner::Diary(DiaryId(e)));
     }
     if let Some(m) = member_photos::table
-        .filter(member_photos::photo_id.eq(id))
+        .filter(member_photos::photo_id.eq(id.0))
         .select(member_photos::member_id)
         .first::<i64>(conn)
         .optional()?
@@ -141,7 +143,7 @@ pub fn owner_of(conn: &mut AnyConnection, id: i64) -> StoreResult<Owner> {
         return Ok(Owner::Profile(MemberId(m)));
     }
     if let Some(c) = community_photos::table
-        .filter(community_photos::photo_id.eq(id))
+        .filter(community_photos::photo_id.eq(id.0))
         .select(community_photos::community_id)
         .first::<i64>(conn)
         .optional()?
@@ -162,15 +164,16 @@ pub struct Freed {
 
 /// Deletes those of `ids` that belong to nothing any more (their entry, profile or community
 /// let go of them) and returns their files. Call inside [`crate::write`], after detaching.
-pub fn release(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<Vec<Freed>> {
+pub fn release(conn: &mut AnyConnection, ids: &[PhotoId]) -> StoreResult<Vec<Freed>> {
     let mut freed = Vec::new();
     for &id in ids {
         if owner_of(conn, id)? != Owner::Unattached {
             continue;
         }
-        let sha = photos::table.find(id).select(photos::sha256).first::<String>(conn).optional()?;
+        let sha =
+            photos::table.find(id.0).select(photos::sha256).first::<String>(conn).optional()?;
         if let Some(sha256) = sha {
-            diesel::delete(photos::table.find(id)).execute(conn)?;
+            diesel::delete(photos::table.find(id.0)).execute(conn)?;
             freed.push(Freed { sha256 });
         }
     }
@@ -198,23 +201,26 @@ pub fn remove_unreferenced_files(
 pub fn set_entry_photos(
     conn: &mut AnyConnection,
     entry: DiaryId,
-    photo_ids: &[i64],
+    photo_ids: &[PhotoId],
 ) -> StoreResult<Vec<Freed>> {
-    let before: Vec<i64> = diary_photos::table
+    let before: Vec<PhotoId> = diary_photos::table
         .filter(diary_photos::entry_id.eq(entry.0))
         .select(diary_photos::photo_id)
-        .load(conn)?;
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(PhotoId)
+        .collect();
     diesel::delete(diary_photos::table.filter(diary_photos::entry_id.eq(entry.0))).execute(conn)?;
     for (pos, id) in photo_ids.iter().take(3).enumerate() {
         diesel::insert_into(diary_photos::table)
             .values((
                 diary_photos::entry_id.eq(entry.0),
                 diary_photos::position.eq(i32::try_from(pos + 1).unwrap_or(1)),
-                diary_photos::photo_id.eq(id),
+                diary_photos::photo_id.eq(id.0),
             ))
             .execute(conn)?;
     }
-    let replaced: Vec<i64> = before.into_iter().filter(|id| !photo_ids.contains(id)).collect();
+    let replaced: Vec<PhotoId> = before.into_iter().filter(|id| !photo_ids.contains(id)).collect();
     release(conn, &replaced)
 }
 
@@ -236,17 +242,18 @@ pub fn entry_photos(conn: &mut AnyConnection, entry: DiaryId) -> StoreResult<Vec
 pub fn set_member_photo(
     conn: &mut AnyConnection,
     member: MemberId,
-    photo_id: Option<i64>,
+    photo_id: Option<PhotoId>,
 ) -> StoreResult<Vec<Freed>> {
-    let before: Option<i64> = member_photos::table
+    let before: Option<PhotoId> = member_photos::table
         .find(member.0)
         .select(member_photos::photo_id)
-        .first(conn)
-        .optional()?;
+        .first::<i64>(conn)
+        .optional()?
+        .map(PhotoId);
     diesel::delete(member_photos::table.find(member.0)).execute(conn)?;
     if let Some(id) = photo_id {
         diesel::insert_into(member_photos::table)
-            .values((member_photos::member_id.eq(member.0), member_photos::photo_id.eq(id)))
+            .values((member_photos::member_id.eq(member.0), member_photos::photo_id.eq(id.0)))
             .execute(conn)?;
     }
     release(conn, &before.into_iter().filter(|b| Some(*b) != photo_id).collect::<Vec<_>>())
@@ -268,18 +275,19 @@ pub fn member_photo(conn: &mut AnyConnection, member: MemberId) -> StoreResult<O
 pub fn set_community_photo(
     conn: &mut AnyConnection,
     community: CommunityId,
-    photo_id: i64,
+    photo_id: PhotoId,
 ) -> StoreResult<Vec<Freed>> {
-    let before: Option<i64> = community_photos::table
+    let before: Option<PhotoId> = community_photos::table
         .find(community.0)
         .select(community_photos::photo_id)
-        .first(conn)
-        .optional()?;
+        .first::<i64>(conn)
+        .optional()?
+        .map(PhotoId);
     diesel::delete(community_photos::table.find(community.0)).execute(conn)?;
     diesel::insert_into(community_photos::table)
         .values((
             community_photos::community_id.eq(community.0),
-            community_photos::photo_id.eq(photo_id),
+            community_photos::photo_id.eq(photo_id.0),
         ))
         .execute(conn)?;
     release(conn, &before.into_iter().filter(|b| *b != photo_id).collect::<Vec<_>>())

@@ -4,6 +4,7 @@ use ashiato_core::{MemberId, Relation, Scope, Timestamp};
 use diesel::prelude::*;
 
 use crate::StoreResult;
+pub use crate::blocking::blocked_either_way;
 use crate::db::AnyConnection;
 use crate::schema::{blocks, friend_requests, friendships};
 
@@ -25,17 +26,6 @@ pub(crate) fn blocks_either_way(member: MemberId) -> (BlockedIds, BlockingIds) {
         blocks::table.filter(blocks::blocker_id.eq(member.0)).select(blocks::blocked_id),
         blocks::table.filter(blocks::blocked_id.eq(member.0)).select(blocks::blocker_id),
     )
-}
-
-/// Whether either member blocked the other.
-pub fn blocked_either_way(conn: &mut AnyConnection, a: MemberId, b: MemberId) -> StoreResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(
-        blocks::table.filter(
-            (blocks::blocker_id.eq(a.0).and(blocks::blocked_id.eq(b.0)))
-                .or(blocks::blocker_id.eq(b.0).and(blocks::blocked_id.eq(a.0))),
-        ),
-    ))
-    .get_result(conn)?)
 }
 
 /// Whether `viewer` and `owner` have a friend in common (friend of a friend).

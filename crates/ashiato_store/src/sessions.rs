@@ -5,7 +5,7 @@
 //! Tokens are 256 random bits. A token we do not know is never adopted: the caller issues a
 //! fresh one (no fixation), and logging in always issues a new token and deletes the old row.
 
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{MemberId, SessionId, Timestamp};
 use base64::Engine as _;
 use diesel::prelude::*;
 
@@ -36,7 +36,7 @@ impl Transport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     /// Row id (not secret).
-    pub id: i64,
+    pub id: SessionId,
     /// The logged-in member, if any.
     pub member: Option<MemberId>,
     /// Per-session synchronizer token for forms.
@@ -51,6 +51,9 @@ pub struct Session {
     pub last_seen_at: Timestamp,
     /// When it expires unless used again.
     pub expires_at: Timestamp,
+    /// The one-shot message for the next page, read with the session so a page without one
+    /// costs no query ([`take_flash`] clears it).
+    pub flash: Option<String>,
 }
 
 /// A new session and its secret token (to be sent to the client, never stored).
@@ -108,7 +111,7 @@ pub fn create(
     Ok(NewSession {
         token,
         session: Session {
-            id,
+            id: SessionId(id),
             member: spec.member,
             csrf_token,
             transport: spec.transport,
@@ -116,61 +119,70 @@ pub fn create(
             easy_login: spec.easy_login,
             last_seen_at: now,
             expires_at,
+            flash: None,
         },
     })
 }
 
-type SessionTuple = (i64, Option<i64>, String, String, Option<String>, bool, i64, i64);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: i64,
+    member_id: Option<i64>,
+    csrf_token: String,
+    transport: String,
+    subscriber_hash: Option<String>,
+    easy_login: bool,
+    last_seen_at: i64,
+    expires_at: i64,
+    flash: Option<String>,
+}
 
-/// Finds the live session for a token. Expired sessions are deleted and reported as absent.
+/// Finds the live session for a token, with its pending flash message. Expired sessions are
+/// deleted and reported as absent.
 pub fn find(conn: &mut AnyConnection, token: &str, now: Timestamp) -> StoreResult<Option<Session>> {
-    let row = sessions::table
+    let Some(row) = sessions::table
         .filter(sessions::token_hash.eq(token_hash(token)))
-        .select((
-            sessions::id,
-            sessions::member_id,
-            sessions::csrf_token,
-            sessions::transport,
-            sessions::subscriber_hash,
-            sessions::easy_login,
-            sessions::last_seen_at,
-            sessions::expires_at,
-        ))
-        .first::<SessionTuple>(conn)
-        .optional()?;
-    let Some((id, member, csrf_token, transport, subscriber_hash, easy_login, last_seen, expires)) =
-        row
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?
     else {
         return Ok(None);
     };
-    if expires <= now.0 {
-        diesel::delete(sessions::table.find(id)).execute(conn)?;
+    if row.expires_at <= now.0 {
+        diesel::delete(sessions::table.find(row.id)).execute(conn)?;
         return Ok(None);
     }
     Ok(Some(Session {
-        id,
-        member: member.map(MemberId),
-        csrf_token,
-        transport: if transport == "url" { Transport::Url } else { Transport::Cookie },
-        subscriber_hash,
-        easy_login,
-        last_seen_at: Timestamp(last_seen),
-        expires_at: Timestamp(expires),
+        id: SessionId(row.id),
+        member: row.member_id.map(MemberId),
+        csrf_token: row.csrf_token,
+        transport: if row.transport == "url" { Transport::Url } else { Transport::Cookie },
+        subscriber_hash: row.subscriber_hash,
+        easy_login: row.easy_login,
+        last_seen_at: Timestamp(row.last_seen_at),
+        expires_at: Timestamp(row.expires_at),
+        flash: row.flash,
     }))
 }
 
 /// Extends a session's idle timeout. Callers skip this when the session was touched within
 /// the last minute, so that reading pages does not write on every request.
-pub fn touch(conn: &mut AnyConnection, id: i64, now: Timestamp, idle_ms: i64) -> StoreResult<()> {
-    diesel::update(sessions::table.find(id))
+pub fn touch(
+    conn: &mut AnyConnection,
+    id: SessionId,
+    now: Timestamp,
+    idle_ms: i64,
+) -> StoreResult<()> {
+    diesel::update(sessions::table.find(id.0))
         .set((sessions::last_seen_at.eq(now.0), sessions::expires_at.eq(now.0 + idle_ms)))
         .execute(conn)?;
     Ok(())
 }
 
 /// Ends a session (logout). Unknown ids are not an error.
-pub fn delete(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
-    diesel::delete(sessions::table.find(id)).execute(conn)?;
+pub fn delete(conn: &mut AnyConnection, id: SessionId) -> StoreResult<()> {
+    diesel::delete(sessions::table.find(id.0)).execute(conn)?;
     Ok(())
 }
 
@@ -180,24 +192,32 @@ pub fn delete_for_member(conn: &mut AnyConnection, member: MemberId) -> StoreRes
 }
 
 /// Stores a one-shot message shown on the next page (post/redirect/get).
-pub fn set_flash(conn: &mut AnyConnection, id: i64, flash: &str) -> StoreResult<()> {
-    let n = diesel::update(sessions::table.find(id))
+pub fn set_flash(conn: &mut AnyConnection, id: SessionId, flash: &str) -> StoreResult<()> {
+    let n = diesel::update(sessions::table.find(id.0))
         .set(sessions::flash.eq(Some(flash)))
         .execute(conn)?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Takes (reads and clears) the flash message, if any.
-pub fn take_flash(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<String>> {
+pub fn take_flash(conn: &mut AnyConnection, id: SessionId) -> StoreResult<Option<String>> {
     let flash: Option<Option<String>> =
-        sessions::table.find(id).select(sessions::flash).first(conn).optional()?;
+        sessions::table.find(id.0).select(sessions::flash).first(conn).optional()?;
     let flash = flash.flatten();
     if flash.is_some() {
-        diesel::update(sessions::table.find(id))
+        diesel::update(sessions::table.find(id.0))
             .set(sessions::flash.eq(None::<String>))
             .execute(conn)?;
     }
     Ok(flash)
+}
+
+/// Clears the flash message (its text came with [`find`]).
+pub fn clear_flash(conn: &mut AnyConnection, id: SessionId) -> StoreResult<()> {
+    diesel::update(sessions::table.find(id.0))
+        .set(sessions::flash.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Deletes expired sessions; returns how many.

@@ -15,14 +15,14 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use ashiato_app::config::Config;
+use ashiato_app::secret::Secret;
 use ashiato_core::account::NewMember;
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{AppId, MemberId, Timestamp};
 use ashiato_opensocial::oauth::{Consumer, SignRequest, sign};
 use ashiato_store::{DatabaseUrl, Db, DbOptions, accounts, apps, friends, write};
 use ashiato_test_support::http::Request;
-use ashiato_web::config::Config;
-use ashiato_web::secret::Secret;
-use ashiato_web::{AppState, server};
+use ashiato_web::{App, server};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -63,7 +63,7 @@ struct Setup {
     addr: SocketAddr,
     member: MemberId,
     ksid: String,
-    app_id: i64,
+    app_id: AppId,
     _dir: tempfile::TempDir,
 }
 
@@ -128,7 +128,7 @@ fn setup() -> Setup {
         api_requests_per_5min: u32::MAX,
         ..Config::default()
     };
-    let state = AppState::new(db, config, Secret::from_bytes([9; 32])).unwrap();
+    let state = App::new(db, config, Secret::from_bytes([9; 32])).unwrap();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             server::build(state, listener).unwrap().await.unwrap();

@@ -9,16 +9,16 @@
 
 use std::net::TcpListener;
 
+use ashiato_app::config::Config;
+use ashiato_app::now;
+use ashiato_app::secret::Secret;
 use ashiato_charset::{Carrier, InputCharset};
 use ashiato_core::account::NewMember;
 use ashiato_core::{Scope, password};
 use ashiato_store::{accounts, diary, footsteps, friends, write};
 use ashiato_test_support::TestDb;
 use ashiato_test_support::http::Request;
-use ashiato_web::config::Config;
-use ashiato_web::secret::Secret;
-use ashiato_web::state::now;
-use ashiato_web::{AppState, server};
+use ashiato_web::{App, server};
 
 const HANDSETS: [(&str, &str, Carrier); 4] = [
     ("docomo", "DoCoMo/2.0 N905i(c100;TB;W24H16)", Carrier::Docomo),
@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let config = Config { bind: addr.to_string(), workers: 1, ..Config::default() };
-    let state = AppState::new(t.db.clone(), config, Secret::from_bytes([3; 32]))?;
+    let state = App::new(t.db.clone(), config, Secret::from_bytes([3; 32]))?;
     std::thread::spawn(move || {
         let _ = actix_web::rt::System::new()
             .block_on(async move { server::build(state, listener)?.await });

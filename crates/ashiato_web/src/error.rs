@@ -2,11 +2,14 @@
 //!
 //! Policy: handlers return `Result<HttpResponse, WebError>`. A `WebError` becomes an empty
 //! response carrying its [`ErrorPage`] marker; the `error_pages` middleware, which can see the
-//! request (language, and later the handset), writes the short page the reader gets. Internal
-//! errors are logged once, here, with their cause; the page never shows it.
+//! request (language and handset), writes the short page the reader gets. Failures of the
+//! machinery arrive as an [`AppError`] that keeps its source and the line where it was met;
+//! they are logged once, here, inside the request's span (which names the route); the page
+//! never shows the cause.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use ashiato_app::AppError;
 use ashiato_core::Problem;
 use ashiato_store::StoreError;
 
@@ -28,22 +31,42 @@ pub enum WebError {
     /// Too many requests from this member or address.
     #[error("too many requests")]
     TooMany,
-    /// The database is down or busy.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A members-only page asked by someone not logged in: a 303 to this login URL.
+    #[error("login required")]
+    LoginRequired(String),
+    /// The database is down or busy (the cause, kept for the log).
+    #[error("{0}")]
+    Unavailable(AppError),
+    /// Anything else (the cause, kept for the log).
+    #[error("{0}")]
+    Internal(AppError),
+}
+
+impl WebError {
+    /// An internal failure met at the caller's line.
+    #[track_caller]
+    pub fn internal(source: impl Into<ashiato_app::error::Cause>) -> WebError {
+        WebError::Internal(AppError::internal(source))
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => WebError::NotFound,
+            AppError::Forbidden(why) => WebError::Forbidden(why),
+            AppError::Rejected(p) => WebError::Rejected(p),
+            AppError::TooMany => WebError::TooMany,
+            e @ AppError::Unavailable { .. } => WebError::Unavailable(e),
+            e @ AppError::Internal { .. } => WebError::Internal(e),
+        }
+    }
 }
 
 impl From<StoreError> for WebError {
+    #[track_caller]
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => WebError::NotFound,
-            StoreError::Rejected(p) => WebError::Rejected(p),
-            StoreError::Unavailable(why) => WebError::Unavailable(why),
-            StoreError::Database(e) => WebError::Internal(e.to_string()),
-        }
+        AppError::from(e).into()
     }
 }
 
@@ -90,6 +113,8 @@ impl WebError {
             WebError::TooMany => ErrorPage::TooMany,
             WebError::Unavailable(_) => ErrorPage::Unavailable,
             WebError::Internal(_) => ErrorPage::Internal,
+            // Answered by a redirect, never a page.
+            WebError::LoginRequired(_) => ErrorPage::Forbidden,
         }
     }
 }
@@ -103,6 +128,7 @@ impl ResponseError for WebError {
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::LoginRequired(_) => StatusCode::SEE_OTHER,
         }
     }
 
@@ -113,6 +139,12 @@ impl ResponseError for WebError {
             }
             WebError::Unavailable(cause) => {
                 tracing::warn!(error.cause = %cause, "database unavailable");
+            }
+            WebError::LoginRequired(location) => {
+                return HttpResponse::SeeOther()
+                    .insert_header((actix_web::http::header::LOCATION, location.as_str()))
+                    .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+                    .finish();
             }
             _ => {}
         }

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::WebError;
 use crate::handset;
+use crate::visitor::{Member, Visitor};
 
 /// Largest form body accepted (a long diary in Shift_JIS percent-encoding is ~3× its text).
 pub const FORM_LIMIT: usize = 256 * 1024;
@@ -37,9 +38,10 @@ pub fn input_of(h: &Handset) -> (InputCharset, Carrier) {
     (charset, carrier)
 }
 
-/// An `application/x-www-form-urlencoded` body decoded for the requesting handset.
+/// An `application/x-www-form-urlencoded` body decoded for the requesting handset. The
+/// per-form token (`csrf`) is kept aside for [`Posted`] and [`MemberPosted`] to check.
 #[derive(Debug)]
-pub struct SjisForm<T>(pub T);
+pub struct SjisForm<T>(pub T, Option<String>);
 
 impl<T> SjisForm<T> {
     /// The decoded form.
@@ -76,9 +78,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for SjisForm<T> {
                 return Err(WebError::BadRequest("form too large".into()));
             }
             let (charset, carrier) = input_of(&handset::of(&req));
-            ashiato_charset::parse_form(&bytes, charset, carrier)
-                .map(SjisForm)
-                .map_err(|e| WebError::BadRequest(e.to_string()))
+            let value = ashiato_charset::parse_form(&bytes, charset, carrier)
+                .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            let token = ashiato_charset::parse_pairs(&bytes, charset, carrier)
+                .into_iter()
+                .find_map(|(k, v)| (k == TOKEN_FIELD).then_some(v));
+            Ok(SjisForm(value, token))
         })
     }
 }
@@ -113,6 +118,103 @@ impl<T: DeserializeOwned + 'static> FromRequest for SjisQuery<T> {
                 .map(SjisQuery)
                 .map_err(|e| WebError::BadRequest(e.to_string())),
         )
+    }
+}
+
+/// The field every POST form carries its per-form (CSRF) token in.
+pub const TOKEN_FIELD: &str = "csrf";
+
+/// A form body that carries a per-form token.
+pub trait TokenBearing: FromRequest<Error = WebError> + 'static {
+    /// The token as submitted, if any.
+    fn token(&self) -> Option<&str>;
+}
+
+impl<T: DeserializeOwned + 'static> TokenBearing for SjisForm<T> {
+    fn token(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+}
+
+impl TokenBearing for FormData {
+    fn token(&self) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == TOKEN_FIELD).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A POST from anyone (login, sign-up) whose per-form token matched their session: extracting
+/// it refuses a missing or wrong token with 403 before the handler runs.
+pub struct Posted<B> {
+    /// The requester.
+    pub visitor: Visitor,
+    /// The decoded body.
+    pub form: B,
+}
+
+impl<B: TokenBearing> FromRequest for Posted<B> {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let visitor = Visitor::from_request(&req, &mut payload).await?;
+            let form = B::from_request(&req, &mut payload).await?;
+            visitor.check_csrf(form.token())?;
+            Ok(Posted { visitor, form })
+        })
+    }
+}
+
+/// A POST from anyone whose form must come back with what was typed when its token is stale
+/// (login and sign-up pages, reached after a long pause on a keitai): the handler gets the
+/// visitor and the decoded body either way and decides, with [`Submitted::fresh`], whether
+/// to act or to show the form again.
+pub struct Submitted<B> {
+    /// The requester.
+    pub visitor: Visitor,
+    /// The decoded body.
+    pub form: B,
+    /// Whether the per-form token matched the session's.
+    pub fresh: bool,
+}
+
+impl<B: TokenBearing> FromRequest for Submitted<B> {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let visitor = Visitor::from_request(&req, &mut payload).await?;
+            let form = B::from_request(&req, &mut payload).await?;
+            let fresh = visitor.check_csrf(form.token()).is_ok();
+            Ok(Submitted { visitor, form, fresh })
+        })
+    }
+}
+
+/// A POST from a logged-in member whose per-form token matched: anyone else is sent to the
+/// login page before the body is read, a wrong token is a 403.
+pub struct MemberPosted<B> {
+    /// The member.
+    pub member: Member,
+    /// The decoded body.
+    pub form: B,
+}
+
+impl<B: TokenBearing> FromRequest for MemberPosted<B> {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let member = Member::require(Visitor::from_request(&req, &mut payload).await?)?;
+            let form = B::from_request(&req, &mut payload).await?;
+            member.visitor.check_csrf(form.token())?;
+            Ok(MemberPosted { member, form })
+        })
     }
 }
 

@@ -13,9 +13,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderMap;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, web};
-use ashiato_handset::{Handset, HeaderLookup, Trust, TrustedProxies};
+use ashiato_handset::{Handset, HeaderLookup, Trust};
 
-use crate::state::AppState;
+use crate::App;
 
 /// actix's header map seen through the handset crate's lookup trait. Repeated headers give
 /// their first value; the reverse proxy in `deploy/nginx` replaces `X-Forwarded-For` with one.
@@ -53,22 +53,6 @@ impl HeaderLookup for ActixHeaders<'_> {
     }
 }
 
-/// Builds the trust settings from configuration: the gateway list (the shipped one, or a file
-/// given in `gateways_file`, replaceable without a rebuild) and the trusted proxies.
-pub fn load_trust(gateways_file: &str, proxies: &[String]) -> Result<Trust, String> {
-    let gateways = if gateways_file.is_empty() {
-        ashiato_handset::Gateways::builtin().clone()
-    } else {
-        let text = std::fs::read_to_string(gateways_file)
-            .map_err(|e| format!("cannot read gateways_file {gateways_file}: {e}"))?;
-        ashiato_handset::Gateways::from_toml_str(&text)
-            .map_err(|e| format!("gateways_file {gateways_file}: {e}"))?
-    };
-    let refs: Vec<&str> = proxies.iter().map(String::as_str).collect();
-    let proxies = TrustedProxies::parse(&refs).map_err(|e| format!("trusted_proxies: {e}"))?;
-    Ok(Trust::new(gateways, proxies))
-}
-
 /// The profile of this request's handset (detected by the middleware).
 pub fn of(req: &HttpRequest) -> Arc<Handset> {
     req.extensions().get::<Arc<Handset>>().cloned().unwrap_or_else(|| {
@@ -86,7 +70,7 @@ pub async fn detect_handset(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+    if let Some(state) = req.app_data::<web::Data<App>>() {
         let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip());
         let handset =
             ashiato_handset::detect(&ActixHeaders::new(req.headers()), peer, &state.trust);

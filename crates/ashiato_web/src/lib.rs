@@ -1,26 +1,21 @@
-//! ashiato's web front door: configuration, the server secret, sessions, routes and the actix
-//! server. Only this crate and the binary know actix; everything below it is plain Rust.
+//! ashiato's web front door: extractors, middleware, routes, page views, the Social API
+//! endpoints and the actix server. Only this crate and the binary know actix; the use cases it
+//! calls live in `ashiato_app`, and everything below that is plain Rust.
 //!
-//! A request passes the Host check, the access log and the error-page writer
-//! ([`middleware`]), reaches a handler in [`routes`] whose [`visitor::Visitor`] extractor has
-//! loaded the session, calls storage on the blocking pool ([`state::AppState::run`]), builds a
-//! page model and has it rendered for the visitor.
+//! A request passes the Host check, the access log (which opens the request's tracing span)
+//! and the error-page writer ([`middleware`]), has its handset detected ([`handset`]), and
+//! reaches a handler in [`routes`]. The handler's extractors load the session
+//! ([`visitor::Visitor`], or [`visitor::Member`] for members-only pages) and decode the form
+//! in the handset's charset, checking its per-form token ([`form`]); the handler calls one use
+//! case of `ashiato_app`, builds a page model and has it rendered for the visitor.
 
 pub mod apps;
-pub mod config;
 pub mod error;
-pub mod footsteps;
 pub mod form;
 pub mod handset;
-pub mod limits;
-pub mod mail;
 pub mod middleware;
-pub mod photos;
 pub mod routes;
-pub mod secret;
 pub mod server;
-pub mod state;
 pub mod visitor;
 
-pub use config::Config;
-pub use state::AppState;
+pub use ashiato_app::{App, Config};

@@ -12,8 +12,8 @@ use ashiato_render::page::{Block, Notice, Page};
 use ashiato_render::url::LinkParams;
 use ashiato_render::{Location, RenderContext, Target, render};
 
+use crate::App;
 use crate::error::ErrorPage;
-use crate::state::AppState;
 
 /// Refuses requests whose `Host` is not one of ours, before any session or subscriber-ID logic
 /// runs: a page reached through DNS rebinding carries the attacker's host name (security.md
@@ -22,7 +22,7 @@ pub async fn check_host(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let allowed = req.app_data::<web::Data<AppState>>().is_some_and(|state| {
+    let allowed = req.app_data::<web::Data<App>>().is_some_and(|state| {
         req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
             state.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(host.trim()))
         })
@@ -37,23 +37,26 @@ pub async fn check_host(
     Ok(req.into_response(response))
 }
 
-/// Logs one line per request: method, route pattern (never the query string, where session
-/// tokens travel, nor the raw path, where invitation tokens do), status and duration.
+/// Opens the request's tracing span (method and route pattern), so every line logged while
+/// serving it, on the async threads or on the blocking pool (see `ashiato_app::App::run`),
+/// names the page it served; then logs one line per request: status and duration. Never the
+/// query string (where session tokens travel) nor the raw path (where invitation tokens do).
 pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    use tracing::Instrument as _;
     let started = Instant::now();
-    let method = req.method().to_string();
-    let response = next.call(req).await?;
-    let route = response.request().match_pattern().unwrap_or_else(|| "(unmatched)".into());
-    tracing::info!(
-        http.method = %method,
-        http.route = %route,
-        http.status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    let span = tracing::info_span!("request", http.method = %req.method(), http.route = %route);
+    let response = next.call(req).instrument(span.clone()).await?;
+    span.in_scope(|| {
+        tracing::info!(
+            http.status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
     Ok(response)
 }
 

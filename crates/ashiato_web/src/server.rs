@@ -8,11 +8,10 @@ use actix_web::{App, HttpServer, web};
 
 use crate::middleware;
 use crate::routes;
-use crate::state::AppState;
 
 /// Mounts routes and middleware for one worker. Middleware registered last runs first: the
 /// Host check sees every request before anything else.
-pub fn configure_app(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clone {
+pub fn configure_app(state: ashiato_app::App) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.clone())).configure(routes::configure);
     }
@@ -21,7 +20,7 @@ pub fn configure_app(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clon
 /// Builds the server on an already bound listener. Awaiting the returned [`Server`] runs it
 /// until SIGINT/SIGTERM (or its handle's `stop`), after which requests in flight get up to
 /// 10 s to finish.
-pub fn build(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+pub fn build(state: ashiato_app::App, listener: TcpListener) -> std::io::Result<Server> {
     let workers = match state.config.workers {
         0 => std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         n => n,
@@ -41,6 +40,6 @@ pub fn build(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
 }
 
 /// Builds and runs the server until it is stopped.
-pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+pub async fn serve(state: ashiato_app::App, listener: TcpListener) -> std::io::Result<()> {
     build(state, listener)?.await
 }

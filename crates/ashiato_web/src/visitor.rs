@@ -17,12 +17,12 @@ use ashiato_render::i18n::{Catalog, Lang};
 use ashiato_render::page::Page;
 use ashiato_render::url::{LinkParams, SESSION_PARAM, encode_query_value};
 use ashiato_render::{Location, RenderContext, Target, render};
-use ashiato_store::accounts::{self, Member};
+use ashiato_store::accounts;
 use ashiato_store::sessions::{self, Session, SessionSpec, Transport};
 use subtle::ConstantTimeEq;
 
 use crate::error::WebError;
-use crate::state::{AppState, now};
+use ashiato_app::{App, now};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "ashiato_session";
@@ -37,7 +37,7 @@ pub struct MemberLang(pub Lang);
 
 /// The requester.
 pub struct Visitor {
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     /// The live session, if any.
     pub session: Option<Session>,
     /// The token of `session` as this request presented it (or as it was just issued).
@@ -45,7 +45,7 @@ pub struct Visitor {
     /// A token issued during this request, to send as a cookie.
     issue_cookie: bool,
     /// The logged-in member.
-    pub member: Option<Member>,
+    pub member: Option<accounts::Member>,
     /// Interface language.
     pub lang: Lang,
     /// Whether this client keeps cookies; if not, the token travels in URLs.
@@ -63,9 +63,10 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    /// The redirect a page for members answers to someone not logged in.
-    pub fn login_redirect(&self) -> HttpResponse {
-        self.redirect("/login")
+    /// Where a members-only page sends someone not logged in (the session, if any, travels
+    /// along where cookies are missing).
+    fn login_url(&self) -> String {
+        format!("{}{}", self.origin, self.link_params().apply("/login"))
     }
 
     /// The logged-in member's id, if any.
@@ -79,7 +80,7 @@ impl Visitor {
     }
 
     /// Application state.
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &App {
         &self.state
     }
 
@@ -170,7 +171,7 @@ impl Visitor {
         Ok(())
     }
 
-    /// Checks the submitted CSRF token against the session's, in constant time.
+    /// Checks the submitted per-form token against the session's, in constant time.
     pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), WebError> {
         let expected = self.session.as_ref().map(|s| s.csrf_token.as_bytes());
         match (expected, submitted) {
@@ -187,12 +188,14 @@ impl Visitor {
         Ok(())
     }
 
-    /// Takes the pending one-shot message, if any.
+    /// Takes the pending one-shot message, if any. It came with the session; the database is
+    /// asked only to clear it, and only when there is one.
     pub async fn take_flash(&self) -> Result<Option<String>, WebError> {
-        match self.session.as_ref().map(|s| s.id) {
-            Some(id) => self.state.run(move |c| sessions::take_flash(c, id)).await,
-            None => Ok(None),
-        }
+        let Some((id, Some(flash))) = self.session.as_ref().map(|s| (s.id, s.flash.clone())) else {
+            return Ok(None);
+        };
+        self.state.run(move |c| sessions::clear_flash(c, id)).await?;
+        Ok(Some(flash))
     }
 
     fn link_params(&self) -> LinkParams {
@@ -344,9 +347,9 @@ impl FromRequest for Visitor {
         let req = req.clone();
         Box::pin(async move {
             let state = req
-                .app_data::<web::Data<AppState>>()
+                .app_data::<web::Data<App>>()
                 .cloned()
-                .ok_or_else(|| WebError::Internal("application state missing".into()))?;
+                .ok_or_else(|| WebError::internal("application state missing"))?;
             let accept_lang = req
                 .headers()
                 .get(header::ACCEPT_LANGUAGE)
@@ -427,5 +430,36 @@ impl FromRequest for Visitor {
             }
             Ok(visitor)
         })
+    }
+}
+
+/// A request from a logged-in member. Extracting it sends anyone else to the login page (a 303
+/// carrying their URL session, if any), so members-only handlers start with their work.
+pub struct Member {
+    /// The requester, with the session and the member loaded.
+    pub visitor: Visitor,
+    /// The member's id.
+    pub id: MemberId,
+    /// The member's nickname (the actor named in notification mails).
+    pub nickname: String,
+}
+
+impl Member {
+    /// Turns a loaded visitor into a member, or into the redirect to the login page.
+    pub fn require(visitor: Visitor) -> Result<Member, WebError> {
+        match visitor.member.as_ref().map(|m| (m.id, m.nickname.clone())) {
+            Some((id, nickname)) => Ok(Member { visitor, id, nickname }),
+            None => Err(WebError::LoginRequired(visitor.login_url())),
+        }
+    }
+}
+
+impl FromRequest for Member {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Member, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let visitor = Visitor::from_request(req, payload);
+        Box::pin(async move { Member::require(visitor.await?) })
     }
 }

@@ -1,16 +1,13 @@
 //! The container's RSA key pair: made on first use, stored in the database so every process
-//! signs with the same key, cached in memory, its public half served at `/social/container.pem`
-//! for apps that verify RSA-SHA1.
+//! signs with the same key, cached in memory, its public half served (by the web crate) at
+//! `/social/container.pem` for apps that verify RSA-SHA1.
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
 use ashiato_opensocial::oauth::ContainerKey;
 use ashiato_store::{Db, apps};
 
-use crate::error::WebError;
-use crate::state::{AppState, now};
+use crate::now;
 
 /// The stored key's name.
 const KEY_NAME: &str = "default";
@@ -53,17 +50,4 @@ impl ContainerKeys {
         *cached = Some(Arc::clone(&key));
         Ok(key)
     }
-}
-
-/// `GET /social/container.pem`: the public key apps use to verify RSA-SHA1 requests.
-pub async fn public_key(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let st = state.clone();
-    let key = web::block(move || st.container_keys.get(&st.db))
-        .await
-        .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
-        .map_err(WebError::Internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/x-pem-file"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .body(key.public_pem().to_owned()))
 }

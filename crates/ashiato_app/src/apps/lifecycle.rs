@@ -14,14 +14,14 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{AppId, MemberId, Timestamp};
 use ashiato_opensocial::oauth::{self, Consumer};
 use ashiato_opensocial::proxy::{LifecycleEvent, check_target, lifecycle_request};
 use ashiato_store::{Db, apps};
 
 use super::client::{self, HostPolicy, Outbound};
 use super::keys::ContainerKeys;
-use crate::state::now;
+use crate::now;
 
 /// Attempts before an event is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -113,7 +113,7 @@ pub async fn deliver_due(db: &Db, allow_private: &[String], keys: &ContainerKeys
         }
     };
     let n = events.len();
-    let mut groups: BTreeMap<(i64, String), Vec<apps::Event>> = BTreeMap::new();
+    let mut groups: BTreeMap<(AppId, String), Vec<apps::Event>> = BTreeMap::new();
     for e in events {
         groups.entry((e.app_id, e.event_type.clone())).or_default().push(e);
     }
@@ -129,7 +129,7 @@ pub async fn deliver_due(db: &Db, allow_private: &[String], keys: &ContainerKeys
                     Err((why, transient)) => {
                         let retry = if *transient { retry_at(e.attempts, t) } else { None };
                         if retry.is_none() {
-                            tracing::warn!(app.id = app_id, event.id = e.id, error.cause = %why, "lifecycle event given up");
+                            tracing::warn!(app.id = app_id.0, event.id = e.id, error.cause = %why, "lifecycle event given up");
                         }
                         apps::event_failed(&mut c, e.id, why, retry)?;
                     }
@@ -145,7 +145,7 @@ pub async fn deliver_due(db: &Db, allow_private: &[String], keys: &ContainerKeys
 /// One signed request for a group of events; `Err((why, transient))` on failure.
 async fn deliver_group(
     db: &Db,
-    app_id: i64,
+    app_id: AppId,
     event_type: &str,
     events: &[apps::Event],
     allow_private: &[String],

@@ -2,6 +2,7 @@
 //! means, the signed image URLs, and cutting a rewritten page into blocks the renderer can
 //! spread over page parts.
 
+use ashiato_core::AppId;
 use ashiato_opensocial::oauth::{self, Param};
 use url::Url;
 
@@ -55,14 +56,14 @@ const IMAGE_PURPOSE: &str = "app-image";
 /// `/apps/{app}/img?url=…&sig=…`: an app image the container fetched on the page's behalf.
 /// Signed, so the handset needs no session for it and nobody can use the proxy to fetch
 /// arbitrary URLs.
-pub fn image_url(secret: &Secret, app_id: i64, url: &Url) -> String {
+pub fn image_url(secret: &Secret, app_id: AppId, url: &Url) -> String {
     let u = url.as_str();
     let sig = secret.mac_hex(IMAGE_PURPOSE, &[app_id.to_string().as_bytes(), u.as_bytes()], 32);
     format!("/apps/{app_id}/img?url={}&sig={sig}", oauth::percent_encode(u.as_bytes()))
 }
 
 /// Checks an image URL's signature.
-pub fn image_signature_ok(secret: &Secret, app_id: i64, url: &str, sig: &str) -> bool {
+pub fn image_signature_ok(secret: &Secret, app_id: AppId, url: &str, sig: &str) -> bool {
     secret.verify_hex(IMAGE_PURPOSE, &[app_id.to_string().as_bytes(), url.as_bytes()], sig)
 }
 
@@ -164,16 +165,16 @@ mod tests {
     fn image_urls_verify_only_for_their_app_and_url() {
         let s = Secret::from_bytes([7; 32]);
         let u = Url::parse("http://app.example/i.gif?x=1&y=2").expect("url");
-        let link = image_url(&s, 3, &u);
+        let link = image_url(&s, AppId(3), &u);
         assert!(
             link.starts_with(
                 "/apps/3/img?url=http%3A%2F%2Fapp.example%2Fi.gif%3Fx%3D1%26y%3D2&sig="
             )
         );
         let sig = link.rsplit("sig=").next().expect("sig");
-        assert!(image_signature_ok(&s, 3, u.as_str(), sig));
-        assert!(!image_signature_ok(&s, 4, u.as_str(), sig));
-        assert!(!image_signature_ok(&s, 3, "http://app.example/other.gif", sig));
+        assert!(image_signature_ok(&s, AppId(3), u.as_str(), sig));
+        assert!(!image_signature_ok(&s, AppId(4), u.as_str(), sig));
+        assert!(!image_signature_ok(&s, AppId(3), "http://app.example/other.gif", sig));
     }
 
     #[test]

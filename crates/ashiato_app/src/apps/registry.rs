@@ -1,7 +1,7 @@
 //! Registering apps from their gadget XML, and installing them for members. Shared by the web
 //! pages and the `ashiato app` commands, so both apply the same checks.
 
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{AppId, MemberId, Timestamp};
 use ashiato_opensocial::gadget::{self, Gadget};
 use ashiato_opensocial::proxy::ProxyError;
 use ashiato_store::{AnyConnection, Db, StoreError, StoreResult, apps};
@@ -76,7 +76,7 @@ pub enum RegisterError {
 #[derive(Clone, Debug)]
 pub struct Registration {
     /// App id.
-    pub app_id: i64,
+    pub app_id: AppId,
     /// Title.
     pub title: String,
     /// OAuth consumer key.

@@ -113,10 +113,10 @@ impl Caller<'_> {
             .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))
     }
 
-    fn app_of(&self, a: &AppId) -> Result<i64, ApiError> {
+    fn app_of(&self, a: &AppId) -> Result<ashiato_core::AppId, ApiError> {
         match a {
             AppId::Current => Ok(self.app.id),
-            AppId::Id(id) if id.parse::<i64>().ok() == Some(self.app.id) => Ok(self.app.id),
+            AppId::Id(id) if id.parse::<i64>().ok() == Some(self.app.id.0) => Ok(self.app.id),
             AppId::Id(_) => Err(ApiError::forbidden("an app reads and writes only its own data")),
         }
     }
@@ -377,9 +377,9 @@ impl Caller<'_> {
         let app_id = match app {
             None => None,
             Some(AppId::Current) => Some(self.app.id),
-            Some(AppId::Id(x)) => {
-                Some(x.parse::<i64>().map_err(|_| ApiError::not_found(format!("no app {x:?}")))?)
-            }
+            Some(AppId::Id(x)) => Some(ashiato_core::AppId(
+                x.parse::<i64>().map_err(|_| ApiError::not_found(format!("no app {x:?}")))?,
+            )),
         };
         let whose = self.readable(conn, users, group, "activities")?;
         let limit = i64::try_from(options.start_index + options.page_size()).unwrap_or(1000);

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::mail::ingest::Ingest;
+use ashiato_app::inbound::Ingest;
 
 /// Connections served at the same time; more get `421` and are closed.
 pub const MAX_CLIENTS: usize = 16;

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use ashiato_app::config::Config;
+use ashiato_app::now;
 use ashiato_core::Timestamp;
 use ashiato_store::mail as store_mail;
 use ashiato_store::{Db, StoreError};
-use ashiato_web::config::Config;
-use ashiato_web::state::now;
 
 use crate::mail::smtp::{self, Relay};
 

@@ -419,10 +419,10 @@ fn outbox(t: &TestDb) {
         ("iphone@example.jp", Some("shiro@i.softbank.jp"), "UTF-8"),
         ("pc@example.jp", None, "ISO-2022-JP"),
     ];
-    let config = ashiato_web::Config {
+    let config = ashiato_app::Config {
         mail_domain: DOMAIN.into(),
         public_url: "http://sns.example.jp".into(),
-        ..ashiato_web::Config::default()
+        ..ashiato_app::Config::default()
     };
     let mut conn = t.db.conn().expect("connection");
     let mut expected = Vec::new();
@@ -436,10 +436,10 @@ fn outbox(t: &TestDb) {
         })
         .expect("member");
         let queued = write(&mut conn, |c| {
-            ashiato_web::mail::enqueue_notification(
+            ashiato_app::mail::enqueue_notification(
                 c,
                 &config,
-                ashiato_web::mail::Event {
+                ashiato_app::mail::Event {
                     recipient: id,
                     actor: site.member,
                     kind: store_mail::NotifyKind::Message,
@@ -449,7 +449,7 @@ fn outbox(t: &TestDb) {
                     },
                     path: "/messages/1".into(),
                 },
-                ashiato_web::state::now(),
+                ashiato_app::now(),
             )
         })
         .expect("enqueue");
@@ -514,10 +514,10 @@ fn outbox(t: &TestDb) {
     let mut queued = 0;
     for _ in 0..12 {
         let ok = write(&mut conn, |c| {
-            ashiato_web::mail::enqueue_notification(
+            ashiato_app::mail::enqueue_notification(
                 c,
                 &config,
-                ashiato_web::mail::Event {
+                ashiato_app::mail::Event {
                     recipient,
                     actor: site.member,
                     kind: store_mail::NotifyKind::FriendRequest,
@@ -526,7 +526,7 @@ fn outbox(t: &TestDb) {
                     },
                     path: "/friends/requests".into(),
                 },
-                ashiato_web::state::now(),
+                ashiato_app::now(),
             )
         })
         .expect("enqueue");
@@ -535,17 +535,17 @@ fn outbox(t: &TestDb) {
     assert_eq!(queued, 9, "10 per hour, one already sent this hour");
     // Never to the actor, never when opted out.
     let to_self = write(&mut conn, |c| {
-        ashiato_web::mail::enqueue_notification(
+        ashiato_app::mail::enqueue_notification(
             c,
             &config,
-            ashiato_web::mail::Event {
+            ashiato_app::mail::Event {
                 recipient: site.member,
                 actor: site.member,
                 kind: store_mail::NotifyKind::Message,
                 what: ashiato_mail::NotificationKind::FriendAccepted { actor: "x".into() },
                 path: "/".into(),
             },
-            ashiato_web::state::now(),
+            ashiato_app::now(),
         )
     })
     .expect("enqueue");

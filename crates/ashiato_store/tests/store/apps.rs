@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use ashiato_core::account::NewMember;
-use ashiato_core::{MemberId, Timestamp};
+use ashiato_core::{AppId, MemberId, Timestamp};
 use ashiato_store::apps::{self, NewApp};
 use ashiato_store::{accounts, friends, write};
 use ashiato_test_support::{Suite, TestDb};
@@ -18,7 +18,7 @@ pub fn register(suite: &mut Suite) {
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
 
-fn setup(t: &TestDb) -> (i64, MemberId, MemberId) {
+fn setup(t: &TestDb) -> (AppId, MemberId, MemberId) {
     let mut conn = t.db.conn().expect("connection");
     write(&mut conn, |c| {
         let a = accounts::create_member(
@@ -136,7 +136,9 @@ fn activities(t: &TestDb) {
     let ids: Vec<i64> = listed.iter().map(|x| x.id).collect();
     assert_eq!(ids[0], second, "newest first");
     assert_eq!(ids.len(), 3);
-    assert!(apps::activities_of(&mut conn, &[a], Some(app + 1), 10).expect("list").is_empty());
+    assert!(
+        apps::activities_of(&mut conn, &[a], Some(AppId(app.0 + 1)), 10).expect("list").is_empty()
+    );
     // A member deletes only their own activities of this app.
     let n = apps::delete_activities(&mut conn, app, a, &[first, theirs]).expect("delete");
     assert_eq!(n, 1);

@@ -73,6 +73,14 @@ fn flash_survives_one_read(t: &TestDb) {
         Some("日記を書きました")
     );
     assert_eq!(sessions::take_flash(&mut conn, s.session.id).expect("take"), None);
+    // The flash also comes with the session itself, so a page reads it without a query;
+    // clearing it leaves the session as it was.
+    sessions::set_flash(&mut conn, s.session.id, "保存しました").expect("flash");
+    let found = sessions::find(&mut conn, &s.token, NOW).expect("find").expect("live");
+    assert_eq!(found.flash.as_deref(), Some("保存しました"));
+    sessions::clear_flash(&mut conn, s.session.id).expect("clear");
+    let found = sessions::find(&mut conn, &s.token, NOW).expect("find").expect("live");
+    assert_eq!((found.flash, found.id), (None, s.session.id));
 }
 
 fn logout_everywhere(t: &TestDb) {

@@ -18,8 +18,10 @@ use ashiato_opensocial::rest::{self, Format, RenderOptions};
 use ashiato_opensocial::rpc;
 use ashiato_store::{AnyConnection, StoreError, accounts, apps};
 
-use super::social::{Caller, Outcome};
-use crate::state::{AppState, now};
+use ashiato_app::apps::social::{Caller, Outcome};
+use ashiato_app::{App, now};
+
+use crate::error::WebError;
 
 /// The rate-limit window (Mastodon's 5 minutes, S-33).
 const WINDOW_MS: i64 = 5 * 60 * 1000;
@@ -67,7 +69,7 @@ struct Signed {
 }
 
 impl Signed {
-    fn of(state: &AppState, req: &HttpRequest, body: &web::Bytes) -> Signed {
+    fn of(state: &App, req: &HttpRequest, body: &web::Bytes) -> Signed {
         let header_bytes = |name| req.headers().get(name).map(|v| v.as_bytes().to_vec());
         Signed {
             method: req.method().as_str().to_owned(),
@@ -84,7 +86,7 @@ impl Signed {
 }
 
 /// The absolute URL the client addressed: public scheme, the (checked) `Host`, raw target.
-fn public_url(state: &AppState, req: &HttpRequest) -> String {
+fn public_url(state: &App, req: &HttpRequest) -> String {
     let scheme = if state.config.base_url().starts_with("https://") { "https" } else { "http" };
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let target =
@@ -173,7 +175,7 @@ fn authenticate(
 
 /// The executor for a verified call.
 fn caller<'a>(
-    st: &'a AppState,
+    st: &'a App,
     app: &'a apps::App,
     requestor: &'a accounts::Member,
     base_url: &'a str,
@@ -191,7 +193,7 @@ fn caller<'a>(
 }
 
 /// Counts `calls` against the app's budget; `false` when it is spent.
-fn within_limit(state: &AppState, consumer_key: &str, calls: u32, now: Timestamp) -> bool {
+fn within_limit(state: &App, consumer_key: &str, calls: u32, now: Timestamp) -> bool {
     let max = state.config.api_requests_per_5min;
     let key = format!("api:{consumer_key}");
     if state.api_calls.is_limited(&key, max, WINDOW_MS, now) {
@@ -244,7 +246,7 @@ fn refused(r: &Refusal, format: Format) -> HttpResponse {
 pub async fn rest(
     req: HttpRequest,
     body: web::Bytes,
-    state: web::Data<AppState>,
+    state: web::Data<App>,
     tail: web::Path<String>,
 ) -> HttpResponse {
     let query = req.query_string().to_owned();
@@ -301,7 +303,7 @@ pub async fn rest(
 }
 
 /// `/social/rpc` and `/social/rest/rpc`: JSON-RPC, single or batch (POST), or the GET form.
-pub async fn rpc(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn rpc(req: HttpRequest, body: web::Bytes, state: web::Data<App>) -> HttpResponse {
     let signed = Signed::of(&state, &req, &body);
     let query = req.query_string().to_owned();
     let is_get = req.method() == actix_web::http::Method::GET;
@@ -358,4 +360,17 @@ pub async fn rpc(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>)
             json(500, &rpc::whole_error(&ApiError::internal("internal error")), None)
         }
     }
+}
+
+/// `GET /social/container.pem`: the public key apps use to verify RSA-SHA1 requests.
+pub async fn container_key(state: web::Data<App>) -> Result<HttpResponse, WebError> {
+    let st = state.clone();
+    let key = tokio::task::spawn_blocking(move || st.container_keys.get(&st.db))
+        .await
+        .map_err(WebError::internal)?
+        .map_err(WebError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/x-pem-file"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(key.public_pem().to_owned()))
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use ashiato_core::MemberId;
+use ashiato_core::{AppId, MemberId};
 use ashiato_image::Variant;
 use ashiato_opensocial::oauth::{self, Consumer};
 use ashiato_opensocial::proxy::{
@@ -14,18 +14,19 @@ use ashiato_opensocial::proxy::{
 };
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
 use ashiato_store::apps::{self, App};
-use ashiato_store::friends;
 use serde::Deserialize;
 use url::Url;
 
-use crate::apps::client::{self, FetchError, HostPolicy, Outbound};
-use crate::apps::proxy::{CSRF_PARAM, image_signature_ok, image_url, split_markup, target_of};
-use crate::apps::registry::{self, RegisterError, Source};
 use crate::error::WebError;
-use crate::form::{FormData, SjisQuery};
+use crate::form::{FormData, MemberPosted, SjisForm, SjisQuery};
 use crate::routes::{PAGE_SIZE, Paging, member_link, menu, pager, post_form};
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
+use ashiato_app::apps::client::{self, FetchError, HostPolicy, Outbound};
+use ashiato_app::apps::proxy::{
+    CSRF_PARAM, image_signature_ok, image_url, split_markup, target_of,
+};
+use ashiato_app::apps::registry::{self, RegisterError, Source};
+use ashiato_app::now;
 
 /// Largest app page read (before rewriting).
 const MAX_PAGE_BYTES: usize = osproxy::DEFAULT_MAX_INPUT_BYTES;
@@ -41,8 +42,8 @@ fn policy(visitor: &Visitor, app: &App) -> HostPolicy {
     }
 }
 
-async fn load_app(visitor: &Visitor, id: i64) -> Result<App, WebError> {
-    visitor.state().run(move |c| apps::find(c, id)).await
+async fn load_app(visitor: &Visitor, id: AppId) -> Result<App, WebError> {
+    Ok(visitor.state().run(move |c| apps::find(c, id)).await?)
 }
 
 /// Whether this member may register apps (`app_registration`: `members` or `admins`).
@@ -54,8 +55,10 @@ fn may_register(visitor: &Visitor) -> bool {
 }
 
 /// `GET /apps`: my apps and the directory.
-pub async fn list(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn list(
+    Member { visitor, id: me, .. }: Member,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
     let offset = paging.offset();
     let (mine, all) = visitor
         .state()
@@ -145,10 +148,7 @@ fn register_page(visitor: &Visitor, url: &str, problem: Option<String>) -> Page 
 }
 
 /// `GET /apps/new`.
-pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn new_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     if !may_register(&visitor) {
         return Err(WebError::Forbidden("only administrators register apps here".into()));
     }
@@ -157,9 +157,9 @@ pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 /// `POST /apps/new`: registers by URL or uploaded XML and shows the credentials once.
-pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(Some(&data.text("csrf")))?;
+pub async fn create(
+    MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
+) -> Result<HttpResponse, WebError> {
     if !may_register(&visitor) {
         return Err(WebError::Forbidden("only administrators register apps here".into()));
     }
@@ -196,7 +196,7 @@ pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, We
             ));
         }
     };
-    tracing::info!(app.id = reg.app_id, "app registered");
+    tracing::info!(app.id = reg.app_id.0, "app registered");
     let mut page = Page::new(cat.t("apps.registered"));
     page.push(Block::Paragraph(vec![Inline::text(cat.t("apps.credentials_once"))]));
     page.push(Block::List(vec![
@@ -294,55 +294,39 @@ async fn about_page(
 }
 
 /// `GET /apps/{id}/about`.
-pub async fn about(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn about(
+    Member { mut visitor, .. }: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let app = load_app(&visitor, *id).await?;
+    let app = load_app(&visitor, AppId(*id)).await?;
     Ok(visitor.page(&about_page(&visitor, &app, None).await?))
 }
 
 /// The install and uninstall forms.
 #[derive(Debug, Deserialize)]
 pub struct InstallForm {
-    csrf: Option<String>,
     #[serde(default)]
     password: String,
 }
 
 async fn change_install(
-    visitor: Visitor,
-    id: i64,
-    form: InstallForm,
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<InstallForm>,
+    >,
+    id: AppId,
     install: bool,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let app = load_app(&visitor, id).await?;
     let cat = visitor.cat();
+    let form = form.into_inner();
     if visitor.session.as_ref().is_some_and(|s| s.easy_login)
         && !crate::routes::settings::current_password_ok(&visitor, form.password).await?
     {
         let page = about_page(&visitor, &app, Some(cat.t("apps.password_wrong").into())).await?;
         return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
     }
-    let a = app.clone();
-    let t = now();
-    let changed = visitor
-        .state()
-        .run(move |c| {
-            if install {
-                registry::install(c, &a, me, t)
-            } else {
-                registry::uninstall(c, &a, me, t)
-            }
-        })
-        .await?;
-    if changed {
-        visitor.state().lifecycle.wake();
-        tracing::info!(app.id = id, installed = install, "app installation changed");
-    }
+    ashiato_app::apps::installs::change(visitor.state(), &app, me, install).await?;
     if install {
         Ok(visitor.redirect(&format!("/apps/{id}/")))
     } else {
@@ -353,20 +337,18 @@ async fn change_install(
 
 /// `POST /apps/{id}/install`.
 pub async fn install(
-    visitor: Visitor,
+    posted: MemberPosted<SjisForm<InstallForm>>,
     id: web::Path<i64>,
-    form: crate::form::SjisForm<InstallForm>,
 ) -> Result<HttpResponse, WebError> {
-    change_install(visitor, *id, form.into_inner(), true).await
+    change_install(posted, AppId(*id), true).await
 }
 
 /// `POST /apps/{id}/uninstall`.
 pub async fn uninstall(
-    visitor: Visitor,
+    posted: MemberPosted<SjisForm<InstallForm>>,
     id: web::Path<i64>,
-    form: crate::form::SjisForm<InstallForm>,
 ) -> Result<HttpResponse, WebError> {
-    change_install(visitor, *id, form.into_inner(), false).await
+    change_install(posted, AppId(*id), false).await
 }
 
 /// `GET /apps/{id}`: the app lives at `/apps/{id}/` (relative links of apps need the slash).
@@ -389,7 +371,7 @@ fn app_problem(visitor: &Visitor, app: &App, message: String, status: StatusCode
 }
 
 fn fetch_problem(visitor: &Visitor, app: &App, e: &FetchError) -> HttpResponse {
-    tracing::warn!(app.id = app.id, error.cause = %e, "app proxy: fetch failed");
+    tracing::warn!(app.id = app.id.0, error.cause = %e, "app proxy: fetch failed");
     let cat = visitor.cat();
     let (key, status) = match e {
         FetchError::Refused(_) | FetchError::Https => ("apps.error_refused", StatusCode::FORBIDDEN),
@@ -414,13 +396,12 @@ fn client_ip(visitor: &Visitor, req: &HttpRequest) -> IpAddr {
 /// `GET|POST /apps/{id}/[?url=…]`: the app's page, fetched with a signed request, rewritten
 /// and re-encoded for the handset.
 pub async fn run(
-    visitor: Visitor,
+    Member { visitor, id: me, .. }: Member,
     req: HttpRequest,
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let app = load_app(&visitor, *id).await?;
+    let app = load_app(&visitor, AppId(*id)).await?;
     let app_id = app.id;
     if !visitor.state().run(move |c| apps::is_installed(c, app_id, me)).await? {
         return Ok(visitor.redirect(&format!("/apps/{app_id}/about")));
@@ -435,7 +416,8 @@ pub async fn run(
     let policy = policy(&visitor, &app);
     let is_post = req.method() == actix_web::http::Method::POST;
     if is_post {
-        // Only forms of pages we rewrote carry the member's token.
+        // Only forms of pages we rewrote carry the member's token, in the query string (the
+        // body is the app's own, forwarded as it came).
         let token = ashiato_opensocial::oauth::parse_form(req.query_string().as_bytes())
             .into_iter()
             .find(|(k, _)| k == CSRF_PARAM.as_bytes())
@@ -452,14 +434,14 @@ pub async fn run(
     }
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let nonce = oauth::random_nonce().map_err(|e| WebError::Internal(e.to_string()))?;
+    let nonce = oauth::random_nonce().map_err(WebError::internal)?;
     let rsa = if app.signature_method == "RSA-SHA1" {
         let st = visitor.state().clone();
         Some(
             web::block(move || st.container_keys.get(&st.db))
                 .await
-                .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?
-                .map_err(WebError::Internal)?,
+                .map_err(WebError::internal)?
+                .map_err(WebError::internal)?,
         )
     } else {
         None
@@ -527,7 +509,7 @@ pub async fn run(
     }
     if !(200..300).contains(&resp.status) {
         tracing::warn!(
-            app.id = app.id,
+            app.id = app.id.0,
             http.status = resp.status,
             "app proxy: app answered an error"
         );
@@ -541,7 +523,7 @@ pub async fn run(
     let page = match rewrite_page(&visitor, &app, &resp) {
         Ok(p) => p,
         Err(e) => {
-            tracing::warn!(app.id = app.id, error.cause = %e, "app proxy: page not rewritten");
+            tracing::warn!(app.id = app.id.0, error.cause = %e, "app proxy: page not rewritten");
             let key = match e {
                 ProxyError::NotHtml(_) => "apps.error_not_html",
                 ProxyError::TooLarge(_) => "apps.error_too_large",
@@ -629,7 +611,7 @@ pub async fn image(
     id: web::Path<i64>,
     q: web::Query<ImageQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let id = *id;
+    let id = AppId(*id);
     if !image_signature_ok(&visitor.state().secret, id, &q.url, &q.sig) {
         return Err(WebError::NotFound);
     }
@@ -638,7 +620,7 @@ pub async fn image(
     let resp = client::get_following(&q.url, &[], &policy, client::IMAGE_TIMEOUT, MAX_IMAGE_BYTES)
         .await
         .map_err(|e| {
-            tracing::warn!(app.id = id, error.cause = %e, "app image: fetch failed");
+            tracing::warn!(app.id = id.0, error.cause = %e, "app image: fetch failed");
             WebError::NotFound
         })?;
     if resp.status != 200 {
@@ -658,9 +640,9 @@ pub async fn image(
         Ok((bytes, mime))
     })
     .await
-    .map_err(|e| WebError::Internal(format!("blocking task failed: {e}")))?;
+    .map_err(WebError::internal)?;
     let (bytes, mime) = made.map_err(|e| {
-        tracing::warn!(app.id = id, error.cause = %e, "app image: not an image we can show");
+        tracing::warn!(app.id = id.0, error.cause = %e, "app image: not an image we can show");
         WebError::NotFound
     })?;
     Ok(HttpResponse::Ok()
@@ -682,35 +664,19 @@ fn checked_callback(visitor: &Visitor, app: &App, callback: &str) -> Option<Url>
     osproxy::check_target(callback, &p.registered, &p.allow_private).ok()
 }
 
-async fn friends_without_app(
-    visitor: &Visitor,
-    app_id: i64,
-    me: MemberId,
-) -> Result<Vec<ashiato_store::friends::MemberSummary>, WebError> {
-    visitor
-        .state()
-        .run(move |c| {
-            let all = friends::list_friends(c, me, 1000, 0)?;
-            let ids: Vec<MemberId> = all.iter().map(|f| f.id).collect();
-            let have = apps::installed_among(c, app_id, &ids)?;
-            Ok(all.into_iter().filter(|f| !have.contains(&f.id)).collect())
-        })
-        .await
-}
-
 /// `GET /apps/{id}/invite?callback=…`: `invite:friends` from an app page — pick friends.
 pub async fn invite_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
     q: SjisQuery<InviteQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     visitor.ensure_session().await?;
-    let app = load_app(&visitor, *id).await?;
+    let app = load_app(&visitor, AppId(*id)).await?;
     let callback = checked_callback(&visitor, &app, &q.callback)
         .map(|u| u.to_string())
         .unwrap_or_else(|| app.start_url.clone());
-    let candidates = friends_without_app(&visitor, app.id, me).await?;
+    let candidates =
+        ashiato_app::apps::installs::friends_without(visitor.state(), app.id, me).await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("apps.invite_title", &[("title", &app.title)]));
     if candidates.is_empty() {
@@ -740,16 +706,16 @@ pub async fn invite_form(
 /// `POST /apps/{id}/invite`: tells the chosen friends by message and sends the member back to
 /// the app's callback with `invite_member=id1,id2`.
 pub async fn invite(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, nickname }, form: data }: MemberPosted<
+        FormData,
+    >,
     id: web::Path<i64>,
-    data: FormData,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(Some(&data.text("csrf")))?;
-    let app = load_app(&visitor, *id).await?;
+    use ashiato_app::apps::installs;
+    let app = load_app(&visitor, AppId(*id)).await?;
     let callback = checked_callback(&visitor, &app, &data.text("callback"))
         .ok_or_else(|| WebError::BadRequest("callback not on the app's hosts".into()))?;
-    let chosen: Vec<MemberId> = friends_without_app(&visitor, app.id, me)
+    let chosen: Vec<MemberId> = installs::friends_without(visitor.state(), app.id, me)
         .await?
         .into_iter()
         .filter(|f| data.has(&format!("invite_{}", f.id)))
@@ -757,7 +723,6 @@ pub async fn invite(
         .collect();
     if !chosen.is_empty() {
         let cat = visitor.cat();
-        let nickname = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
         let subject = cat.f("apps.invite_subject", &[("title", &app.title)]);
         let body = cat.f(
             "apps.invite_body",
@@ -767,29 +732,9 @@ pub async fn invite(
                 ("url", &format!("{}/apps/{}/about", visitor.state().config.base_url(), app.id)),
             ],
         );
-        let to = chosen.clone();
-        let t = now();
-        let config = visitor.state().config.clone();
-        visitor
-            .state()
-            .run(move |c| {
-                ashiato_store::write(c, |c| {
-                    for m in &to {
-                        crate::mail::send_message(
-                            c,
-                            &config,
-                            (me, &nickname),
-                            *m,
-                            &subject,
-                            &body,
-                            None,
-                            t,
-                        )?;
-                    }
-                    Ok(())
-                })
-            })
-            .await?;
+        let invitation =
+            installs::Invitation { from: (me, nickname), to: chosen.clone(), subject, body };
+        installs::invite(visitor.state(), invitation).await?;
     }
     let mut back = callback;
     let ids: Vec<String> = chosen.iter().map(|m| m.0.to_string()).collect();

@@ -2,39 +2,39 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ashiato_app::AppError;
+use ashiato_app::communities as uc;
+use ashiato_app::photos::UploadProblem;
 use ashiato_core::content::{CommunityDraft, TopicDraft, validate_comment};
 use ashiato_core::{CommunityId, Invalid, MemberId, TopicId};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::communities::{
-    self, Community, JoinPolicy, Membership, NewCommunity, TopicVisibility,
-};
+use ashiato_store::communities::{Community, Membership};
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::{SjisForm, SjisQuery};
+use crate::form::{FormData, MemberPosted, SjisForm, SjisQuery};
 use crate::routes::profile::TokenOnly;
 use crate::routes::text::member_text;
 use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, problem_message,
     short_time,
 };
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
+
+/// Most comments shown under a topic.
+const COMMENTS_SHOWN: i64 = 500;
 
 fn take(n: i64) -> usize {
     usize::try_from(n).unwrap_or(20)
 }
 
 /// `GET /communities`: every community, and mine.
-pub async fn list(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let offset = paging.offset();
-    let (all, mine) = visitor
-        .state()
-        .run(move |c| {
-            Ok((communities::list(c, PAGE_SIZE + 1, offset)?, communities::joined_by(c, me)?))
-        })
-        .await?;
+pub async fn list(
+    Member { visitor, id: me, .. }: Member,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
+    let uc::Overview { all, mine } =
+        uc::overview(visitor.state(), me, PAGE_SIZE + 1, paging.offset()).await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("communities.title"));
     page.flash = visitor.take_flash().await?;
@@ -83,7 +83,6 @@ pub struct CommunityForm {
     join: String,
     #[serde(default)]
     topics: String,
-    csrf: Option<String>,
 }
 
 fn community_form_page(visitor: &Visitor, form: &CommunityForm, errors: &[Invalid]) -> Page {
@@ -150,21 +149,17 @@ fn community_form_page(visitor: &Visitor, form: &CommunityForm, errors: &[Invali
 }
 
 /// `GET /communities/new`.
-pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn new_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     Ok(visitor.page(&community_form_page(&visitor, &CommunityForm::default(), &[])))
 }
 
 /// `POST /communities/new`.
 pub async fn create(
-    visitor: Visitor,
-    form: SjisForm<CommunityForm>,
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<CommunityForm>,
+    >,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let mut errors = Vec::new();
     for (field, value, allowed) in [
         ("join", &form.join, ["open", "approval"]),
@@ -197,66 +192,22 @@ pub async fn create(
             ));
         }
     };
-    let id = visitor
-        .state()
-        .run(move |c| {
-            let new = NewCommunity {
-                name: &draft.name,
-                description: &draft.description,
-                category: &draft.category,
-                join_policy: if draft.approval { JoinPolicy::Approval } else { JoinPolicy::Open },
-                topic_visibility: if draft.members_only {
-                    TopicVisibility::Participants
-                } else {
-                    TopicVisibility::Members
-                },
-            };
-            ashiato_store::write(c, |c| communities::create(c, &new, me, now()))
-        })
-        .await?;
+    let id = uc::create(visitor.state(), me, draft).await?;
     visitor.flash(visitor.cat().t("communities.created").into()).await?;
     Ok(visitor.redirect(&format!("/c/{id}")))
 }
 
-async fn load(visitor: &Visitor, id: i64) -> Result<(Community, Membership), WebError> {
-    let me = visitor.member_id().ok_or(WebError::NotFound)?;
-    let cid = CommunityId(id);
-    visitor
-        .state()
-        .run(move |c| Ok((communities::find(c, cid)?, communities::membership(c, cid, me)?)))
-        .await
-}
-
-fn can_read_topics(c: &Community, m: Membership) -> bool {
-    c.topic_visibility == TopicVisibility::Members || m == Membership::Joined
-}
-
 /// `GET /c/{id}`: the community page with its topics.
 pub async fn show(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (community, standing) = load(&visitor, *id).await?;
+    let uc::CommunityPage { community, standing, topics, photo } =
+        uc::page(visitor.state(), me, CommunityId(*id), PAGE_SIZE + 1, paging.offset()).await?;
     visitor.ensure_session().await?;
-    let (cid, offset) = (community.id, paging.offset());
-    let topics = if can_read_topics(&community, standing) {
-        Some(
-            visitor
-                .state()
-                .run(move |c| communities::topics_of(c, cid, PAGE_SIZE + 1, offset))
-                .await?,
-        )
-    } else {
-        None
-    };
-    let photo =
-        visitor.state().run(move |c| ashiato_store::photos::community_photo(c, cid)).await?;
+    let cid = community.id;
     let cat = visitor.cat();
-    let me = visitor.member_id();
     let mut page = Page::new(community.name.clone());
     page.flash = visitor.take_flash().await?;
     if let Some(p) = &photo {
@@ -281,7 +232,7 @@ pub async fn show(
         Membership::Pending => {
             page.push(Block::Paragraph(vec![Inline::text(cat.t("communities.pending"))]))
         }
-        Membership::Joined if community.admin != me => {
+        Membership::Joined if community.admin != Some(me) => {
             page.push(post_form(format!("/c/{cid}/leave"), vec![], cat.t("communities.leave")))
         }
         Membership::Joined => page.push(Block::Paragraph(vec![
@@ -336,17 +287,11 @@ pub async fn show(
 
 /// `POST /c/{id}/join`.
 pub async fn join(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let cid = CommunityId(*id);
-    let standing = visitor
-        .state()
-        .run(move |c| ashiato_store::write(c, |c| communities::request_join(c, cid, me, now())))
-        .await?;
+    let standing = uc::join(visitor.state(), me, cid).await?;
     let cat = visitor.cat();
     visitor
         .flash(
@@ -363,24 +308,17 @@ pub async fn join(
 
 /// `POST /c/{id}/leave`.
 pub async fn leave(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let cid = CommunityId(*id);
     let cat = visitor.cat();
-    match visitor
-        .state()
-        .run(move |c| ashiato_store::write(c, |c| communities::leave(c, cid, me)))
-        .await
-    {
+    match uc::leave(visitor.state(), me, cid).await {
         Ok(()) => visitor.flash(cat.t("communities.left").into()).await?,
-        Err(WebError::Rejected(_)) => {
+        Err(AppError::Rejected(_)) => {
             visitor.flash(cat.t("communities.admin_cannot_leave").into()).await?;
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/c/{cid}")))
 }
@@ -388,25 +326,14 @@ pub async fn leave(
 /// `GET /c/{id}/members`: members; the admin also sees waiting requests and can approve them
 /// or hand over the admin role.
 pub async fn members(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (community, _) = load(&visitor, *id).await?;
+    let uc::Members { community, is_admin, joined, pending } =
+        uc::members(visitor.state(), me, CommunityId(*id), PAGE_SIZE + 1, paging.offset()).await?;
     visitor.ensure_session().await?;
-    let is_admin = community.admin == visitor.member_id();
-    let (cid, offset) = (community.id, paging.offset());
-    let (joined, pending) = visitor
-        .state()
-        .run(move |c| {
-            let pending =
-                if is_admin { communities::members(c, cid, true, 100, 0)? } else { Vec::new() };
-            Ok((communities::members(c, cid, false, PAGE_SIZE + 1, offset)?, pending))
-        })
-        .await?;
+    let cid = community.id;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("communities.members_of", &[("name", &community.name)]));
     page.flash = visitor.take_flash().await?;
@@ -454,13 +381,11 @@ pub async fn members(
         }
     } else if community.admin.is_none() {
         // The admin withdrew: any member can take over.
-        if let Some(me) = visitor.member_id() {
-            page.push(post_form(
-                format!("/c/{cid}/admin"),
-                vec![Field::hidden("to", me.to_string())],
-                cat.t("communities.take_over"),
-            ));
-        }
+        page.push(post_form(
+            format!("/c/{cid}/admin"),
+            vec![Field::hidden("to", me.to_string())],
+            cat.t("communities.take_over"),
+        ));
     }
     if let Some(p) =
         pager(cat, &format!("/c/{cid}/members"), paging.number(), joined.len() > take(PAGE_SIZE))
@@ -473,21 +398,15 @@ pub async fn members(
 
 /// `POST /c/{id}/approve/{member}`.
 pub async fn approve(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     path: web::Path<(i64, i64)>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, member) = (CommunityId(path.0), MemberId(path.1));
-    match visitor
-        .state()
-        .run(move |c| ashiato_store::write(c, |c| communities::approve(c, cid, me, member, now())))
-        .await
-    {
+    match uc::approve(visitor.state(), me, cid, member).await {
         Ok(()) => visitor.flash(visitor.cat().t("communities.approved").into()).await?,
-        Err(WebError::NotFound) => {}
-        Err(e) => return Err(e),
+        // Approved already (double submit) or not the admin: nothing changes.
+        Err(AppError::NotFound) => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/c/{cid}/members")))
 }
@@ -496,27 +415,21 @@ pub async fn approve(
 #[derive(Debug, Deserialize)]
 pub struct TransferForm {
     to: i64,
-    csrf: Option<String>,
 }
 
 /// `POST /c/{id}/admin`.
 pub async fn transfer(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<TransferForm>,
+    >,
     id: web::Path<i64>,
-    form: SjisForm<TransferForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, to) = (CommunityId(*id), MemberId(form.to));
     let cat = visitor.cat();
-    match visitor
-        .state()
-        .run(move |c| ashiato_store::write(c, |c| communities::transfer_admin(c, cid, me, to)))
-        .await
-    {
+    match uc::transfer_admin(visitor.state(), me, cid, to).await {
         Ok(()) => visitor.flash(cat.t("communities.transferred").into()).await?,
-        Err(WebError::Rejected(p)) => visitor.flash(problem_message(cat, p)).await?,
-        Err(e) => return Err(e),
+        Err(AppError::Rejected(p)) => visitor.flash(problem_message(cat, p)).await?,
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/c/{cid}/members")))
 }
@@ -528,7 +441,6 @@ pub struct TopicForm {
     title: String,
     #[serde(default)]
     body: String,
-    csrf: Option<String>,
 }
 
 fn topic_form_page(
@@ -570,32 +482,22 @@ fn topic_form_page(
 
 /// `GET /c/{id}/topics/new` (members only).
 pub async fn new_topic_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (community, standing) = load(&visitor, *id).await?;
-    if standing != Membership::Joined {
-        return Err(WebError::Forbidden("members only".into()));
-    }
+    let community = uc::joined(visitor.state(), me, CommunityId(*id)).await?;
     visitor.ensure_session().await?;
     Ok(visitor.page(&topic_form_page(&visitor, &community, &TopicForm::default(), &[])))
 }
 
 /// `POST /c/{id}/topics/new`.
 pub async fn create_topic(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, nickname }, form }: MemberPosted<
+        SjisForm<TopicForm>,
+    >,
     id: web::Path<i64>,
-    form: SjisForm<TopicForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let (community, standing) = load(&visitor, *id).await?;
-    if standing != Membership::Joined {
-        return Err(WebError::Forbidden("members only".into()));
-    }
+    let community = uc::joined(visitor.state(), me, CommunityId(*id)).await?;
     let draft = match TopicDraft::validate(&form.title, &form.body) {
         Ok(d) => d,
         Err(errors) => {
@@ -606,36 +508,7 @@ pub async fn create_topic(
         }
     };
     let cid = community.id;
-    let config = visitor.state().config.clone();
-    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
-    let community_name = community.name.clone();
-    let tid = visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                let tid = communities::create_topic(c, cid, me, &draft.title, &draft.body, now())?;
-                for recipient in ashiato_store::mail::topic_subscribers(c, cid)? {
-                    crate::mail::enqueue_notification(
-                        c,
-                        &config,
-                        crate::mail::Event {
-                            recipient,
-                            actor: me,
-                            kind: ashiato_store::mail::NotifyKind::Topic,
-                            what: ashiato_mail::NotificationKind::CommunityTopic {
-                                actor: actor.clone(),
-                                community: community_name.clone(),
-                                topic: draft.title.clone(),
-                            },
-                            path: format!("/c/{cid}/topics/{tid}"),
-                        },
-                        now(),
-                    )?;
-                }
-                Ok(tid)
-            })
-        })
-        .await?;
+    let tid = uc::create_topic(visitor.state(), me, nickname, community, draft).await?;
     Ok(visitor.redirect(&format!("/c/{cid}/topics/{tid}")))
 }
 
@@ -644,34 +517,18 @@ pub async fn create_topic(
 pub struct TopicCommentForm {
     #[serde(default)]
     body: String,
-    csrf: Option<String>,
 }
 
 async fn topic_page(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     cid: i64,
     tid: i64,
     draft: &str,
     error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let (community, standing) = load(&visitor, cid).await?;
-    if !can_read_topics(&community, standing) {
-        return Err(WebError::NotFound);
-    }
+    let uc::TopicPage { community, standing, topic, comments } =
+        uc::topic(visitor.state(), me, CommunityId(cid), TopicId(tid), COMMENTS_SHOWN).await?;
     visitor.ensure_session().await?;
-    let topic_id = TopicId(tid);
-    let (topic, comments) = visitor
-        .state()
-        .run(move |c| {
-            Ok((
-                communities::find_topic(c, topic_id)?,
-                communities::topic_comments_of(c, topic_id, 500, 0)?,
-            ))
-        })
-        .await?;
-    if topic.community != community.id {
-        return Err(WebError::NotFound);
-    }
     let cat = visitor.cat();
     let mut page = Page::new(topic.title.clone());
     page.flash = visitor.take_flash().await?;
@@ -714,55 +571,26 @@ async fn topic_page(
 }
 
 /// `GET /c/{id}/topics/{topic}`.
-pub async fn topic(
-    visitor: Visitor,
-    path: web::Path<(i64, i64)>,
-) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    topic_page(visitor, path.0, path.1, "", None).await
+pub async fn topic(member: Member, path: web::Path<(i64, i64)>) -> Result<HttpResponse, WebError> {
+    topic_page(member, path.0, path.1, "", None).await
 }
 
 /// `POST /c/{id}/topics/{topic}/comments` (members only).
 pub async fn comment(
-    visitor: Visitor,
+    MemberPosted { member, form }: MemberPosted<SjisForm<TopicCommentForm>>,
     path: web::Path<(i64, i64)>,
-    form: SjisForm<TopicCommentForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let (cid, tid) = path.into_inner();
-    let (community, standing) = load(&visitor, cid).await?;
-    if standing != Membership::Joined {
-        return Err(WebError::Forbidden("members only".into()));
-    }
+    let community = uc::joined(member.visitor.state(), member.id, CommunityId(cid)).await?;
     let body = match validate_comment(&form.body) {
         Ok(b) => b,
         Err(errors) => {
-            let msg = errors.first().map(|e| problem_message(visitor.cat(), e.problem));
-            return topic_page(visitor, cid, tid, &form.body, msg).await;
+            let msg = errors.first().map(|e| problem_message(member.visitor.cat(), e.problem));
+            return topic_page(member, cid, tid, &form.body, msg).await;
         }
     };
-    let (community_id, topic_id) = (community.id, TopicId(tid));
-    visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                if communities::find_topic(c, topic_id)?.community != community_id {
-                    return Err(ashiato_store::StoreError::NotFound);
-                }
-                let t = now();
-                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
-                if let Some(first) =
-                    communities::same_topic_comment_since(c, topic_id, me, &body, since)?
-                {
-                    return Ok(first);
-                }
-                communities::add_topic_comment(c, topic_id, me, &body, t)
-            })
-        })
-        .await?;
+    let Member { visitor, id: me, .. } = member;
+    uc::comment(visitor.state(), me, community.id, TopicId(tid), body).await?;
     visitor.flash(visitor.cat().t("diary.commented").into()).await?;
     Ok(visitor.redirect(&format!("/c/{cid}/topics/{tid}")))
 }
@@ -770,82 +598,45 @@ pub async fn comment(
 fn community_photo_page(
     visitor: &Visitor,
     community: &Community,
-    problem: Option<&crate::photos::UploadProblem>,
+    problem: Option<&UploadProblem>,
 ) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("communities.photo_of", &[("name", &community.name)]));
     if let Some(p) = problem {
         page.push(Block::Notice(Notice::Error(cat.t(p.message_key()).into())));
     }
-    if crate::routes::images::can_upload(visitor) {
-        page.push(Block::Form(ashiato_render::page::Form {
-            action: format!("/c/{}/photo", community.id),
-            method: ashiato_render::page::Method::Post,
-            fields: vec![Field::new(
-                "photo",
-                cat.t("communities.photo"),
-                FieldKind::File { accept: "image/jpeg,image/png,image/gif".into() },
-            )],
-            submit: cat.t("settings.save").into(),
-            multipart: true,
-        }));
-    } else {
-        page.push(Block::Paragraph(vec![Inline::text(cat.t("diary.photos_by_mail"))]));
-    }
+    page.push(crate::routes::images::upload_form(
+        visitor,
+        format!("/c/{}/photo", community.id),
+        cat.t("communities.photo"),
+    ));
     page.menu = menu(cat, true);
     page
 }
 
 /// `GET /c/{id}/photo`: the admin sets the community's image.
 pub async fn photo_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (community, _) = load(&visitor, *id).await?;
-    if community.admin != visitor.member_id() {
-        return Err(WebError::NotFound);
-    }
+    let community = uc::administered(visitor.state(), me, CommunityId(*id)).await?;
     visitor.ensure_session().await?;
     Ok(visitor.page(&community_photo_page(&visitor, &community, None)))
 }
 
 /// `POST /c/{id}/photo`.
 pub async fn photo_upload(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
     id: web::Path<i64>,
-    data: crate::form::FormData,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(Some(&data.text("csrf")))?;
-    let (community, _) = load(&visitor, *id).await?;
-    if community.admin != Some(me) {
-        return Err(WebError::NotFound);
-    }
+    let community = uc::administered(visitor.state(), me, CommunityId(*id)).await?;
     let Some(bytes) = data.file("photo") else {
-        let page = community_photo_page(
-            &visitor,
-            &community,
-            Some(&crate::photos::UploadProblem::NotAnImage),
-        );
+        let page = community_photo_page(&visitor, &community, Some(&UploadProblem::NotAnImage));
         return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
-    match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
-        Ok(photo) => {
-            let cid = community.id;
-            let files = visitor.state().photos.files().clone();
-            visitor
-                .state()
-                .run(move |c| {
-                    let replaced = ashiato_store::write(c, |c| {
-                        ashiato_store::photos::set_community_photo(c, cid, photo)
-                    })?;
-                    ashiato_store::photos::remove_unreferenced_files(c, &files, &replaced);
-                    Ok(())
-                })
-                .await?;
+    let cid = community.id;
+    match uc::set_photo(visitor.state(), me, cid, bytes.to_vec()).await? {
+        Ok(()) => {
             visitor.flash(visitor.cat().t("photo.saved").into()).await?;
             Ok(visitor.redirect(&format!("/c/{cid}")))
         }

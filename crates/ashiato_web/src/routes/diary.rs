@@ -2,15 +2,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ashiato_app::diary::{self as uc, Commenter, PHOTOS_PER_ENTRY};
+use ashiato_app::photos::UploadProblem;
 use ashiato_core::content::{DiaryDraft, validate_comment};
-use ashiato_core::{CommentId, DiaryId, Invalid, MemberId, Relation};
+use ashiato_core::{CommentId, DiaryId, Invalid, PhotoId, Relation};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::{StoreError, accounts, diary, photos, relation};
+use ashiato_store::diary;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::{FormData, SjisForm, SjisQuery};
-use crate::photos::UploadProblem;
+use crate::form::{FormData, MemberPosted, SjisForm, SjisQuery};
 use crate::routes::images::{can_upload, image_block};
 use crate::routes::profile::{TokenOnly, confirm, leave_footstep, visible_member};
 use crate::routes::text::member_text;
@@ -18,29 +19,22 @@ use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, scope_options,
     short_time,
 };
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
 
 /// Most comments shown under an entry; the renderer splits them into numbered parts.
 const COMMENTS_SHOWN: i64 = 200;
 
 /// `GET /diary`: my own diary list.
-pub async fn my_list(visitor: Visitor) -> Result<HttpResponse, WebError> {
-    match visitor.member_id() {
-        Some(me) => Ok(visitor.redirect(&format!("/m/{me}/diary"))),
-        None => Ok(visitor.login_redirect()),
-    }
+pub async fn my_list(Member { visitor, id: me, .. }: Member) -> Result<HttpResponse, WebError> {
+    Ok(visitor.redirect(&format!("/m/{me}/diary")))
 }
 
 /// `GET /m/{id}/diary`: a member's entries the viewer may read, newest first.
 pub async fn list(
-    visitor: Visitor,
+    Member { visitor, .. }: Member,
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
     let (member, rel) = visible_member(&visitor, *id).await?;
     leave_footstep(&visitor, member.id, rel);
     let (owner, offset) = (member.id, paging.offset());
@@ -91,34 +85,11 @@ pub async fn list(
     Ok(visitor.page(&page))
 }
 
-/// Loads an entry the viewer may read; anything else is a 404 (existence does not leak).
-async fn visible_entry(
-    visitor: &Visitor,
-    id: i64,
-) -> Result<(diary::Entry, accounts::Member, Relation), WebError> {
-    let viewer = visitor.member_id().ok_or(WebError::NotFound)?;
-    let entry_id = DiaryId(id);
-    let (entry, author, rel) = visitor
-        .state()
-        .run(move |c| {
-            let entry = diary::find_entry(c, entry_id)?;
-            let author = accounts::find_member(c, entry.author)?;
-            let rel = relation::relation(c, Some(viewer), entry.author)?;
-            Ok((entry, author, rel))
-        })
-        .await?;
-    if !entry.scope.allows(rel) {
-        return Err(WebError::NotFound);
-    }
-    Ok((entry, author, rel))
-}
-
 /// Fields of the comment form.
 #[derive(Debug, Deserialize)]
 pub struct CommentForm {
     #[serde(default)]
     body: String,
-    csrf: Option<String>,
 }
 
 fn comment_field(visitor: &Visitor, value: &str, error: Option<String>) -> Field {
@@ -132,28 +103,19 @@ fn comment_field(visitor: &Visitor, value: &str, error: Option<String>) -> Field
 }
 
 async fn entry_page(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: i64,
     draft_comment: &str,
     comment_error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let me = visitor.member_id();
-    let (entry, author, rel) = visible_entry(&visitor, id).await?;
-    leave_footstep(&visitor, author.id, rel);
+    let seen = uc::visible(visitor.state(), me, DiaryId(id)).await?;
+    leave_footstep(&visitor, seen.author.id, seen.relation);
     visitor.ensure_session().await?;
     let status =
         if comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let e = entry.clone();
-    let (comments, (older, newer), entry_photos) = visitor
-        .state()
-        .run(move |c| {
-            Ok((
-                diary::comments(c, e.id, COMMENTS_SHOWN, 0)?,
-                diary::neighbors(c, &e, rel)?,
-                photos::entry_photos(c, e.id)?,
-            ))
-        })
-        .await?;
+    let uc::Thread { comments, older, newer, photos: entry_photos } =
+        uc::thread(visitor.state(), &seen, COMMENTS_SHOWN).await?;
+    let uc::Visible { entry, author, relation: rel } = seen;
     let cat = visitor.cat();
     let mut page = Page::new(entry.title.clone());
     page.flash = visitor.take_flash().await?;
@@ -193,7 +155,7 @@ async fn entry_page(
             Inline::text(format!(" {}", short_time(cm.created_at))),
         ]));
         page.push(member_text(&visitor, &cm.body));
-        if me == Some(cm.author.id) || rel == Relation::Owner {
+        if me == cm.author.id || rel == Relation::Owner {
             page.push(post_form(
                 format!("/diary/{}/comments/{}/delete", entry.id, cm.id),
                 vec![],
@@ -234,91 +196,43 @@ async fn entry_page(
 }
 
 /// `GET /diary/{id}`.
-pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    entry_page(visitor, *id, "", None).await
+pub async fn show(member: Member, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    entry_page(member, *id, "", None).await
 }
 
 /// `POST /diary/{id}/comments`.
 pub async fn comment(
-    visitor: Visitor,
+    MemberPosted { member, form }: MemberPosted<SjisForm<CommentForm>>,
     id: web::Path<i64>,
-    form: SjisForm<CommentForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let (entry, _, rel) = visible_entry(&visitor, *id).await?;
-    // A blocked member cannot comment (they cannot see the entry either: visible_entry 404s).
-    debug_assert_ne!(rel, Relation::Blocked);
+    // A blocked member cannot comment: they cannot see the entry either (a 404).
+    let seen = uc::visible(member.visitor.state(), member.id, DiaryId(*id)).await?;
     let body = match validate_comment(&form.body) {
         Ok(b) => b,
         Err(errors) => {
-            let msg =
-                errors.first().map(|e| crate::routes::problem_message(visitor.cat(), e.problem));
-            return entry_page(visitor, *id, &form.body, msg).await;
+            let cat = member.visitor.cat();
+            let msg = errors.first().map(|e| crate::routes::problem_message(cat, e.problem));
+            return entry_page(member, *id, &form.body, msg).await;
         }
     };
-    let entry_id = entry.id;
-    let config = visitor.state().config.clone();
-    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
-    let (owner, diary_title) = (entry.author, entry.title.clone());
-    visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                let t = now();
-                // A second tap on a slow link posts nothing new (and mails nobody twice).
-                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
-                if let Some(first) = diary::same_comment_since(c, entry_id, me, &body, since)? {
-                    return Ok(first);
-                }
-                let id = diary::add_comment(c, entry_id, me, &body, t)?;
-                crate::mail::enqueue_notification(
-                    c,
-                    &config,
-                    crate::mail::Event {
-                        recipient: owner,
-                        actor: me,
-                        kind: ashiato_store::mail::NotifyKind::Comment,
-                        what: ashiato_mail::NotificationKind::DiaryComment {
-                            actor,
-                            diary_title,
-                            excerpt: body.clone(),
-                        },
-                        path: format!("/diary/{entry_id}"),
-                    },
-                    now(),
-                )?;
-                Ok(id)
-            })
-        })
-        .await?;
+    let Member { visitor, id: me, nickname } = member;
+    let entry_id = seen.entry.id;
+    uc::comment(visitor.state(), Commenter { id: me, nickname }, seen.entry, body).await?;
     visitor.flash(visitor.cat().t("diary.commented").into()).await?;
     Ok(visitor.redirect(&format!("/diary/{entry_id}")))
 }
 
 /// `POST /diary/{id}/comments/{comment}/delete`: by the comment's author or the entry's owner.
 pub async fn delete_comment(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     path: web::Path<(i64, i64)>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let (entry_id, comment_id) = path.into_inner();
-    let result = visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| diary::delete_comment(c, CommentId(comment_id), me))
-        })
-        .await;
-    match result {
-        Ok(_) => visitor.flash(visitor.cat().t("diary.comment_deleted").into()).await?,
+    match uc::delete_comment(visitor.state(), me, CommentId(comment_id)).await {
+        Ok(()) => visitor.flash(visitor.cat().t("diary.comment_deleted").into()).await?,
         // Already gone (double submit) or not ours to delete: nothing changes.
-        Err(WebError::NotFound) => {}
-        Err(e) => return Err(e),
+        Err(ashiato_app::AppError::NotFound) => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/diary/{entry_id}")))
 }
@@ -332,7 +246,6 @@ pub struct DiaryForm {
     body: String,
     #[serde(default)]
     scope: String,
-    csrf: Option<String>,
 }
 
 fn diary_form_page(
@@ -385,7 +298,7 @@ fn diary_form_page_with(
     attach_errors(cat, &mut fields, errors);
     let upload = can_upload(visitor);
     if upload {
-        for n in 1..=3 {
+        for n in 1..=PHOTOS_PER_ENTRY {
             fields.push(Field::new(
                 format!("photo{n}"),
                 cat.f("diary.photo_label", &[("n", &n.to_string())]),
@@ -409,59 +322,22 @@ fn diary_form_page_with(
 
 impl DiaryForm {
     fn from_data(data: &FormData) -> DiaryForm {
-        DiaryForm {
-            title: data.text("title"),
-            body: data.text("body"),
-            scope: data.text("scope"),
-            csrf: Some(data.text("csrf")),
-        }
+        DiaryForm { title: data.text("title"), body: data.text("body"), scope: data.text("scope") }
     }
 }
 
-/// Stores the photos uploaded as `photo1`…`photo3`; on any refusal, removes the ones already
-/// stored by this request and reports the problem, so nothing is left half-posted.
-async fn store_photos(
-    visitor: &Visitor,
-    me: MemberId,
-    data: &FormData,
-) -> Result<Result<Vec<(usize, i64)>, UploadProblem>, WebError> {
-    let mut stored: Vec<(usize, i64)> = Vec::new();
-    for n in 1..=3 {
-        let Some(bytes) = data.file(&format!("photo{n}")) else { continue };
-        match visitor
-            .state()
-            .photos
-            .store_upload(visitor.state(), me, bytes.to_vec(), now())
-            .await?
-        {
-            Ok(id) => stored.push((n, id)),
-            Err(problem) => {
-                // The photos this request already stored show nowhere: release them and their files.
-                let ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
-                if !ids.is_empty() {
-                    let files = visitor.state().photos.files().clone();
-                    visitor
-                        .state()
-                        .run(move |c| {
-                            let freed = ashiato_store::write(c, |c| photos::release(c, &ids))?;
-                            photos::remove_unreferenced_files(c, &files, &freed);
-                            Ok(())
-                        })
-                        .await?;
-                }
-                return Ok(Err(problem));
-            }
-        }
-    }
-    Ok(Ok(stored))
+/// The photos uploaded as `photo1`…`photo3`, by slot.
+fn uploads(data: &FormData) -> Vec<(usize, Vec<u8>)> {
+    (1..=PHOTOS_PER_ENTRY)
+        .filter_map(|n| data.file(&format!("photo{n}")).map(|b| (n, b.to_vec())))
+        .collect()
 }
 
 /// `GET /diary/new`.
-pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(member) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
+pub async fn new_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let form =
-        DiaryForm { scope: member.default_diary_scope.as_str().into(), ..DiaryForm::default() };
+    let scope = visitor.member.as_ref().map(|m| m.default_diary_scope.as_str().into());
+    let form = DiaryForm { scope: scope.unwrap_or_default(), ..DiaryForm::default() };
     Ok(visitor.page(&diary_form_page(
         &visitor,
         visitor.cat().t("diary.write"),
@@ -471,90 +347,55 @@ pub async fn new_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
     )))
 }
 
-/// `POST /diary/new` (URL-encoded, or multipart with up to three photos). A double submit of
-/// the same title and body within a minute posts once.
-pub async fn create(visitor: Visitor, data: FormData) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let form = DiaryForm::from_data(&data);
-    visitor.check_csrf(form.csrf.as_deref())?;
+/// Validates the diary form and stores its photos; on a refusal, the form page again with
+/// what was typed.
+async fn checked_draft(
+    visitor: &Visitor,
+    me: ashiato_core::MemberId,
+    data: &FormData,
+    title: &str,
+    action: &str,
+) -> Result<Result<(DiaryDraft, Vec<(usize, PhotoId)>), HttpResponse>, WebError> {
+    let form = DiaryForm::from_data(data);
+    let refused = |errors: &[Invalid], problem: Option<&UploadProblem>| {
+        let page = diary_form_page_with(visitor, title, action, &form, errors, problem);
+        visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+    };
     let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
         Ok(d) => d,
-        Err(errors) => {
-            let page = diary_form_page(
-                &visitor,
-                visitor.cat().t("diary.write"),
-                "/diary/new",
-                &form,
-                &errors,
-            );
-            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
+        Err(errors) => return Ok(Err(refused(&errors, None))),
     };
-    let stored = match store_photos(&visitor, me, &data).await? {
-        Ok(s) => s,
-        Err(problem) => {
-            let page = diary_form_page_with(
-                &visitor,
-                visitor.cat().t("diary.write"),
-                "/diary/new",
-                &form,
-                &[],
-                Some(&problem),
-            );
-            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
+    match uc::store_photos(visitor.state(), me, uploads(data)).await? {
+        Ok(stored) => Ok(Ok((draft, stored))),
+        Err(problem) => Ok(Err(refused(&[], Some(&problem)))),
+    }
+}
+
+/// `POST /diary/new` (URL-encoded, or multipart with up to three photos). A double submit of
+/// the same title and body within a minute posts once.
+pub async fn create(
+    MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
+) -> Result<HttpResponse, WebError> {
+    let title = visitor.cat().t("diary.write");
+    let (draft, stored) = match checked_draft(&visitor, me, &data, title, "/diary/new").await? {
+        Ok(checked) => checked,
+        Err(page) => return Ok(page),
     };
-    let photo_ids: Vec<i64> = stored.iter().map(|(_, id)| *id).collect();
-    let files = visitor.state().photos.files().clone();
-    let id = visitor
-        .state()
-        .run(move |c| {
-            let (id, freed) = ashiato_store::write(c, |c| -> Result<_, StoreError> {
-                let t = now();
-                if let Some(same) = diary::list_by_author(c, me, 1, 0)?.into_iter().find(|e| {
-                    e.title == draft.title
-                        && e.body == draft.body
-                        && t.0 - e.created_at.0 < ashiato_core::content::DOUBLE_SUBMIT_MS
-                }) {
-                    // A double submit: the photos this second request uploaded show nowhere.
-                    return Ok((same.id, photos::release(c, &photo_ids)?));
-                }
-                let id = diary::create_entry(c, me, &draft.title, &draft.body, draft.scope, t)?;
-                // A new entry had no photos, so nothing is released.
-                let _ = photos::set_entry_photos(c, id, &photo_ids)?;
-                Ok((id, Vec::new()))
-            })?;
-            photos::remove_unreferenced_files(c, &files, &freed);
-            Ok(id)
-        })
-        .await?;
+    let photo_ids = stored.into_iter().map(|(_, id)| id).collect();
+    let id = uc::post(visitor.state(), me, draft, photo_ids).await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;
     Ok(visitor.redirect(&format!("/diary/{id}")))
 }
 
-async fn own_entry(visitor: &Visitor, id: i64) -> Result<diary::Entry, WebError> {
-    let me = visitor.member_id().ok_or(WebError::NotFound)?;
-    let entry = visitor.state().run(move |c| diary::find_entry(c, DiaryId(id))).await?;
-    // Someone else's entry answers exactly like a missing one.
-    if entry.author != me {
-        return Err(WebError::NotFound);
-    }
-    Ok(entry)
-}
-
 /// `GET /diary/{id}/edit`.
-pub async fn edit_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let entry = own_entry(&visitor, *id).await?;
+pub async fn edit_form(
+    Member { mut visitor, id: me, .. }: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let entry = uc::own(visitor.state(), me, DiaryId(*id)).await?;
     visitor.ensure_session().await?;
-    let form = DiaryForm {
-        title: entry.title,
-        body: entry.body,
-        scope: entry.scope.as_str().into(),
-        csrf: None,
-    };
+    let form =
+        DiaryForm { title: entry.title, body: entry.body, scope: entry.scope.as_str().into() };
     Ok(visitor.page(&diary_form_page(
         &visitor,
         visitor.cat().t("diary.edit"),
@@ -566,84 +407,27 @@ pub async fn edit_form(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpR
 
 /// `POST /diary/{id}/edit`. A photo uploaded as `photoN` replaces the N-th photo.
 pub async fn update(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
     id: web::Path<i64>,
-    data: FormData,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let form = DiaryForm::from_data(&data);
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let entry = own_entry(&visitor, *id).await?;
+    let entry = uc::own(visitor.state(), me, DiaryId(*id)).await?;
     let action = format!("/diary/{}/edit", entry.id);
-    let draft = match DiaryDraft::validate(&form.title, &form.body, &form.scope) {
-        Ok(d) => d,
-        Err(errors) => {
-            let page =
-                diary_form_page(&visitor, visitor.cat().t("diary.edit"), &action, &form, &errors);
-            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
+    let title = visitor.cat().t("diary.edit");
+    let (draft, stored) = match checked_draft(&visitor, me, &data, title, &action).await? {
+        Ok(checked) => checked,
+        Err(page) => return Ok(page),
     };
-    let stored = match store_photos(&visitor, me, &data).await? {
-        Ok(s) => s,
-        Err(problem) => {
-            let page = diary_form_page_with(
-                &visitor,
-                visitor.cat().t("diary.edit"),
-                &action,
-                &form,
-                &[],
-                Some(&problem),
-            );
-            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
-        }
-    };
-    let entry_id = entry.id;
-    let files = visitor.state().photos.files().clone();
-    visitor
-        .state()
-        .run(move |c| {
-            let freed = ashiato_store::write(c, |c| {
-                diary::update_entry(
-                    c,
-                    entry_id,
-                    me,
-                    &draft.title,
-                    &draft.body,
-                    draft.scope,
-                    now(),
-                )?;
-                if !stored.is_empty() {
-                    let mut slots: Vec<Option<i64>> = photos::entry_photos(c, entry_id)?
-                        .into_iter()
-                        .map(|p| Some(p.id))
-                        .collect();
-                    slots.resize(3, None);
-                    for (n, id) in &stored {
-                        slots[n - 1] = Some(*id);
-                    }
-                    let ids: Vec<i64> = slots.into_iter().flatten().collect();
-                    // Photos replaced in their slot are gone from the site, and from the disk.
-                    return photos::set_entry_photos(c, entry_id, &ids);
-                }
-                Ok(Vec::new())
-            })?;
-            photos::remove_unreferenced_files(c, &files, &freed);
-            Ok(())
-        })
-        .await?;
+    uc::edit(visitor.state(), me, entry.id, draft, stored).await?;
     visitor.flash(visitor.cat().t("diary.saved").into()).await?;
-    Ok(visitor.redirect(&format!("/diary/{entry_id}")))
+    Ok(visitor.redirect(&format!("/diary/{}", entry.id)))
 }
 
 /// `GET /diary/{id}/delete`: confirm.
 pub async fn delete_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let entry = own_entry(&visitor, *id).await?;
+    let entry = uc::own(visitor.state(), me, DiaryId(*id)).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
     Ok(confirm(
@@ -657,25 +441,14 @@ pub async fn delete_form(
 
 /// `POST /diary/{id}/delete`.
 pub async fn delete(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let entry_id = DiaryId(*id);
-    let files = visitor.state().photos.files().clone();
-    let deleted = visitor.state().run(move |c| {
-        let freed = ashiato_store::write(c, |c| diary::delete_entry(c, entry_id, me))?;
-        // The entry's photos are no longer on the site; their files go too.
-        photos::remove_unreferenced_files(c, &files, &freed);
-        Ok(())
-    });
-    match deleted.await {
+    match uc::delete(visitor.state(), me, DiaryId(*id)).await {
         Ok(()) => visitor.flash(visitor.cat().t("diary.deleted").into()).await?,
         // Deleting twice, or someone else's entry: nothing changes, same answer.
-        Err(WebError::NotFound) => {}
-        Err(e) => return Err(e),
+        Err(ashiato_app::AppError::NotFound) => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/m/{me}/diary")))
 }

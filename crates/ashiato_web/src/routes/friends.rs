@@ -1,34 +1,25 @@
 //! Friend lists and friend requests (マイミク).
 
 use actix_web::{HttpResponse, web};
+use ashiato_app::AppError;
+use ashiato_app::friends::{self as uc, FriendList};
 use ashiato_core::{FriendRequestId, MemberId};
 use ashiato_render::page::{Block, Inline, Page};
-use ashiato_store::friends;
 
 use crate::error::WebError;
-use crate::form::{SjisForm, SjisQuery};
-use crate::routes::profile::{TokenOnly, visible_member};
+use crate::form::{MemberPosted, SjisForm, SjisQuery};
+use crate::routes::profile::TokenOnly;
 use crate::routes::{PAGE_SIZE, Paging, member_link, menu, pager, post_form, short_time};
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
 
 async fn friend_list_page(
     visitor: &Visitor,
-    owner: MemberId,
+    list: FriendList,
     title: String,
     path: String,
     paging: &Paging,
 ) -> Result<HttpResponse, WebError> {
-    let offset = paging.offset();
-    let (count, list) = visitor
-        .state()
-        .run(move |c| {
-            Ok((
-                friends::friend_count(c, owner)?,
-                friends::list_friends(c, owner, PAGE_SIZE + 1, offset)?,
-            ))
-        })
-        .await?;
+    let FriendList { count, friends: list } = list;
     let cat = visitor.cat();
     let mut page = Page::new(title);
     page.flash = visitor.take_flash().await?;
@@ -52,39 +43,38 @@ async fn friend_list_page(
 }
 
 /// `GET /friends`: my friends, with a link to pending requests.
-pub async fn mine(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let pending = visitor.state().run(move |c| friends::incoming_count(c, me)).await?;
+pub async fn mine(
+    Member { visitor, id: me, .. }: Member,
+    paging: SjisQuery<Paging>,
+) -> Result<HttpResponse, WebError> {
+    let (pending, list) =
+        uc::my_friends(visitor.state(), me, PAGE_SIZE + 1, paging.offset()).await?;
     let cat = visitor.cat();
     let mut title = cat.t("friends.title").to_owned();
     if pending > 0 {
         title = format!("{title} ({})", cat.f("friends.pending", &[("n", &pending.to_string())]));
     }
-    friend_list_page(&visitor, me, title, "/friends".into(), &paging).await
+    friend_list_page(&visitor, list, title, "/friends".into(), &paging).await
 }
 
 /// `GET /m/{id}/friends`: someone's friends, as their friend-list scope allows.
 pub async fn of_member(
-    visitor: Visitor,
+    Member { visitor, id: me, .. }: Member,
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (member, rel) = visible_member(&visitor, *id).await?;
-    if !member.friends_scope.allows(rel) {
-        return Err(WebError::NotFound);
-    }
+    let (member, list) =
+        uc::friends_of(visitor.state(), me, MemberId(*id), PAGE_SIZE + 1, paging.offset()).await?;
     let title = visitor.cat().f("friends.of", &[("nickname", &member.nickname)]);
-    friend_list_page(&visitor, member.id, title, format!("/m/{}/friends", member.id), &paging).await
+    friend_list_page(&visitor, list, title, format!("/m/{}/friends", member.id), &paging).await
 }
 
 /// `GET /friends/requests`: requests waiting for my answer.
-pub async fn requests(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn requests(
+    Member { mut visitor, id: me, .. }: Member,
+) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let list = visitor.state().run(move |c| friends::incoming(c, me)).await?;
+    let list = uc::incoming_requests(visitor.state(), me).await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("friends.requests_title"));
     page.flash = visitor.take_flash().await?;
@@ -116,39 +106,11 @@ pub async fn requests(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 async fn decide(
-    visitor: Visitor,
+    Member { visitor, id: me, nickname }: Member,
     id: i64,
-    form: &TokenOnly,
     accept: bool,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let config = visitor.state().config.clone();
-    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
-    let result = visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                let from = friends::decide(c, FriendRequestId(id), me, accept, now())?;
-                if accept {
-                    crate::mail::enqueue_notification(
-                        c,
-                        &config,
-                        crate::mail::Event {
-                            recipient: from,
-                            actor: me,
-                            kind: ashiato_store::mail::NotifyKind::FriendAccepted,
-                            what: ashiato_mail::NotificationKind::FriendAccepted { actor },
-                            path: format!("/m/{me}"),
-                        },
-                        now(),
-                    )?;
-                }
-                Ok(from)
-            })
-        })
-        .await;
-    match result {
+    match uc::answer(visitor.state(), me, nickname, FriendRequestId(id), accept).await {
         Ok(_) => {
             let cat = visitor.cat();
             visitor
@@ -157,25 +119,23 @@ async fn decide(
             Ok(visitor.redirect("/friends/requests"))
         }
         // Answering twice (a double submit) is harmless: the first answer stands.
-        Err(WebError::NotFound) => Ok(visitor.redirect("/friends/requests")),
-        Err(e) => Err(e),
+        Err(AppError::NotFound) => Ok(visitor.redirect("/friends/requests")),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /friends/requests/{id}/accept`.
 pub async fn accept(
-    visitor: Visitor,
+    MemberPosted { member, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    decide(visitor, *id, &form, true).await
+    decide(member, *id, true).await
 }
 
 /// `POST /friends/requests/{id}/reject`.
 pub async fn reject(
-    visitor: Visitor,
+    MemberPosted { member, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    decide(visitor, *id, &form, false).await
+    decide(member, *id, false).await
 }

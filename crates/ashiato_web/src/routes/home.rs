@@ -1,20 +1,12 @@
 //! The top page and a member's home: what friends did, and what is waiting for me.
 
 use actix_web::HttpResponse;
-use ashiato_core::Timestamp;
-use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
 use ashiato_render::page::{Block, Inline, Link, Page};
-use ashiato_store::{communities, diary, footsteps, friends, members, messages};
+use ashiato_store::friends;
 
 use crate::error::WebError;
 use crate::routes::{auth, member_link, menu, short_time};
-use crate::state::now;
-use crate::visitor::Visitor;
-
-/// Entries in the friends' diary list on the home page.
-const FEED_ITEMS: i64 = 10;
-/// How far back "new" reaches for comments, footsteps and topics.
-const RECENT_DAYS: i64 = 3;
+use crate::visitor::{Member, Visitor};
 
 /// `/`: the home page for members, the login page for everyone else.
 pub async fn top(visitor: Visitor) -> Result<HttpResponse, WebError> {
@@ -23,30 +15,10 @@ pub async fn top(visitor: Visitor) -> Result<HttpResponse, WebError> {
 
 /// `/home`.
 pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(member) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
-    let me = member.id;
-    let t = now();
-    let since = Timestamp(t.0 - RECENT_DAYS * DAY_MS);
-    let (_, month, day) = t.civil_date(JST_OFFSET_MINUTES);
-    let data = visitor
-        .state()
-        .run(move |c| {
-            Ok(HomeData {
-                feed: diary::friends_feed(c, me, FEED_ITEMS)?,
-                comments: diary::comments_on_mine(c, me, since, 5)?,
-                footsteps_today: footsteps::count_on_day(c, me, t.day_in_zone(JST_OFFSET_MINUTES))?,
-                requests: friends::incoming_count(c, me)?,
-                unread: messages::unread_count(c, me)?,
-                topics: communities::active_topics_for(c, me, since, 5)?,
-                birthdays: members::friends_birthdays(c, me, (month, day), 7)?,
-                friend_count: friends::friend_count(c, me)?,
-                friends: friends::list_friends(c, me, 10, 0)?,
-                app_activities: ashiato_store::apps::friends_activities(c, me, 5)?,
-            })
-        })
-        .await?;
+    let Member { visitor, id: me, nickname } = Member::require(visitor)?;
+    let data = ashiato_app::home::load(visitor.state(), me).await?;
     let cat = visitor.cat();
-    let mut page = Page::new(cat.f("home.title", &[("nickname", &member.nickname)]));
+    let mut page = Page::new(cat.f("home.title", &[("nickname", &nickname)]));
     page.flash = visitor.take_flash().await?;
 
     // What is waiting: one line each, only when there is something.
@@ -181,19 +153,6 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
     ]));
     page.menu = menu(cat, true);
     Ok(visitor.page(&page))
-}
-
-struct HomeData {
-    feed: Vec<diary::FeedItem>,
-    comments: Vec<(diary::Comment, String)>,
-    footsteps_today: i64,
-    requests: i64,
-    unread: i64,
-    topics: Vec<(communities::Topic, String)>,
-    birthdays: Vec<(friends::MemberSummary, (u32, u32))>,
-    friend_count: i64,
-    friends: Vec<friends::MemberSummary>,
-    app_activities: Vec<ashiato_store::apps::FeedActivity>,
 }
 
 /// The text of sanitised activity markup (`<b>` and friends removed, references decoded).

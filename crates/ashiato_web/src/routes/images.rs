@@ -3,11 +3,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use ashiato_core::Relation;
+use ashiato_core::PhotoId;
 use ashiato_image::Variant;
 use ashiato_render::page::{Block, Image};
-use ashiato_store::photos::{self, Owner, Photo};
-use ashiato_store::{diary, relation};
+use ashiato_store::photos::{Owner, Photo};
 
 use crate::error::WebError;
 use crate::visitor::Visitor;
@@ -21,6 +20,30 @@ pub fn can_upload(visitor: &Visitor) -> bool {
         Dialect::IXhtml => visitor.handset.browser == ashiato_handset::Browser::Imode2,
         _ => false,
     }
+}
+
+/// The photo upload form (one file field) where the handset can upload from a page, or a
+/// pointer to posting by mail where it cannot.
+pub fn upload_form(visitor: &Visitor, action: String, label: &str) -> Block {
+    let cat = visitor.cat();
+    if !can_upload(visitor) {
+        return Block::Paragraph(vec![ashiato_render::page::Inline::text(
+            cat.t("diary.photos_by_mail"),
+        )]);
+    }
+    Block::Form(ashiato_render::page::Form {
+        action,
+        method: ashiato_render::page::Method::Post,
+        fields: vec![ashiato_render::page::Field::new(
+            "photo",
+            label,
+            ashiato_render::page::FieldKind::File {
+                accept: "image/jpeg,image/png,image/gif".into(),
+            },
+        )],
+        submit: cat.t("settings.save").into(),
+        multipart: true,
+    })
 }
 
 /// The page block showing a photo in the variant this visitor's handset should get.
@@ -58,28 +81,6 @@ pub struct ThumbnailSignature {
     sig: Option<String>,
 }
 
-/// Whether `visitor` may see the photo: the rules of what it belongs to.
-async fn may_see(visitor: &Visitor, photo: &Photo, owner: Owner) -> Result<bool, WebError> {
-    let Some(viewer) = visitor.member_id() else { return Ok(false) };
-    let state = visitor.state();
-    Ok(match owner {
-        Owner::Diary(entry) => {
-            state
-                .run(move |c| {
-                    let e = diary::find_entry(c, entry)?;
-                    Ok(e.scope.allows(relation::relation(c, Some(viewer), e.author)?))
-                })
-                .await?
-        }
-        Owner::Profile(member) => {
-            state.run(move |c| relation::relation(c, Some(viewer), member)).await?
-                != Relation::Blocked
-        }
-        Owner::Community(_) => true,
-        Owner::Unattached => photo.owner == viewer,
-    })
-}
-
 /// `GET /img/{photo}/{variant}`. Anything the viewer may not see is a 404, like a missing
 /// photo. Variant keys are the one this handset gets or a plain class key, so the cache
 /// cannot be filled with arbitrary variants.
@@ -89,27 +90,30 @@ pub async fn show(
     signed: web::Query<ThumbnailSignature>,
 ) -> Result<HttpResponse, WebError> {
     let (id, key) = path.into_inner();
+    let id = PhotoId(id);
     let variant: Variant = key.parse().map_err(|_| WebError::NotFound)?;
     let own = Variant::for_handset(&visitor.handset);
     let plain = Variant::new(variant.class, variant.format);
     if variant != own && variant != plain {
         return Err(WebError::NotFound);
     }
-    let (photo, owner) =
-        visitor.state().run(move |c| Ok((photos::find(c, id)?, photos::owner_of(c, id)?))).await?;
+    let (photo, owner) = ashiato_app::photos::with_owner(visitor.state(), id).await?;
     // A profile thumbnail the Social API handed to an app after its scope checks carries a
     // signature for exactly this photo and variant; the app's server fetches it without a
     // member session.
     let signed_thumbnail = matches!(owner, Owner::Profile(_))
-        && key == crate::apps::social::thumbnail_variant().to_string()
+        && key == ashiato_app::apps::social::thumbnail_variant().to_string()
         && signed.sig.as_deref().is_some_and(|sig| {
             visitor.state().secret.verify_hex(
-                crate::apps::social::THUMBNAIL_PURPOSE,
+                ashiato_app::apps::social::THUMBNAIL_PURPOSE,
                 &[id.to_string().as_bytes(), key.as_bytes()],
                 sig,
             )
         });
-    if !signed_thumbnail && !may_see(&visitor, &photo, owner).await? {
+    if !signed_thumbnail
+        && !ashiato_app::photos::visible_to(visitor.state(), visitor.member_id(), &photo, owner)
+            .await?
+    {
         return Err(WebError::NotFound);
     }
     let (bytes, mime) = visitor.state().photos.variant(&photo, variant).await?;

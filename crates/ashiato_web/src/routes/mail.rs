@@ -5,20 +5,18 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use ashiato_app::AppError;
+use ashiato_app::accounts::{self as uc, PHONE_MAX};
 use ashiato_core::{Invalid, Problem};
-use ashiato_mail::parse_mailbox;
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::mail::{self as store_mail, Notify, NotifyKind};
+use ashiato_store::mail::{Notify, NotifyKind};
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::SjisForm;
+use crate::form::{MemberPosted, SjisForm};
+use crate::routes::settings::current_password_ok;
 use crate::routes::{attach_errors, menu, post_form};
-use crate::state::now;
-use crate::visitor::Visitor;
-
-/// Longest phone address accepted.
-const PHONE_MAX: usize = 254;
+use crate::visitor::{Member, Visitor};
 
 fn easy_session(visitor: &Visitor) -> bool {
     visitor.session.as_ref().is_some_and(|s| s.easy_login)
@@ -49,26 +47,12 @@ fn password_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
 }
 
 /// `GET /settings/mail`.
-pub async fn show(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn show(Member { mut visitor, id: me, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     if easy_session(&visitor) {
         return Ok(visitor.page(&password_page(&visitor, &[])));
     }
-    let state = visitor.state().clone();
-    let (settings, token) = visitor
-        .state()
-        .run(move |c| {
-            let token = if state.config.mail_enabled() {
-                Some(ashiato_store::write(c, |c| {
-                    crate::mail::current_token(c, &state.secret, me, now())
-                })?)
-            } else {
-                None
-            };
-            Ok((store_mail::settings(c, me)?, token))
-        })
-        .await?;
+    let (settings, token) = uc::mail_settings(visitor.state(), me).await?;
     let phone = settings.phone_address.clone().unwrap_or_default();
     let mut page = settings_page(&visitor, token.as_ref(), &phone, settings.notify, &[]);
     page.flash = visitor.take_flash().await?;
@@ -90,7 +74,7 @@ fn settings_page(
     }
     match token {
         Some(token) => {
-            let a = crate::mail::addresses(config, token);
+            let a = ashiato_app::mail::addresses(config, token);
             page.push(Block::Notice(Notice::Info(cat.t("mail.secret").into())));
             for (text, address) in
                 [(cat.t("mail.diary"), &a.diary), (cat.t("mail.photo"), &a.profile_photo)]
@@ -174,21 +158,19 @@ pub struct MailForm {
     comment: Option<String>,
     #[serde(default)]
     topic: Option<String>,
-    csrf: Option<String>,
 }
 
 /// `POST /settings/mail`: `confirm` (password after an easy login: the session becomes a
 /// password session), `rotate` (new token, old addresses dead) or `save` (phone address and
 /// opt-ins).
 pub async fn change(
-    mut visitor: Visitor,
-    form: SjisForm<MailForm>,
+    MemberPosted { member: Member { mut visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<MailForm>,
+    >,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let cat = visitor.cat();
     if form.action == "confirm" {
-        if !crate::routes::settings::current_password_ok(&visitor, form.password.clone()).await? {
+        if !current_password_ok(&visitor, form.password.clone()).await? {
             let errors = [Invalid { field: "password", problem: Problem::BadCredentials }];
             return Ok(visitor.page_with_status(
                 &password_page(&visitor, &errors),
@@ -205,27 +187,10 @@ pub async fn change(
     }
     match form.action.as_str() {
         "rotate" => {
-            if !visitor.state().config.mail_enabled() {
-                return Err(WebError::NotFound);
-            }
-            let secret = visitor.state().secret.clone();
-            visitor
-                .state()
-                .run(move |c| {
-                    ashiato_store::write(c, |c| crate::mail::rotate_token(c, &secret, me, now()))
-                })
-                .await?;
+            uc::rotate_mail_token(visitor.state(), me).await?;
             visitor.flash(cat.t("mail.rotated").into()).await?;
         }
         "save" => {
-            let phone = form.phone.trim().to_owned();
-            let parsed = if phone.is_empty() {
-                Ok(None)
-            } else if phone.chars().count() > PHONE_MAX {
-                Err(Problem::TooLong(PHONE_MAX))
-            } else {
-                parse_mailbox(&phone).map(|a| Some(a.to_string())).ok_or(Problem::BadEmail)
-            };
             let mut notify = Notify::default();
             for (kind, on) in [
                 (NotifyKind::FriendRequest, &form.friend_request),
@@ -236,26 +201,18 @@ pub async fn change(
             ] {
                 notify.set(kind, on.is_some());
             }
-            let phone_address = match parsed {
-                Ok(p) => p,
-                Err(problem) => {
+            match uc::save_mail_settings(visitor.state(), me, &form.phone, notify).await {
+                Ok(()) => visitor.flash(cat.t("mail.saved").into()).await?,
+                Err(AppError::Rejected(problem)) => {
                     let errors = [Invalid { field: "phone", problem }];
+                    let phone = form.phone.trim();
                     return Ok(visitor.page_with_status(
-                        &settings_page(&visitor, None, &phone, notify, &errors),
+                        &settings_page(&visitor, None, phone, notify, &errors),
                         StatusCode::UNPROCESSABLE_ENTITY,
                     ));
                 }
-            };
-            visitor
-                .state()
-                .run(move |c| {
-                    ashiato_store::write(c, |c| {
-                        store_mail::set_phone_address(c, me, phone_address.as_deref(), now())?;
-                        store_mail::set_notify(c, me, notify, now())
-                    })
-                })
-                .await?;
-            visitor.flash(cat.t("mail.saved").into()).await?;
+                Err(e) => return Err(e.into()),
+            }
         }
         _ => return Err(WebError::BadRequest("unknown action".into())),
     }

@@ -2,43 +2,37 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use ashiato_app::AppError;
+use ashiato_app::messages as uc;
 use ashiato_core::content::MessageDraft;
-use ashiato_core::{Invalid, MessageId, Relation};
+use ashiato_core::{Invalid, MemberId, MessageId};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Link, Notice, Page};
-use ashiato_store::messages;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::{SjisForm, SjisQuery};
-use crate::routes::profile::{TokenOnly, visible_member};
+use crate::form::{MemberPosted, SjisForm, SjisQuery};
+use crate::routes::profile::TokenOnly;
 use crate::routes::text::member_text;
 use crate::routes::{
     PAGE_SIZE, Paging, attach_errors, member_link, menu, pager, post_form, short_time,
 };
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
 
 fn subject_text(cat: &ashiato_render::i18n::Catalog, subject: &str) -> String {
     if subject.is_empty() { cat.t("messages.no_subject").to_owned() } else { subject.to_owned() }
 }
 
 async fn list_page(
-    visitor: Visitor,
+    Member { visitor, id: me, .. }: Member,
     paging: &Paging,
     sent: bool,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let offset = paging.offset();
-    let list = visitor
-        .state()
-        .run(move |c| {
-            if sent {
-                messages::sent(c, me, PAGE_SIZE + 1, offset)
-            } else {
-                messages::inbox(c, me, PAGE_SIZE + 1, offset)
-            }
-        })
-        .await?;
+    let (app, offset) = (visitor.state(), paging.offset());
+    let list = if sent {
+        uc::sent(app, me, PAGE_SIZE + 1, offset).await?
+    } else {
+        uc::inbox(app, me, PAGE_SIZE + 1, offset).await?
+    };
     let cat = visitor.cat();
     let mut page =
         Page::new(cat.t(if sent { "messages.sent_title" } else { "messages.inbox_title" }));
@@ -89,21 +83,22 @@ async fn list_page(
 }
 
 /// `GET /messages`: the inbox.
-pub async fn inbox(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
-    list_page(visitor, &paging, false).await
+pub async fn inbox(member: Member, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+    list_page(member, &paging, false).await
 }
 
 /// `GET /messages/sent`.
-pub async fn sent(visitor: Visitor, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
-    list_page(visitor, &paging, true).await
+pub async fn sent(member: Member, paging: SjisQuery<Paging>) -> Result<HttpResponse, WebError> {
+    list_page(member, &paging, true).await
 }
 
 /// `GET /messages/{id}`: one message (marks it read for the recipient).
-pub async fn show(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn show(
+    Member { mut visitor, id: me, .. }: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let message_id = MessageId(*id);
-    let m = visitor.state().run(move |c| messages::open(c, message_id, me, now())).await?;
+    let m = uc::read(visitor.state(), me, MessageId(*id)).await?;
     let cat = visitor.cat();
     let mut page = Page::new(subject_text(cat, &m.subject));
     page.push(Block::Paragraph(vec![
@@ -132,17 +127,13 @@ pub async fn show(mut visitor: Visitor, id: web::Path<i64>) -> Result<HttpRespon
 
 /// `POST /messages/{id}/delete`: removes it from my side only.
 pub async fn delete(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let message_id = MessageId(*id);
-    match visitor.state().run(move |c| messages::delete_for(c, message_id, me)).await {
+    match uc::delete(visitor.state(), me, MessageId(*id)).await {
         Ok(()) => visitor.flash(visitor.cat().t("messages.deleted").into()).await?,
-        Err(WebError::NotFound) => {}
-        Err(e) => return Err(e),
+        Err(AppError::NotFound) => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect("/messages"))
 }
@@ -165,7 +156,6 @@ pub struct ComposeForm {
     body: String,
     #[serde(default)]
     reply: Option<i64>,
-    csrf: Option<String>,
 }
 
 fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[Invalid]) -> Page {
@@ -202,83 +192,43 @@ fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[
 
 /// `GET /messages/new?to={member}[&reply={message}]`.
 pub async fn compose(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     query: SjisQuery<ComposeQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let Some(to) = query.to else {
         // No recipient chosen: pick from the friend list.
         return Ok(visitor.redirect("/friends"));
     };
-    let (member, rel) = visible_member(&visitor, to).await?;
-    if rel == Relation::Owner {
-        return Err(WebError::NotFound);
-    }
+    let reply = query.reply.map(MessageId);
+    let uc::Compose { recipient, reply_subject } =
+        uc::compose(visitor.state(), me, MemberId(to), reply).await?;
     visitor.ensure_session().await?;
-    let mut form = ComposeForm { to: Some(to), reply: query.reply, ..ComposeForm::default() };
-    if let Some(r) = query.reply
-        && let Ok(original) =
-            visitor.state().run(move |c| messages::open(c, MessageId(r), me, now())).await
-    {
-        form.subject = format!("Re: {}", original.subject)
-            .chars()
-            .take(ashiato_core::content::MESSAGE_SUBJECT_MAX)
-            .collect();
-    }
-    Ok(visitor.page(&compose_page(&visitor, &member.nickname, &form, &[])))
+    let form = ComposeForm {
+        to: Some(to),
+        reply: query.reply,
+        subject: reply_subject.unwrap_or_default(),
+        ..ComposeForm::default()
+    };
+    Ok(visitor.page(&compose_page(&visitor, &recipient.nickname, &form, &[])))
 }
 
 /// `POST /messages/new`. A blocked member's message is refused like a missing recipient.
-pub async fn send(visitor: Visitor, form: SjisForm<ComposeForm>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
+pub async fn send(
+    MemberPosted { member: Member { visitor, id: me, nickname }, form }: MemberPosted<
+        SjisForm<ComposeForm>,
+    >,
+) -> Result<HttpResponse, WebError> {
     let to = form.to.ok_or(WebError::NotFound)?;
-    let (member, rel) = visible_member(&visitor, to).await?;
-    if rel == Relation::Owner {
-        return Err(WebError::NotFound);
-    }
+    let recipient = uc::recipient(visitor.state(), me, MemberId(to)).await?;
     let draft = match MessageDraft::validate(&form.subject, &form.body) {
         Ok(d) => d,
         Err(errors) => {
-            let page = compose_page(&visitor, &member.nickname, &form, &errors);
+            let page = compose_page(&visitor, &recipient.nickname, &form, &errors);
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let (recipient, reply_to) = (member.id, form.reply.map(MessageId));
-    let config = visitor.state().config.clone();
-    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
-    visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                // A reply may only point at a message of this conversation's sender; any other
-                // id from the form is dropped rather than linked.
-                let reply_to = match reply_to {
-                    Some(r) if messages::is_party(c, r, me)? => Some(r),
-                    _ => None,
-                };
-                // A second tap on a slow link sends nothing new.
-                let t = now();
-                let since = t.plus_millis(-ashiato_core::content::DOUBLE_SUBMIT_MS);
-                let (subject, body) = (&draft.subject, &draft.body);
-                if let Some(first) =
-                    messages::same_message_since(c, me, recipient, subject, body, since)?
-                {
-                    return Ok(first);
-                }
-                crate::mail::send_message(
-                    c,
-                    &config,
-                    (me, &actor),
-                    recipient,
-                    &draft.subject,
-                    &draft.body,
-                    reply_to,
-                    t,
-                )
-            })
-        })
-        .await?;
+    let reply_to = form.reply.map(MessageId);
+    uc::send(visitor.state(), me, nickname, recipient.id, draft, reply_to).await?;
     visitor.flash(visitor.cat().t("messages.sent").into()).await?;
     Ok(visitor.redirect("/messages/sent"))
 }

@@ -176,7 +176,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(crate::apps::api::rpc))
                 .route(post().to(crate::apps::api::rpc)),
         )
-        .service(resource("/social/container.pem").route(get().to(crate::apps::keys::public_key)))
+        .service(resource("/social/container.pem").route(get().to(crate::apps::api::container_key)))
         .service(
             resource("/social/rest/rpc")
                 .route(get().to(crate::apps::api::rpc))

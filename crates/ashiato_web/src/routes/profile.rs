@@ -1,20 +1,22 @@
 //! Member pages: the profile, friend requests, introductions, unfriend, block.
 
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use actix_web::web;
+use ashiato_app::friends as uc;
+use ashiato_app::{AppError, now};
 use ashiato_core::content::{INTRODUCTION_TEXT_MAX, REQUEST_MESSAGE_MAX};
 use ashiato_core::footstep::{Visit, footstep_of};
 use ashiato_core::{MemberId, Problem, Relation, text};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, Notice, Page};
-use ashiato_store::{accounts, diary, friends, members, relation};
+use ashiato_store::accounts;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::SjisForm;
+use crate::form::{MemberPosted, SjisForm};
 use crate::routes::text::member_text;
 use crate::routes::{member_link, menu, post_form, problem_message, short_time};
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
 
 /// Records a footstep for a profile or diary view, if the visit leaves one.
 pub fn leave_footstep(visitor: &Visitor, owner: MemberId, relation: Relation) {
@@ -37,40 +39,29 @@ pub async fn visible_member(
     id: i64,
 ) -> Result<(accounts::Member, Relation), WebError> {
     let viewer = visitor.member_id().ok_or(WebError::NotFound)?;
-    let owner = MemberId(id);
-    let (member, rel) = visitor
-        .state()
-        .run(move |c| {
-            Ok((accounts::find_member(c, owner)?, relation::relation(c, Some(viewer), owner)?))
-        })
-        .await?;
-    if rel == Relation::Blocked {
-        return Err(WebError::NotFound);
-    }
-    Ok((member, rel))
+    Ok(uc::visible_member(visitor.state(), viewer, MemberId(id)).await?)
 }
 
 /// `GET /m/{id}`: the profile.
-pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    let (member, rel) = visible_member(&visitor, *id).await?;
-    leave_footstep(&visitor, member.id, rel);
+pub async fn show(
+    Member { visitor, id: me, .. }: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let profile = uc::profile(visitor.state(), me, MemberId(*id)).await?;
+    leave_footstep(&visitor, profile.member.id, profile.relation);
+    let uc::Profile {
+        member,
+        relation: rel,
+        photo,
+        fields,
+        introductions: intros,
+        recent,
+        diary_count,
+        pending_out,
+        pending_in,
+        blocked,
+    } = profile;
     let owner = member.id;
-    let photo = visitor.state().run(move |c| ashiato_store::photos::member_photo(c, owner)).await?;
-    let (fields, intros, recent, diary_count, pending_out, pending_in, blocked) = visitor
-        .state()
-        .run(move |c| {
-            Ok((
-                members::free_fields(c, owner)?,
-                friends::introductions_of(c, owner)?,
-                diary::list_visible(c, owner, rel, 5, 0)?,
-                diary::count_visible(c, owner, rel)?,
-                friends::has_pending(c, me, owner)?,
-                friends::has_pending(c, owner, me)?,
-                relation::has_blocked(c, me, owner)?,
-            ))
-        })
-        .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("profile.title", &[("nickname", &member.nickname)]));
     page.flash = visitor.take_flash().await?;
@@ -180,7 +171,6 @@ pub async fn show(visitor: Visitor, id: web::Path<i64>) -> Result<HttpResponse, 
 pub struct RequestForm {
     #[serde(default)]
     message: String,
-    csrf: Option<String>,
 }
 
 fn request_page(
@@ -209,72 +199,39 @@ fn request_page(
 
 /// `GET /m/{id}/friend-request`.
 pub async fn request_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (member, _) = visible_member(&visitor, *id).await?;
+    let (member, _) = uc::visible_member(visitor.state(), me, MemberId(*id)).await?;
     visitor.ensure_session().await?;
     Ok(visitor.page(&request_page(&visitor, &member, "", None)))
 }
 
 /// `POST /m/{id}/friend-request`.
 pub async fn request(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, nickname }, form }: MemberPosted<
+        SjisForm<RequestForm>,
+    >,
     id: web::Path<i64>,
-    form: SjisForm<RequestForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let (member, _) = visible_member(&visitor, *id).await?;
+    let (member, _) = uc::visible_member(visitor.state(), me, MemberId(*id)).await?;
     let message = match text::clean_optional_multiline(&form.message, REQUEST_MESSAGE_MAX) {
         Ok(m) => m,
         Err(p) => {
-            let page = request_page(
-                &visitor,
-                &member,
-                &form.message,
-                Some(problem_message(visitor.cat(), p)),
-            );
-            return Ok(
-                visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
-            );
+            let error = Some(problem_message(visitor.cat(), p));
+            let page = request_page(&visitor, &member, &form.message, error);
+            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let to = member.id;
-    let config = visitor.state().config.clone();
-    let actor = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
-    let result = visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                let id = friends::request(c, me, to, &message, now())?;
-                crate::mail::enqueue_notification(
-                    c,
-                    &config,
-                    crate::mail::Event {
-                        recipient: to,
-                        actor: me,
-                        kind: ashiato_store::mail::NotifyKind::FriendRequest,
-                        what: ashiato_mail::NotificationKind::FriendRequest { actor },
-                        path: "/friends/requests".into(),
-                    },
-                    now(),
-                )?;
-                Ok(id)
-            })
-        })
-        .await;
     let cat = visitor.cat();
-    match result {
+    match uc::request(visitor.state(), me, nickname, to, message).await {
         Ok(_) => visitor.flash(cat.t("friends.request_sent").into()).await?,
         // Already friends, already asked, or a block: say it plainly, change nothing.
-        Err(WebError::Rejected(Problem::NotAllowed)) => {
+        Err(AppError::Rejected(Problem::NotAllowed)) => {
             visitor.flash(cat.t("friends.request_not_possible").into()).await?;
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     Ok(visitor.redirect(&format!("/m/{to}")))
 }
@@ -294,22 +251,17 @@ pub fn confirm(
     visitor.page(&page)
 }
 
-/// Fields of forms that carry nothing but the CSRF token.
+/// Fields of forms that carry nothing but the CSRF token (which [`MemberPosted`] and
+/// [`crate::form::Posted`] read and check themselves).
 #[derive(Debug, Deserialize)]
-pub struct TokenOnly {
-    /// The form's CSRF token.
-    pub csrf: Option<String>,
-}
+pub struct TokenOnly {}
 
 /// `GET /m/{id}/unfriend`.
 pub async fn unfriend_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (member, _) = visible_member(&visitor, *id).await?;
+    let (member, _) = uc::visible_member(visitor.state(), me, MemberId(*id)).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
     Ok(confirm(
@@ -323,34 +275,21 @@ pub async fn unfriend_form(
 
 /// `POST /m/{id}/unfriend`.
 pub async fn unfriend(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let (member, _) = visible_member(&visitor, *id).await?;
-    let other = member.id;
-    visitor.state().run(move |c| friends::unfriend(c, me, other)).await?;
+    uc::unfriend(visitor.state(), me, MemberId(*id)).await?;
     visitor.flash(visitor.cat().t("friends.unfriended").into()).await?;
     Ok(visitor.redirect("/friends"))
 }
 
 /// `GET /m/{id}/block`: confirm blocking or unblocking.
 pub async fn block_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     // The blocker still reaches the page of someone they blocked, to lift the block.
-    let other = MemberId(*id);
-    let (member, blocked) = visitor
-        .state()
-        .run(move |c| Ok((accounts::find_member(c, other)?, relation::has_blocked(c, me, other)?)))
-        .await?;
-    if !blocked && visitor.state().run(move |c| relation::blocked_either_way(c, me, other)).await? {
-        return Err(WebError::NotFound);
-    }
+    let (member, blocked) = uc::block_target(visitor.state(), me, MemberId(*id)).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
     let (title, question) = if blocked {
@@ -366,31 +305,10 @@ pub async fn block_form(
 
 /// `POST /m/{id}/block`: blocks, or lifts the block if there is one.
 pub async fn block(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
     id: web::Path<i64>,
-    form: SjisForm<TokenOnly>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let other = MemberId(*id);
-    if other == me {
-        return Err(WebError::NotFound);
-    }
-    let now_blocked = visitor
-        .state()
-        .run(move |c| {
-            accounts::find_member(c, other)?;
-            ashiato_store::write(c, |c| {
-                if relation::has_blocked(c, me, other)? {
-                    relation::unblock(c, me, other)?;
-                    Ok(false)
-                } else {
-                    relation::block(c, me, other, now())?;
-                    Ok(true)
-                }
-            })
-        })
-        .await?;
+    let now_blocked = uc::toggle_block(visitor.state(), me, MemberId(*id)).await?;
     let cat = visitor.cat();
     visitor.flash(cat.t(if now_blocked { "block.done" } else { "block.lifted" }).into()).await?;
     Ok(visitor.redirect("/home"))
@@ -401,33 +319,16 @@ pub async fn block(
 pub struct IntroductionForm {
     #[serde(default)]
     body: String,
-    csrf: Option<String>,
 }
 
 /// `GET /m/{id}/introduce`: write or edit an introduction of a friend.
 pub async fn introduce_form(
-    mut visitor: Visitor,
+    Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
-    let (member, rel) = visible_member(&visitor, *id).await?;
-    if rel != Relation::Friend {
-        return Err(WebError::NotFound);
-    }
+    let (member, current) = uc::introduction_of(visitor.state(), me, MemberId(*id)).await?;
     visitor.ensure_session().await?;
-    let me = visitor.member_id();
     let subject = member.id;
-    let current = visitor
-        .state()
-        .run(move |c| {
-            Ok(friends::introductions_of(c, subject)?
-                .into_iter()
-                .find(|(a, _)| Some(a.id) == me)
-                .map(|(_, b)| b))
-        })
-        .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("introduce.title", &[("nickname", &member.nickname)]));
     page.push(post_form(
@@ -445,16 +346,12 @@ pub async fn introduce_form(
 
 /// `POST /m/{id}/introduce` (an empty text removes the introduction).
 pub async fn introduce(
-    visitor: Visitor,
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<IntroductionForm>,
+    >,
     id: web::Path<i64>,
-    form: SjisForm<IntroductionForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let (member, rel) = visible_member(&visitor, *id).await?;
-    if rel != Relation::Friend {
-        return Err(WebError::NotFound);
-    }
+    let member = uc::friend(visitor.state(), me, MemberId(*id)).await?;
     let body = match text::clean_optional_multiline(&form.body, INTRODUCTION_TEXT_MAX) {
         Ok(b) => b,
         Err(p) => {
@@ -470,16 +367,11 @@ pub async fn introduce(
                 )],
                 cat.t("introduce.submit"),
             ));
-            return Ok(
-                visitor.page_with_status(&page, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)
-            );
+            return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let subject = member.id;
-    visitor
-        .state()
-        .run(move |c| ashiato_store::write(c, |c| friends::introduce(c, me, subject, &body, now())))
-        .await?;
+    uc::introduce(visitor.state(), me, subject, body).await?;
     visitor.flash(visitor.cat().t("introduce.saved").into()).await?;
     Ok(visitor.redirect(&format!("/m/{subject}")))
 }

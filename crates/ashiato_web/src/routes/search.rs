@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::form::SjisQuery;
 use crate::routes::{PAGE_SIZE, member_link, menu, pager};
-use crate::visitor::Visitor;
+use crate::visitor::Member;
 
 /// Query parameters.
 #[derive(Debug, Default, Deserialize)]
@@ -25,10 +25,9 @@ pub struct SearchQuery {
 /// Members whose nickname contains the query, except those who opted out and anyone in a block
 /// with the reader.
 pub async fn search(
-    visitor: Visitor,
+    Member { visitor, id: me, .. }: Member,
     query: SjisQuery<SearchQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("search.title"));
     let cleaned = clean_search(&query.q);

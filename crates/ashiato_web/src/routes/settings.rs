@@ -1,21 +1,22 @@
 //! `/settings`: profile and its scopes, diary default, stealth footsteps, search opt-out,
 //! language, password, withdrawal.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use ashiato_app::AppError;
+use ashiato_app::accounts::{self as uc, SettingsDraft};
+use ashiato_app::photos::UploadProblem;
 use ashiato_core::account::{self, AREA_MAX, INTRODUCTION_MAX, Profile};
-use ashiato_core::{Invalid, Problem, Scope, password, text};
+use ashiato_core::{Invalid, Problem, Scope, text};
 use ashiato_render::page::{Block, Field, FieldKind, Inline, InputMode, Notice, Page};
-use ashiato_store::db::random_bytes;
-use ashiato_store::members::{self, FreeField, Settings};
-use ashiato_store::{accounts, sessions};
+use ashiato_store::accounts::Member as Account;
+use ashiato_store::members::{FreeField, Settings};
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::form::SjisForm;
+use crate::form::{FormData, MemberPosted, SjisForm};
 use crate::routes::{attach_errors, menu, post_form, scope_options};
-use crate::state::now;
-use crate::visitor::Visitor;
+use crate::visitor::{Member, Visitor};
 
 /// How many free profile fields a member may have.
 const FREE_FIELDS: usize = 3;
@@ -68,10 +69,48 @@ pub struct SettingsForm {
     value3: String,
     #[serde(default)]
     scope3: String,
-    csrf: Option<String>,
 }
 
 impl SettingsForm {
+    /// The form filled in with what is saved.
+    fn of(m: &Account, free: &[FreeField]) -> SettingsForm {
+        let get = |n: usize| {
+            free.get(n).cloned().unwrap_or(FreeField {
+                label: String::new(),
+                value: String::new(),
+                scope: Scope::Friends,
+            })
+        };
+        let (f1, f2, f3) = (get(0), get(1), get(2));
+        SettingsForm {
+            nickname: m.nickname.clone(),
+            introduction: m.profile.introduction.clone(),
+            introduction_scope: m.profile.introduction_scope.as_str().into(),
+            birthday: m
+                .profile
+                .birthday
+                .map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}"))
+                .unwrap_or_default(),
+            birthday_scope: m.profile.birthday_scope.as_str().into(),
+            area: m.profile.area.clone(),
+            area_scope: m.profile.area_scope.as_str().into(),
+            friends_scope: m.friends_scope.as_str().into(),
+            default_scope: m.default_diary_scope.as_str().into(),
+            stealth: m.stealth_footsteps.then(|| "1".into()),
+            hide_from_search: m.search_opt_out.then(|| "1".into()),
+            language: m.language.clone(),
+            label1: f1.label,
+            value1: f1.value,
+            scope1: f1.scope.as_str().into(),
+            label2: f2.label,
+            value2: f2.value,
+            scope2: f2.scope.as_str().into(),
+            label3: f3.label,
+            value3: f3.value,
+            scope3: f3.scope.as_str().into(),
+        }
+    }
+
     fn free(&self) -> [(&str, &str, &str, &'static str, &'static str, &'static str); FREE_FIELDS] {
         [
             (&self.label1, &self.value1, &self.scope1, "label1", "value1", "scope1"),
@@ -169,47 +208,10 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
 }
 
 /// `GET /settings`.
-pub async fn show(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(m) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
+pub async fn show(Member { mut visitor, id: me, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let id = m.id;
-    let free = visitor.state().run(move |c| members::free_fields(c, id)).await?;
-    let get = |n: usize| {
-        free.get(n).cloned().unwrap_or(FreeField {
-            label: String::new(),
-            value: String::new(),
-            scope: Scope::Friends,
-        })
-    };
-    let (f1, f2, f3) = (get(0), get(1), get(2));
-    let form = SettingsForm {
-        nickname: m.nickname.clone(),
-        introduction: m.profile.introduction.clone(),
-        introduction_scope: m.profile.introduction_scope.as_str().into(),
-        birthday: m
-            .profile
-            .birthday
-            .map(|(y, mo, d)| format!("{y:04}-{mo:02}-{d:02}"))
-            .unwrap_or_default(),
-        birthday_scope: m.profile.birthday_scope.as_str().into(),
-        area: m.profile.area.clone(),
-        area_scope: m.profile.area_scope.as_str().into(),
-        friends_scope: m.friends_scope.as_str().into(),
-        default_scope: m.default_diary_scope.as_str().into(),
-        stealth: m.stealth_footsteps.then(|| "1".into()),
-        hide_from_search: m.search_opt_out.then(|| "1".into()),
-        language: m.language.clone(),
-        label1: f1.label,
-        value1: f1.value,
-        scope1: f1.scope.as_str().into(),
-        label2: f2.label,
-        value2: f2.value,
-        scope2: f2.scope.as_str().into(),
-        label3: f3.label,
-        value3: f3.value,
-        scope3: f3.scope.as_str().into(),
-        csrf: None,
-    };
+    let free = uc::free_fields(visitor.state(), me).await?;
+    let form = visitor.member.as_ref().map(|m| SettingsForm::of(m, &free)).unwrap_or_default();
     let mut page = settings_page(&visitor, &form, &[]);
     page.flash = visitor.take_flash().await?;
     Ok(visitor.page(&page))
@@ -222,14 +224,8 @@ fn scope_field(errors: &mut Vec<Invalid>, field: &'static str, value: &str) -> S
     })
 }
 
-/// `POST /settings`: validates everything, saves all of it or nothing.
-pub async fn save(
-    visitor: Visitor,
-    form: SjisForm<SettingsForm>,
-) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    let f = form.into_inner();
+/// Validates everything on the settings form, reporting every bad field at once.
+fn validate(f: &SettingsForm) -> Result<SettingsDraft, Vec<Invalid>> {
     let mut errors = Vec::new();
     let mut check = |field: &'static str, r: Result<String, Problem>| {
         r.map_err(|problem| errors.push(Invalid { field, problem })).unwrap_or_default()
@@ -273,26 +269,32 @@ pub async fn save(
         search_opt_out: f.hide_from_search.is_some(),
         language: if f.language == "en" { "en".into() } else { "ja".into() },
     };
-    if !errors.is_empty() {
-        return Ok(visitor.page_with_status(
-            &settings_page(&visitor, &f, &errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+    if errors.is_empty() {
+        Ok(SettingsDraft { nickname, profile, settings, free_fields })
+    } else {
+        Err(errors)
     }
-    visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                let t = now();
-                accounts::update_profile(c, me, &profile, t)?;
-                accounts::set_nickname(c, me, &nickname, t)?;
-                members::save_settings(c, me, &settings, t)?;
-                members::set_free_fields(c, me, &free_fields)
-            })
-        })
-        .await?;
+}
+
+/// `POST /settings`: validates everything, saves all of it or nothing.
+pub async fn save(
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<SettingsForm>,
+    >,
+) -> Result<HttpResponse, WebError> {
+    let draft = match validate(&form) {
+        Ok(draft) => draft,
+        Err(errors) => {
+            return Ok(visitor.page_with_status(
+                &settings_page(&visitor, &form, &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    uc::save_settings(visitor.state(), me, draft).await?;
     // The saved language applies from the next page on; the flash uses it already.
-    let lang = ashiato_render::i18n::Lang::from_tag(if f.language == "en" { "en" } else { "ja" });
+    let lang =
+        ashiato_render::i18n::Lang::from_tag(if form.language == "en" { "en" } else { "ja" });
     visitor.flash(ashiato_render::i18n::Catalog::get(lang).t("settings.saved").into()).await?;
     Ok(visitor.redirect("/settings"))
 }
@@ -304,7 +306,6 @@ pub struct PasswordForm {
     current: String,
     #[serde(default)]
     new: String,
-    csrf: Option<String>,
 }
 
 fn password_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
@@ -321,70 +322,49 @@ fn password_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
 }
 
 /// `GET /settings/password`.
-pub async fn password_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn password_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     Ok(visitor.page(&password_page(&visitor, &[])))
 }
 
-/// Checks the member's current password on the blocking pool.
+/// The logged-in member's stored e-mail address ("" for anyone else).
+fn email_of(visitor: &Visitor) -> String {
+    visitor.member.as_ref().map(|m| m.email.clone()).unwrap_or_default()
+}
+
+/// Checks the logged-in member's current password (false for anyone else).
 pub async fn current_password_ok(visitor: &Visitor, plain: String) -> Result<bool, WebError> {
-    let Some(m) = visitor.member.clone() else { return Ok(false) };
-    let email = account::Email::parse(&m.email)
-        .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
-    visitor
-        .state()
-        .run(move |c| {
-            Ok(accounts::credentials(c, &email)?
-                .is_some_and(|(_, hash)| password::verify(&plain, &hash)))
-        })
-        .await
+    if visitor.member.is_none() {
+        return Ok(false);
+    }
+    Ok(uc::password_ok(visitor.state(), &email_of(visitor), plain).await?)
 }
 
 /// `POST /settings/password`: needs the current password (also after an easy login); ends
 /// every other session and logs this one in afresh.
 pub async fn change_password(
-    mut visitor: Visitor,
-    form: SjisForm<PasswordForm>,
+    MemberPosted { member: Member { mut visitor, id: me, nickname }, form }: MemberPosted<
+        SjisForm<PasswordForm>,
+    >,
 ) -> Result<HttpResponse, WebError> {
-    let Some(m) = visitor.member.clone() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    if !current_password_ok(&visitor, form.current.clone()).await? {
-        let errors = [Invalid { field: "current", problem: Problem::BadCredentials }];
-        return Ok(visitor.page_with_status(
-            &password_page(&visitor, &errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+    let form = form.into_inner();
+    let email = email_of(&visitor);
+    match uc::change_password(visitor.state(), me, &email, &nickname, form.current, form.new).await
+    {
+        Ok(()) => {}
+        Err(AppError::Rejected(problem)) => {
+            // A wrong current password, or a new one the policy refuses.
+            let field = if problem == Problem::BadCredentials { "current" } else { "new" };
+            let errors = [Invalid { field, problem }];
+            return Ok(visitor.page_with_status(
+                &password_page(&visitor, &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
-    let email = account::Email::parse(&m.email)
-        .map_err(|_| WebError::Internal("stored e-mail does not parse".into()))?;
-    if let Err(problem) = account::check_password(&form.new, &email, &m.nickname) {
-        let errors = [Invalid { field: "new", problem }];
-        return Ok(visitor.page_with_status(
-            &password_page(&visitor, &errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    let salt: [u8; password::SALT_LEN] = random_bytes()?;
-    let plain = form.new.clone();
-    let hash = web::block(move || password::hash(&plain, &salt))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    let id = m.id;
-    visitor
-        .state()
-        .run(move |c| {
-            ashiato_store::write(c, |c| {
-                accounts::set_password_hash(c, id, &hash, now())?;
-                sessions::delete_for_member(c, id).map(|_| ())
-            })
-        })
-        .await?;
     visitor.session = None;
-    visitor.login(id).await?;
+    visitor.login(me).await?;
     visitor.flash(visitor.cat().t("settings.password_changed").into()).await?;
     Ok(visitor.redirect("/settings"))
 }
@@ -394,7 +374,6 @@ pub async fn change_password(
 pub struct WithdrawForm {
     #[serde(default)]
     password: String,
-    csrf: Option<String>,
 }
 
 fn withdraw_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
@@ -410,8 +389,7 @@ fn withdraw_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
 
 /// `GET /settings/blocks`: the members I blocked, each linking to the page that lifts the
 /// block. Their profiles answer 404 to me as to them, so this is the way back.
-pub async fn blocks(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn blocks(Member { mut visitor, id: me, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     let blocked = visitor.state().run(move |c| ashiato_store::relation::blocked_by(c, me)).await?;
     let cat = visitor.cat();
@@ -432,40 +410,29 @@ pub async fn blocks(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
 }
 
 /// `GET /settings/withdraw`.
-pub async fn withdraw_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn withdraw_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     Ok(visitor.page(&withdraw_page(&visitor, &[])))
 }
 
 /// `POST /settings/withdraw`: with the password, deletes the account and everything it wrote.
 pub async fn withdraw(
-    mut visitor: Visitor,
-    form: SjisForm<WithdrawForm>,
+    MemberPosted { member: Member { mut visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<WithdrawForm>,
+    >,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
-    if !current_password_ok(&visitor, form.password.clone()).await? {
-        let errors = [Invalid { field: "password", problem: Problem::BadCredentials }];
-        return Ok(visitor.page_with_status(
-            &withdraw_page(&visitor, &errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+    let email = email_of(&visitor);
+    match uc::withdraw(visitor.state(), me, &email, form.into_inner().password).await {
+        Ok(()) => {}
+        Err(AppError::Rejected(Problem::BadCredentials)) => {
+            let errors = [Invalid { field: "password", problem: Problem::BadCredentials }];
+            return Ok(visitor.page_with_status(
+                &withdraw_page(&visitor, &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
-    // The member's photo files go too, unless another row (another member's identical upload)
-    // still refers to the same content.
-    let files = visitor.state().photos.files().clone();
-    visitor
-        .state()
-        .run(move |c| {
-            let owned = ashiato_store::photos::owned_files(c, me)?;
-            ashiato_store::write(c, |c| members::withdraw(c, me))?;
-            ashiato_store::photos::remove_unreferenced_files(c, &files, &owned);
-            Ok(())
-        })
-        .await?;
     visitor.session = None;
     visitor.member = None;
     visitor.ensure_session().await?;
@@ -473,23 +440,28 @@ pub async fn withdraw(
     Ok(visitor.redirect("/login"))
 }
 
+/// Whether this request's session came from an easy login.
+fn easy_session(visitor: &Visitor) -> bool {
+    visitor.session.as_ref().is_some_and(|s| s.easy_login)
+}
+
 /// `GET /settings/easy-login`: whether easy login is set up, and the button to change it.
-pub async fn easy_login_page(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
+pub async fn easy_login_page(
+    Member { mut visitor, id: me, .. }: Member,
+) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
-    let count = visitor.state().run(move |c| ashiato_store::bindings::count_for(c, me)).await?;
+    let bound = uc::easy_login_bound(visitor.state(), me).await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("easy.title"));
     page.flash = visitor.take_flash().await?;
-    page.push(Block::Paragraph(vec![Inline::text(cat.t(if count > 0 {
+    page.push(Block::Paragraph(vec![Inline::text(cat.t(if bound {
         "easy.on"
     } else {
         "easy.off"
     }))]));
-    let easy_session = visitor.session.as_ref().is_some_and(|s| s.easy_login);
     if visitor.subscriber_hash.is_none() {
         page.push(Block::Paragraph(vec![Inline::text(cat.t("easy.no_id"))]));
-    } else if easy_session {
+    } else if easy_session(&visitor) {
         // Binding needs a password-authenticated session (security.md §1).
         page.push(Block::Paragraph(vec![Inline::text(cat.t("easy.password_needed"))]));
     } else {
@@ -499,7 +471,7 @@ pub async fn easy_login_page(mut visitor: Visitor) -> Result<HttpResponse, WebEr
             cat.t("easy.bind"),
         ));
     }
-    if count > 0 {
+    if bound {
         page.push(post_form(
             "/settings/easy-login",
             vec![Field::hidden("action", "unbind")],
@@ -515,39 +487,26 @@ pub async fn easy_login_page(mut visitor: Visitor) -> Result<HttpResponse, WebEr
 pub struct EasyLoginForm {
     #[serde(default)]
     action: String,
-    csrf: Option<String>,
 }
 
 /// `POST /settings/easy-login`: binds this handset's trusted subscriber ID (password sessions
 /// only) or removes every binding.
 pub async fn easy_login_change(
-    visitor: Visitor,
-    form: SjisForm<EasyLoginForm>,
+    MemberPosted { member: Member { visitor, id: me, .. }, form }: MemberPosted<
+        SjisForm<EasyLoginForm>,
+    >,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(form.csrf.as_deref())?;
     let cat = visitor.cat();
     match form.action.as_str() {
         "bind" => {
-            let easy_session = visitor.session.as_ref().is_some_and(|s| s.easy_login);
-            let (Some(hash), false) = (visitor.subscriber_hash.clone(), easy_session) else {
-                return Err(WebError::Forbidden(
-                    "binding needs a trusted ID and a password session".into(),
-                ));
-            };
+            let hash = visitor.subscriber_hash.clone();
             let carrier = visitor.handset.carrier.as_str().to_owned();
-            visitor
-                .state()
-                .run(move |c| {
-                    ashiato_store::write(c, |c| {
-                        ashiato_store::bindings::bind(c, &hash, me, &carrier, now())
-                    })
-                })
-                .await?;
+            let easy = easy_session(&visitor);
+            uc::bind_easy_login(visitor.state(), me, hash, easy, carrier).await?;
             visitor.flash(cat.t("easy.bound").into()).await?;
         }
         "unbind" => {
-            visitor.state().run(move |c| ashiato_store::bindings::unbind_member(c, me)).await?;
+            uc::unbind_easy_login(visitor.state(), me).await?;
             visitor.flash(cat.t("easy.unbound").into()).await?;
         }
         _ => return Err(WebError::BadRequest("unknown action".into())),
@@ -557,71 +516,44 @@ pub async fn easy_login_change(
 
 /// `GET /settings/photo`: the profile photo form (handsets that cannot upload are pointed to
 /// posting by mail).
-pub async fn photo_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_none() {
-        return Ok(visitor.login_redirect());
-    }
+pub async fn photo_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     Ok(visitor.page(&photo_page(&visitor, None)))
 }
 
-fn photo_page(visitor: &Visitor, problem: Option<&crate::photos::UploadProblem>) -> Page {
+fn photo_page(visitor: &Visitor, problem: Option<&UploadProblem>) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("photo.title"));
     if let Some(p) = problem {
         page.push(Block::Notice(Notice::Error(cat.t(p.message_key()).into())));
     }
-    if crate::routes::images::can_upload(visitor) {
-        page.push(Block::Form(ashiato_render::page::Form {
-            action: "/settings/photo".into(),
-            method: ashiato_render::page::Method::Post,
-            fields: vec![Field::new(
-                "photo",
-                cat.t("photo.title"),
-                FieldKind::File { accept: "image/jpeg,image/png,image/gif".into() },
-            )],
-            submit: cat.t("settings.save").into(),
-            multipart: true,
-        }));
-    } else {
-        page.push(Block::Paragraph(vec![Inline::text(cat.t("diary.photos_by_mail"))]));
-    }
+    page.push(crate::routes::images::upload_form(
+        visitor,
+        "/settings/photo".into(),
+        cat.t("photo.title"),
+    ));
     page.menu = menu(cat, true);
     page
 }
 
 /// `POST /settings/photo`.
 pub async fn photo_upload(
-    visitor: Visitor,
-    data: crate::form::FormData,
+    MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = visitor.member_id() else { return Ok(visitor.login_redirect()) };
-    visitor.check_csrf(Some(&data.text("csrf")))?;
-    let Some(bytes) = data.file("photo") else {
-        return Ok(visitor.page_with_status(
-            &photo_page(&visitor, Some(&crate::photos::UploadProblem::NotAnImage)),
+    let refused = |problem: &UploadProblem| {
+        visitor.page_with_status(
+            &photo_page(&visitor, Some(problem)),
             StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+        )
     };
-    match visitor.state().photos.store_upload(visitor.state(), me, bytes.to_vec(), now()).await? {
-        Ok(id) => {
-            let files = visitor.state().photos.files().clone();
-            visitor
-                .state()
-                .run(move |c| {
-                    let replaced = ashiato_store::write(c, |c| {
-                        ashiato_store::photos::set_member_photo(c, me, Some(id))
-                    })?;
-                    ashiato_store::photos::remove_unreferenced_files(c, &files, &replaced);
-                    Ok(())
-                })
-                .await?;
+    let Some(bytes) = data.file("photo") else {
+        return Ok(refused(&UploadProblem::NotAnImage));
+    };
+    match uc::set_profile_photo(visitor.state(), me, bytes.to_vec()).await? {
+        Ok(()) => {
             visitor.flash(visitor.cat().t("photo.saved").into()).await?;
             Ok(visitor.redirect(&format!("/m/{me}")))
         }
-        Err(problem) => Ok(visitor.page_with_status(
-            &photo_page(&visitor, Some(&problem)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
+        Err(problem) => Ok(refused(&problem)),
     }
 }

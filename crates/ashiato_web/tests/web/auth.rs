@@ -49,10 +49,8 @@ fn login_rotates_session(t: &TestDb) {
     member(t, "stranger@example.jp", "しらないひと");
     {
         let mut conn = t.db.conn().expect("connection");
-        ashiato_store::write(&mut conn, |c| {
-            friends::befriend(c, hanako, taro, ashiato_web::state::now())
-        })
-        .expect("befriend");
+        ashiato_store::write(&mut conn, |c| friends::befriend(c, hanako, taro, ashiato_app::now()))
+            .expect("befriend");
     }
     let app = TestApp::start(t);
     let mut b = Browser::new(&app);
@@ -130,8 +128,8 @@ fn unknown_token_not_adopted(t: &TestDb) {
     let by_url = app.send(&Request::get(&format!("/home?ksid={planted}")));
     assert_eq!(by_url.status, 303);
     let mut conn = t.db.conn().expect("connection");
-    let found = ashiato_store::sessions::find(&mut conn, &planted, ashiato_web::state::now())
-        .expect("query");
+    let found =
+        ashiato_store::sessions::find(&mut conn, &planted, ashiato_app::now()).expect("query");
     assert!(found.is_none());
 }
 
@@ -194,7 +192,7 @@ fn bad_sign_up_input(t: &TestDb) {
     let inviter = member(t, "inviter@example.jp", "さそう人");
     let token = {
         let mut conn = t.db.conn().expect("connection");
-        accounts::create_invitation(&mut conn, Some(inviter), None, ashiato_web::state::now(), 14)
+        accounts::create_invitation(&mut conn, Some(inviter), None, ashiato_app::now(), 14)
             .expect("invite")
             .token
     };
@@ -240,19 +238,14 @@ fn used_and_expired_invitations(t: &TestDb) {
     let inviter = member(t, "inviter@example.jp", "さそう人");
     let (old, used) = {
         let mut conn = t.db.conn().expect("connection");
-        let long_ago = ashiato_core::Timestamp(ashiato_web::state::now().0 - 30 * DAY_MS);
+        let long_ago = ashiato_core::Timestamp(ashiato_app::now().0 - 30 * DAY_MS);
         let old = accounts::create_invitation(&mut conn, Some(inviter), None, long_ago, 14)
             .expect("invite")
             .token;
-        let used = accounts::create_invitation(
-            &mut conn,
-            Some(inviter),
-            None,
-            ashiato_web::state::now(),
-            14,
-        )
-        .expect("invite")
-        .token;
+        let used =
+            accounts::create_invitation(&mut conn, Some(inviter), None, ashiato_app::now(), 14)
+                .expect("invite")
+                .token;
         (old, used)
     };
     let app = TestApp::start(t);
@@ -304,7 +297,7 @@ fn login_limit(t: &TestDb) {
     let app = TestApp::start(t);
     for email in ["target@example.jp", "nobody-here@example.jp"] {
         let mut b = Browser::new(&app);
-        for _ in 0..ashiato_web::limits::LOGIN_FAILURES {
+        for _ in 0..ashiato_app::limits::LOGIN_FAILURES {
             assert_eq!(b.login(email, "wrong-guess-123").status, 200);
         }
         // The right password no longer gets in for a while; an unknown address answers the same.

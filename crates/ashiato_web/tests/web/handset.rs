@@ -125,7 +125,7 @@ fn sjis_form_with_docomo_emoji(t: &TestDb) {
             &mut conn,
             Some(inviter),
             None,
-            ashiato_web::state::now(),
+            ashiato_app::now(),
             14,
         )
         .expect("invite")

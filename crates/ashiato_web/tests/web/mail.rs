@@ -169,7 +169,7 @@ fn notifications(t: &TestDb) {
     assert_eq!((r[0].to.as_str(), r[0].kind.as_str()), ("bee@docomo.ne.jp", "friend_request"));
     let message = {
         let mut conn = t.db.conn().expect("connection");
-        store_mail::claim(&mut conn, r[0].id, ashiato_web::state::now(), 1000)
+        store_mail::claim(&mut conn, r[0].id, ashiato_app::now(), 1000)
             .expect("claim")
             .expect("claimable")
             .message
@@ -214,7 +214,7 @@ fn notifications(t: &TestDb) {
     assert_eq!(r.len(), 3, "{r:?}");
     assert_eq!((r[2].to.as_str(), r[2].kind.as_str()), ("a@example.jp", "comment"));
     let mut conn = t.db.conn().expect("connection");
-    let mail = store_mail::claim(&mut conn, r[2].id, ashiato_web::state::now(), 1000)
+    let mail = store_mail::claim(&mut conn, r[2].id, ashiato_app::now(), 1000)
         .expect("claim")
         .expect("claimable");
     let text = String::from_utf8_lossy(&mail.message);

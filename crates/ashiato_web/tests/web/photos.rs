@@ -113,7 +113,7 @@ fn diary_photos(t: &TestDb) {
         let mut conn = t.db.conn().expect("connection");
         ashiato_store::write(&mut conn, |c| {
             for f in [friend, au_friend, sb_friend] {
-                ashiato_store::friends::befriend(c, owner, f, ashiato_web::state::now())?;
+                ashiato_store::friends::befriend(c, owner, f, ashiato_app::now())?;
             }
             Ok::<_, ashiato_store::StoreError>(())
         })

@@ -179,7 +179,7 @@ fn comments_and_messages(t: &TestDb) {
     {
         let mut conn = t.db.conn().expect("connection");
         ashiato_store::write(&mut conn, |c| {
-            ashiato_store::friends::befriend(c, d, a, ashiato_web::state::now())
+            ashiato_store::friends::befriend(c, d, a, ashiato_app::now())
         })
         .expect("friends");
     }
@@ -357,7 +357,7 @@ fn withdrawal(t: &TestDb) {
     {
         let mut conn = t.db.conn().expect("connection");
         ashiato_store::write(&mut conn, |c| {
-            ashiato_store::friends::befriend(c, stay, go, ashiato_web::state::now())
+            ashiato_store::friends::befriend(c, stay, go, ashiato_app::now())
         })
         .expect("friends");
     }
@@ -431,7 +431,7 @@ fn footsteps_pruned(t: &TestDb) {
     use ashiato_store::footsteps::{self, Event};
     let owner = member(t, "old@example.jp", "むかし");
     let visitor = member(t, "visitor@example.jp", "きたひと");
-    let now = ashiato_web::state::now();
+    let now = ashiato_app::now();
     let day = |at: ashiato_core::Timestamp| at.day_in_zone(ashiato_core::time::JST_OFFSET_MINUTES);
     let old = ashiato_core::Timestamp(now.0 - 40 * ashiato_core::time::DAY_MS);
     let recent = ashiato_core::Timestamp(now.0 - 3 * ashiato_core::time::DAY_MS);
@@ -521,7 +521,7 @@ fn reply_ids(t: &TestDb) {
     let c = member(t, "c@example.jp", "シー");
     let (theirs, mine) = {
         let mut conn = t.db.conn().expect("connection");
-        let now = ashiato_web::state::now();
+        let now = ashiato_app::now();
         let theirs = ashiato_store::messages::send(&mut conn, b, c, "内緒", "BとC", None, now);
         let mine = ashiato_store::messages::send(&mut conn, b, a, "やあ", "BからA", None, now);
         (theirs.expect("b to c"), mine.expect("b to a"))
@@ -586,7 +586,7 @@ fn double_taps(t: &TestDb) {
     let tapper = member(t, "tap@docomo.ne.jp", "二度押し");
     let (entry, cid, tid) = {
         let mut conn = t.db.conn().expect("connection");
-        let now = ashiato_web::state::now();
+        let now = ashiato_app::now();
         ashiato_store::write(&mut conn, |c| -> Result<_, ashiato_store::StoreError> {
             let entry = ashiato_store::diary::create_entry(
                 c,

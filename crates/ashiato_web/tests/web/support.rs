@@ -4,12 +4,12 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc;
 
 use actix_web::dev::ServerHandle;
+use ashiato_app::config::Config;
+use ashiato_app::secret::Secret;
 use ashiato_core::MemberId;
 use ashiato_test_support::TestDb;
 use ashiato_test_support::http::{Request, Response};
-use ashiato_web::config::Config;
-use ashiato_web::secret::Secret;
-use ashiato_web::{AppState, server};
+use ashiato_web::{App, server};
 
 /// A running server for one test.
 pub struct TestApp {
@@ -28,8 +28,7 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let mut config = Config { bind: addr.to_string(), workers: 1, ..Config::default() };
         adjust(&mut config);
-        let state =
-            AppState::new(t.db.clone(), config, Secret::from_bytes([42; 32])).expect("state");
+        let state = App::new(t.db.clone(), config, Secret::from_bytes([42; 32])).expect("state");
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -126,7 +125,7 @@ pub fn member(t: &TestDb, email: &str, nickname: &str) -> MemberId {
     let hash = ashiato_core::password::hash(PASSWORD, &[9; 16]).expect("hash");
     let mut conn = t.db.conn().expect("connection");
     ashiato_store::write(&mut conn, |c| {
-        ashiato_store::accounts::create_member(c, &new, &hash, ashiato_web::state::now())
+        ashiato_store::accounts::create_member(c, &new, &hash, ashiato_app::now())
     })
     .expect("member")
 }

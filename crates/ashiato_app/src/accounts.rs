@@ -1,0 +1,344 @@
+//! Accounts: joining (open or by invitation), inviting, logging in with a password or by a
+//! bound handset, and the member's own settings: profile and options, password, withdrawal,
+//! easy login, profile photo, and the mail settings (posting token, phone address,
+//! notification opt-ins).
+//!
+//! Sessions are not made here: a front door logs the member in (or out) once a use case has
+//! said who they are. argon2 hashing and verifying take tens of milliseconds of CPU, so they
+//! run on the blocking pool without holding a database connection.
+
+use ashiato_core::account::{self, Email, NewMember, Profile};
+use ashiato_core::{MemberId, Problem, password};
+use ashiato_mail::{Token, parse_mailbox};
+use ashiato_store::accounts::{self as store_accounts, IssuedInvitation, SignUp};
+use ashiato_store::db::random_bytes;
+use ashiato_store::mail::{self as store_mail, MailSettings, Notify};
+use ashiato_store::members::{self, FreeField, Settings};
+use ashiato_store::{StoreError, bindings, photos, sessions};
+
+use crate::limits::{LOGIN_FAILURES, LOGIN_WINDOW_MS};
+use crate::photos::UploadProblem;
+use crate::{App, AppError, AppResult, now};
+
+/// Longest phone address accepted.
+pub const PHONE_MAX: usize = 254;
+
+/// Hashes a new password with a fresh salt, off the async threads.
+async fn hash_password(plain: String) -> AppResult<String> {
+    let salt: [u8; password::SALT_LEN] = random_bytes()?;
+    tokio::task::spawn_blocking(move || password::hash(&plain, &salt))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+/// Checks `plain` against a stored hash, off the async threads. Without a hash (no such
+/// account) it is checked against a dummy, so the answer takes as long, and fails.
+async fn verify_password(plain: String, hash: Option<String>) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => password::verify(&plain, &hash),
+        None => {
+            let _ = password::verify(&plain, password::DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+/// What failed logins are counted under: the address as stored, or as typed when it does not
+/// parse, so guesses are limited per account whether or not it exists.
+fn login_key(email: &str) -> String {
+    Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned())
+}
+
+/// Checks a password login: the member it names, `Rejected(BadCredentials)` for an unknown
+/// address or a wrong password (one more failure counted), `TooMany` while the account's
+/// failures are over the limit (the pause reveals nothing: unknown addresses pause too). A
+/// success forgets the account's failures.
+pub async fn check_login(app: &App, email: &str, password: String) -> AppResult<MemberId> {
+    let key = login_key(email);
+    if app.login_failures.is_limited(&key, LOGIN_FAILURES, LOGIN_WINDOW_MS, now()) {
+        return Err(AppError::TooMany);
+    }
+    let found = match Email::parse(email).ok() {
+        Some(e) => app.run(move |c| store_accounts::credentials(c, &e)).await?,
+        None => None,
+    };
+    let (id, hash) = found.unzip();
+    match (verify_password(password, hash).await?, id) {
+        (true, Some(id)) => {
+            app.login_failures.clear(&key);
+            Ok(id)
+        }
+        _ => {
+            app.login_failures.note(&key, LOGIN_WINDOW_MS, now());
+            Err(AppError::Rejected(Problem::BadCredentials))
+        }
+    }
+}
+
+/// Whether `plain` is the password of the account with this (stored) e-mail address: asked
+/// again before sensitive changes, also after an easy login.
+pub async fn password_ok(app: &App, email: &str, plain: String) -> AppResult<bool> {
+    let email =
+        Email::parse(email).map_err(|_| AppError::internal("stored e-mail does not parse"))?;
+    let found = app.run(move |c| store_accounts::credentials(c, &email)).await?;
+    match found {
+        Some((_, hash)) => verify_password(plain, Some(hash)).await,
+        None => Ok(false),
+    }
+}
+
+/// The member a handset's trusted subscriber ID (its keyed hash) is bound to for easy login,
+/// if any; `None` without an ID.
+pub async fn easy_login_member(
+    app: &App,
+    subscriber_hash: Option<String>,
+) -> AppResult<Option<MemberId>> {
+    match subscriber_hash {
+        Some(hash) => app.run(move |c| bindings::member_for(c, &hash)).await,
+        None => Ok(None),
+    }
+}
+
+/// An invitation that can still be used.
+#[derive(Clone, Debug)]
+pub struct OpenInvitation {
+    /// The inviter's nickname (none for operator invitations or withdrawn inviters).
+    pub inviter: Option<String>,
+    /// The address it was sent to, if any.
+    pub email: Option<String>,
+}
+
+/// The invitation behind a sign-up link; `Rejected(problem)` when it is unknown, used or
+/// expired.
+pub async fn invitation(app: &App, token: String) -> AppResult<OpenInvitation> {
+    app.run(move |c| {
+        let inv = store_accounts::find_invitation(c, &token)?;
+        account::check_invitation(now(), inv.expires_at, inv.used)?;
+        let inviter = match inv.inviter {
+            Some(id) => Some(store_accounts::find_member(c, id)?.nickname),
+            None => None,
+        };
+        Ok(OpenInvitation { inviter, email: inv.email })
+    })
+    .await
+}
+
+/// Registers a member with a validated sign-up, by invitation (`invitation` is the token of
+/// the link) or, when the service allows it, without one. Consuming the invitation and
+/// befriending the inviter happen in the same transaction. Refusals: `Rejected(EmailTaken)`,
+/// and the invitation's problem (unknown, used, expired, required).
+pub async fn sign_up(
+    app: &App,
+    invitation: Option<String>,
+    member: NewMember,
+    password: String,
+) -> AppResult<MemberId> {
+    let hash = hash_password(password).await?;
+    let open_signup = app.config.open_signup;
+    // `sign_up` is its own transaction.
+    app.run(move |c| {
+        let s = SignUp {
+            invitation: invitation.as_deref(),
+            member: &member,
+            password_hash: &hash,
+            open_signup,
+        };
+        store_accounts::sign_up(c, &s, now())
+    })
+    .await
+}
+
+/// Issues an invitation from `inviter`, valid for the configured number of days, optionally
+/// tied to an address. The token in the result is shown once.
+pub async fn invite(
+    app: &App,
+    inviter: MemberId,
+    email: Option<Email>,
+) -> AppResult<IssuedInvitation> {
+    let days = app.config.invitation_days;
+    app.write(move |c| {
+        store_accounts::create_invitation(c, Some(inviter), email.as_ref(), now(), days)
+    })
+    .await
+}
+
+/// The member's free profile fields, in order.
+pub async fn free_fields(app: &App, me: MemberId) -> AppResult<Vec<FreeField>> {
+    app.run(move |c| members::free_fields(c, me)).await
+}
+
+/// Everything the settings page saves, validated.
+#[derive(Clone, Debug)]
+pub struct SettingsDraft {
+    /// The nickname.
+    pub nickname: String,
+    /// Profile fields and their scopes.
+    pub profile: Profile,
+    /// Options (scopes, stealth footsteps, search opt-out, language).
+    pub settings: Settings,
+    /// The free profile fields that are not empty.
+    pub free_fields: Vec<FreeField>,
+}
+
+/// Saves profile, nickname, options and free fields: all of it or nothing.
+pub async fn save_settings(app: &App, me: MemberId, draft: SettingsDraft) -> AppResult<()> {
+    app.write(move |c| {
+        let t = now();
+        store_accounts::update_profile(c, me, &draft.profile, t)?;
+        store_accounts::set_nickname(c, me, &draft.nickname, t)?;
+        members::save_settings(c, me, &draft.settings, t)?;
+        members::set_free_fields(c, me, &draft.free_fields)
+    })
+    .await
+}
+
+/// Changes the member's password. `current` must be the password now
+/// (`Rejected(BadCredentials)` otherwise, also after an easy login) and `new` must pass the
+/// policy (its problem otherwise, never `BadCredentials`). The new hash is stored and every
+/// session of the member ends in one transaction; the front door logs this one in afresh.
+pub async fn change_password(
+    app: &App,
+    me: MemberId,
+    email: &str,
+    nickname: &str,
+    current: String,
+    new: String,
+) -> AppResult<()> {
+    if !password_ok(app, email, current).await? {
+        return Err(AppError::Rejected(Problem::BadCredentials));
+    }
+    let email =
+        Email::parse(email).map_err(|_| AppError::internal("stored e-mail does not parse"))?;
+    account::check_password(&new, &email, nickname).map_err(AppError::Rejected)?;
+    let hash = hash_password(new).await?;
+    app.write(move |c| {
+        store_accounts::set_password_hash(c, me, &hash, now())?;
+        sessions::delete_for_member(c, me).map(|_| ())
+    })
+    .await
+}
+
+/// Withdraws the member, with their password (`Rejected(BadCredentials)` otherwise): the
+/// account and everything it wrote go in one transaction; once it committed, the files of the
+/// member's photos leave the disk unless another row (another member's identical upload) still
+/// refers to the same content.
+pub async fn withdraw(app: &App, me: MemberId, email: &str, password: String) -> AppResult<()> {
+    if !password_ok(app, email, password).await? {
+        return Err(AppError::Rejected(Problem::BadCredentials));
+    }
+    let files = app.photos.files().clone();
+    app.run(move |c| {
+        let owned = photos::owned_files(c, me)?;
+        ashiato_store::write(c, |c| members::withdraw(c, me))?;
+        photos::remove_unreferenced_files(c, &files, &owned);
+        Ok(())
+    })
+    .await
+}
+
+/// Whether any handset is bound to the member for easy login.
+pub async fn easy_login_bound(app: &App, me: MemberId) -> AppResult<bool> {
+    Ok(app.run(move |c| bindings::count_for(c, me)).await? > 0)
+}
+
+/// Binds this handset's trusted subscriber ID (its keyed hash) to the member for easy login.
+/// Binding needs a trusted ID and a password session: `Forbidden` without an ID or from an
+/// easy-login session.
+pub async fn bind_easy_login(
+    app: &App,
+    me: MemberId,
+    subscriber_hash: Option<String>,
+    easy_session: bool,
+    carrier: String,
+) -> AppResult<()> {
+    let (Some(hash), false) = (subscriber_hash, easy_session) else {
+        return Err(AppError::Forbidden(
+            "binding needs a trusted ID and a password session".into(),
+        ));
+    };
+    app.write(move |c| bindings::bind(c, &hash, me, &carrier, now())).await
+}
+
+/// Removes every easy-login binding of the member.
+pub async fn unbind_easy_login(app: &App, me: MemberId) -> AppResult<()> {
+    app.write(move |c| bindings::unbind_member(c, me)).await.map(|_| ())
+}
+
+/// Stores an uploaded image as the member's profile photo; the replaced photo's file leaves
+/// the disk once nothing else shows it. A refused upload (not an image, too large, over the
+/// quota) comes back as its problem and changes nothing.
+pub async fn set_profile_photo(
+    app: &App,
+    me: MemberId,
+    bytes: Vec<u8>,
+) -> AppResult<Result<(), UploadProblem>> {
+    let id = match app.photos.store_upload(&app.db, me, bytes, now()).await? {
+        Ok(id) => id,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let files = app.photos.files().clone();
+    app.run(move |c| {
+        let replaced = ashiato_store::write(c, |c| photos::set_member_photo(c, me, Some(id)))?;
+        photos::remove_unreferenced_files(c, &files, &replaced);
+        Ok(())
+    })
+    .await?;
+    Ok(Ok(()))
+}
+
+/// The member's mail settings and, when mail is switched on, their posting token (made on
+/// first use, so the stored nonce is written then).
+pub async fn mail_settings(app: &App, me: MemberId) -> AppResult<(MailSettings, Option<Token>)> {
+    let (config, secret) = (app.config.clone(), app.secret.clone());
+    app.run(move |c| {
+        let token = if config.mail_enabled() {
+            Some(ashiato_store::write(c, |c| crate::mail::current_token(c, &secret, me, now()))?)
+        } else {
+            None
+        };
+        Ok((store_mail::settings(c, me)?, token))
+    })
+    .await
+}
+
+/// Gives the member a new posting token: the old addresses stop working at once. `NotFound`
+/// when mail is switched off.
+pub async fn rotate_mail_token(app: &App, me: MemberId) -> AppResult<()> {
+    if !app.config.mail_enabled() {
+        return Err(AppError::NotFound);
+    }
+    let secret = app.secret.clone();
+    app.write(move |c| crate::mail::rotate_token(c, &secret, me, now())).await.map(|_| ())
+}
+
+/// Reads a typed phone address: `None` when left empty, `TooLong` or `BadEmail` when it is not
+/// one address.
+fn phone_address(typed: &str) -> Result<Option<String>, Problem> {
+    let phone = typed.trim();
+    if phone.is_empty() {
+        Ok(None)
+    } else if phone.chars().count() > PHONE_MAX {
+        Err(Problem::TooLong(PHONE_MAX))
+    } else {
+        parse_mailbox(phone).map(|a| Some(a.to_string())).ok_or(Problem::BadEmail)
+    }
+}
+
+/// Saves the registered phone address (as typed; empty removes it) and the notification
+/// opt-ins together. `Rejected(problem)` when the address is not one, and nothing changes.
+pub async fn save_mail_settings(
+    app: &App,
+    me: MemberId,
+    phone: &str,
+    notify: Notify,
+) -> AppResult<()> {
+    let phone = phone_address(phone).map_err(AppError::Rejected)?;
+    app.write(move |c| -> Result<(), StoreError> {
+        store_mail::set_phone_address(c, me, phone.as_deref(), now())?;
+        store_mail::set_notify(c, me, notify, now())
+    })
+    .await
+}
