@@ -275,18 +275,10 @@ pub async fn set_profile_photo(
     me: MemberId,
     bytes: Vec<u8>,
 ) -> AppResult<Result<(), UploadProblem>> {
-    let id = match app.photos.store_upload(&app.db, me, bytes, now()).await? {
-        Ok(id) => id,
-        Err(problem) => return Ok(Err(problem)),
-    };
-    let files = app.photos.files().clone();
-    app.run(move |c| {
-        let replaced = ashiato_store::write(c, |c| photos::set_member_photo(c, me, Some(id)))?;
-        photos::remove_unreferenced_files(c, &files, &replaced);
-        Ok(())
+    crate::photos::upload_into(app, me, bytes, move |c, id| {
+        photos::set_member_photo(c, me, Some(id))
     })
-    .await?;
-    Ok(Ok(()))
+    .await
 }
 
 /// The member's mail settings and, when mail is switched on, their posting token (made on

@@ -307,16 +307,8 @@ pub async fn set_photo(
     community: CommunityId,
     bytes: Vec<u8>,
 ) -> AppResult<Result<(), UploadProblem>> {
-    let photo = match app.photos.store_upload(&app.db, me, bytes, now()).await? {
-        Ok(photo) => photo,
-        Err(problem) => return Ok(Err(problem)),
-    };
-    let files = app.photos.files().clone();
-    app.run(move |c| {
-        let replaced =
-            ashiato_store::write(c, |c| photos::set_community_photo(c, community, photo))?;
-        photos::remove_unreferenced_files(c, &files, &replaced);
-        Ok(Ok(()))
+    crate::photos::upload_into(app, me, bytes, move |c, id| {
+        photos::set_community_photo(c, community, id)
     })
     .await
 }

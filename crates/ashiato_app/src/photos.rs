@@ -54,6 +54,34 @@ pub async fn visible_to(
     })
 }
 
+/// Stores an upload from `owner` and shows it in one slot (`show` sets it inside a
+/// transaction and answers the photos it replaced); the replaced photos' files leave the disk
+/// once nothing else shows them. A refused upload (not an image, too big, over the quota)
+/// stores nothing and comes back as its problem.
+pub async fn upload_into<F>(
+    app: &crate::App,
+    owner: MemberId,
+    bytes: Vec<u8>,
+    show: F,
+) -> AppResult<Result<(), UploadProblem>>
+where
+    F: FnOnce(&mut AnyConnection, PhotoId) -> Result<Vec<photos::Freed>, StoreError>
+        + Send
+        + 'static,
+{
+    let id = match app.photos.store_upload(&app.db, owner, bytes, crate::now()).await? {
+        Ok(id) => id,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let files = app.photos.files().clone();
+    app.run(move |c| {
+        let replaced = ashiato_store::write(c, |c| show(c, id))?;
+        photos::remove_unreferenced_files(c, &files, &replaced);
+        Ok(Ok(()))
+    })
+    .await
+}
+
 /// Why an upload was refused; each has a catalog message (`photo.<code>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadProblem {

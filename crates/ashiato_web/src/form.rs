@@ -142,28 +142,18 @@ impl TokenBearing for FormData {
     }
 }
 
-/// A POST from anyone (login, sign-up) whose per-form token matched their session: extracting
-/// it refuses a missing or wrong token with 403 before the handler runs.
-pub struct Posted<B> {
-    /// The requester.
-    pub visitor: Visitor,
-    /// The decoded body.
-    pub form: B,
-}
-
-impl<B: TokenBearing> FromRequest for Posted<B> {
-    type Error = WebError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let (req, mut payload) = (req.clone(), payload.take());
-        Box::pin(async move {
-            let visitor = Visitor::from_request(&req, &mut payload).await?;
-            let form = B::from_request(&req, &mut payload).await?;
-            visitor.check_csrf(form.token())?;
-            Ok(Posted { visitor, form })
-        })
-    }
+/// Loads the visitor (turning anyone but a member away first when `members_only`, before the
+/// body is read), decodes the body and compares its per-form token with the session's.
+async fn read_post<B: TokenBearing>(
+    req: HttpRequest,
+    mut payload: actix_web::dev::Payload,
+    members_only: bool,
+) -> Result<Submitted<B>, WebError> {
+    let visitor = Visitor::from_request(&req, &mut payload).await?;
+    let visitor = if members_only { Member::require(visitor)?.visitor } else { visitor };
+    let form = B::from_request(&req, &mut payload).await?;
+    let fresh = visitor.check_csrf(form.token()).is_ok();
+    Ok(Submitted { visitor, form, fresh })
 }
 
 /// A POST from anyone whose form must come back with what was typed when its token is stale
@@ -184,12 +174,29 @@ impl<B: TokenBearing> FromRequest for Submitted<B> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(read_post(req.clone(), payload.take(), false))
+    }
+}
+
+/// A POST from anyone (easy login, logout) whose per-form token matched their session:
+/// extracting it refuses a missing or wrong token with 403 before the handler runs.
+pub struct Posted<B> {
+    /// The requester.
+    pub visitor: Visitor,
+    /// The decoded body.
+    pub form: B,
+}
+
+impl<B: TokenBearing> FromRequest for Posted<B> {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let post = read_post::<B>(req.clone(), payload.take(), false);
         Box::pin(async move {
-            let visitor = Visitor::from_request(&req, &mut payload).await?;
-            let form = B::from_request(&req, &mut payload).await?;
-            let fresh = visitor.check_csrf(form.token()).is_ok();
-            Ok(Submitted { visitor, form, fresh })
+            let Submitted { visitor, form, .. } = post.await?;
+            visitor.check_csrf(form.token())?;
+            Ok(Posted { visitor, form })
         })
     }
 }
@@ -208,12 +215,11 @@ impl<B: TokenBearing> FromRequest for MemberPosted<B> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let (req, mut payload) = (req.clone(), payload.take());
+        let post = read_post::<B>(req.clone(), payload.take(), true);
         Box::pin(async move {
-            let member = Member::require(Visitor::from_request(&req, &mut payload).await?)?;
-            let form = B::from_request(&req, &mut payload).await?;
-            member.visitor.check_csrf(form.token())?;
-            Ok(MemberPosted { member, form })
+            let Submitted { visitor, form, .. } = post.await?;
+            visitor.check_csrf(form.token())?;
+            Ok(MemberPosted { member: Member::require(visitor)?, form })
         })
     }
 }
