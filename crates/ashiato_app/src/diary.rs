@@ -24,21 +24,22 @@ pub struct Visible {
     pub relation: Relation,
 }
 
-/// Loads an entry `viewer` may read; a missing entry and one the scope hides are the same
-/// `NotFound` (existence does not leak).
-pub async fn visible(app: &App, viewer: MemberId, id: DiaryId) -> AppResult<Visible> {
-    let (entry, author, rel) = app
-        .run(move |c| {
-            let entry = diary::find_entry(c, id)?;
-            let author = accounts::find_member(c, entry.author)?;
-            let rel = relation::relation(c, Some(viewer), entry.author)?;
-            Ok((entry, author, rel))
-        })
-        .await?;
+/// Loads an entry `viewer` may read on the caller's connection; a missing entry and one the
+/// scope (or a block) hides are the same `NotFound` (existence does not leak). Pages use
+/// [`visible`]; post by mail checks a comment's target with this.
+pub fn visible_in(c: &mut AnyConnection, viewer: MemberId, id: DiaryId) -> StoreResult<Visible> {
+    let entry = diary::find_entry(c, id)?;
+    let rel = relation::relation(c, Some(viewer), entry.author)?;
     if !entry.scope.allows(rel) {
-        return Err(AppError::NotFound);
+        return Err(StoreError::NotFound);
     }
+    let author = accounts::find_member(c, entry.author)?;
     Ok(Visible { entry, author, relation: rel })
+}
+
+/// [`visible_in`] on a pooled connection.
+pub async fn visible(app: &App, viewer: MemberId, id: DiaryId) -> AppResult<Visible> {
+    app.run(move |c| visible_in(c, viewer, id)).await
 }
 
 /// What an entry's page shows beside the entry.

@@ -17,13 +17,13 @@ use crate::diary::{Commenter, add_comment_in};
 use crate::now;
 use crate::photos::{Photos, PreparedPhoto, UploadProblem};
 use ashiato_core::content::{COMMENT_MAX, DIARY_BODY_MAX, DIARY_TITLE_MAX};
-use ashiato_core::{DiaryId, MemberId, Relation, Timestamp};
+use ashiato_core::{DiaryId, MemberId, Timestamp};
 use ashiato_mail::{
     Accepted, Action, Decision, Disposition, Inbound, Reply, parse_inbound, parse_mailbox,
     parse_recipient,
 };
 use ashiato_store::mail as store_mail;
-use ashiato_store::{Db, StoreError, accounts, diary, photos, relation};
+use ashiato_store::{Db, StoreError, accounts, diary, photos};
 
 /// What a successful delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,17 +183,11 @@ impl Ingest {
                 "no such diary entry to comment on, or commenting not allowed",
             )
         };
-        let found = match diary::find_entry(conn, entry) {
-            Ok(e) => e,
-            Err(StoreError::NotFound) => return Err(refused()),
-            Err(e) => return Err(store_temporary(&e)),
-        };
-        let rel = relation::relation(conn, Some(member), found.author)
-            .map_err(|e| store_temporary(&e))?;
-        if rel == Relation::Blocked || !found.scope.allows(rel) {
-            return Err(refused());
+        match crate::diary::visible_in(conn, member, entry) {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => Err(refused()),
+            Err(e) => Err(store_temporary(&e)),
         }
-        Ok(())
     }
 
     /// Runs the images the action uses through the photo pipeline and writes their masters.

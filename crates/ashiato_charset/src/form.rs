@@ -49,8 +49,14 @@ pub fn parse_form<T: DeserializeOwned>(
     charset: InputCharset,
     carrier: Carrier,
 ) -> Result<T, FormError> {
-    let pairs = parse_pairs(raw_body_or_query, charset, carrier);
-    let mut utf8 = String::with_capacity(raw_body_or_query.len() * 2);
+    form_from_pairs(&parse_pairs(raw_body_or_query, charset, carrier))
+}
+
+/// Deserialises pairs already decoded by [`parse_pairs`] like [`parse_form`] does, for a
+/// caller that also reads a field of its own from them (the per-form token) without
+/// decoding the body twice.
+pub fn form_from_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, FormError> {
+    let mut utf8 = String::new();
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             utf8.push('&');

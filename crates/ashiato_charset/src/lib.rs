@@ -43,7 +43,7 @@ mod sjis;
 
 pub use decode::{contains_private_use, decode_form_bytes, strip_private_use};
 pub use encode::{Checkpoint, PageEncoder, VoidTags, encode_plain};
-pub use form::{FormError, parse_form, parse_pairs};
+pub use form::{FormError, form_from_pairs, parse_form, parse_pairs};
 pub use kana::{to_fullwidth_katakana, to_halfwidth_katakana};
 pub use mail::{
     MailCharset, decode_mail_text, decode_rfc2047, encode_iso2022jp, encode_mail_body,

@@ -78,11 +78,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for SjisForm<T> {
                 return Err(WebError::BadRequest("form too large".into()));
             }
             let (charset, carrier) = input_of(&handset::of(&req));
-            let value = ashiato_charset::parse_form(&bytes, charset, carrier)
+            let pairs = ashiato_charset::parse_pairs(&bytes, charset, carrier);
+            let value = ashiato_charset::form_from_pairs(&pairs)
                 .map_err(|e| WebError::BadRequest(e.to_string()))?;
-            let token = ashiato_charset::parse_pairs(&bytes, charset, carrier)
-                .into_iter()
-                .find_map(|(k, v)| (k == TOKEN_FIELD).then_some(v));
+            let token = pairs.into_iter().find_map(|(k, v)| (k == TOKEN_FIELD).then_some(v));
             Ok(SjisForm(value, token))
         })
     }
