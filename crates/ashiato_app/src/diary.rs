@@ -28,12 +28,11 @@ pub struct Visible {
 /// scope (or a block) hides are the same `NotFound` (existence does not leak). Pages use
 /// [`visible`]; post by mail checks a comment's target with this.
 pub fn visible_in(c: &mut AnyConnection, viewer: MemberId, id: DiaryId) -> StoreResult<Visible> {
-    let entry = diary::find_entry(c, id)?;
+    let (entry, author) = diary::find_entry_with_author(c, id)?;
     let rel = relation::relation(c, Some(viewer), entry.author)?;
     if !entry.scope.allows(rel) {
         return Err(StoreError::NotFound);
     }
-    let author = accounts::find_member(c, entry.author)?;
     Ok(Visible { entry, author, relation: rel })
 }
 
@@ -55,17 +54,29 @@ pub struct Thread {
     pub photos: Vec<Photo>,
 }
 
-/// The thread of a visible entry, read on one connection.
-pub async fn thread(app: &App, seen: &Visible, comments: i64) -> AppResult<Thread> {
-    let (entry, rel) = (seen.entry.clone(), seen.relation);
-    app.run(move |c| {
-        let (older, newer) = diary::neighbors(c, &entry, rel)?;
-        Ok(Thread {
-            comments: diary::comments(c, entry.id, comments, 0)?,
-            older,
-            newer,
-            photos: photos::entry_photos(c, entry.id)?,
-        })
+/// The thread of a visible entry.
+fn thread_in(c: &mut AnyConnection, seen: &Visible, comments: i64) -> StoreResult<Thread> {
+    let (older, newer) = diary::neighbors(c, &seen.entry, seen.relation)?;
+    Ok(Thread {
+        comments: diary::comments(c, seen.entry.id, comments, 0)?,
+        older,
+        newer,
+        photos: photos::entry_photos(c, seen.entry.id)?,
+    })
+}
+
+/// An entry's page for `viewer`: the entry if they may see it ([`visible_in`]) and its
+/// thread, read on one connection in one trip to the blocking pool.
+pub async fn page(
+    app: &App,
+    viewer: MemberId,
+    id: DiaryId,
+    comments: i64,
+) -> AppResult<(Visible, Thread)> {
+    app.read(move |c| {
+        let seen = visible_in(c, viewer, id)?;
+        let thread = thread_in(c, &seen, comments)?;
+        Ok((seen, thread))
     })
     .await
 }

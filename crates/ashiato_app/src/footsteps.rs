@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, TrySendError};
+use std::sync::mpsc::{self, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -38,20 +38,32 @@ enum Msg {
     Flush(mpsc::Sender<()>),
 }
 
+/// Size of the repeat map below which it is never swept.
+const RECENT_SWEEP_MIN: usize = 10_000;
+
 /// What handlers and the writer share.
-#[derive(Default)]
 struct Shared {
     /// Last recorded visit per (owner, visitor), to drop repeats within five minutes.
     recent: HashMap<(MemberId, MemberId), Timestamp>,
+    /// Size of `recent` at which the next sweep of old pairs runs.
+    sweep_at: usize,
     /// Events queued but not yet written, per owner: the footsteps page needs to wait for
     /// the writer only when its owner has some.
     queued: HashMap<MemberId, u32>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { recent: HashMap::new(), sweep_at: RECENT_SWEEP_MIN, queued: HashMap::new() }
+    }
 }
 
 /// Queues footsteps and writes them in batches.
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::SyncSender<Msg>,
+    /// The writer thread, woken by [`Recorder::flush`] (see [`writer`]).
+    writer: Option<std::thread::Thread>,
     shared: Arc<Mutex<Shared>>,
     dropped: Arc<AtomicU64>,
 }
@@ -70,15 +82,17 @@ impl Recorder {
     /// Starts the background writer for `db`; footsteps older than `keep_days` days (the
     /// footsteps page's window) are pruned by it, at its first write and hourly after.
     pub fn start(db: Db, keep_days: i64) -> Recorder {
-        let (recorder, rx) = Recorder::unstarted(QUEUE_MAX);
+        let (mut recorder, rx) = Recorder::unstarted(QUEUE_MAX);
         let for_writer = Arc::clone(&recorder.shared);
-        std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name("ashiato-footsteps".into())
             .spawn(move || writer(&db, &rx, &for_writer, keep_days))
-            .map_or_else(
-                |e| tracing::error!(error.cause = %e, "cannot start the footstep writer; footsteps are not recorded"),
-                |_| (),
-            );
+        {
+            Ok(handle) => recorder.writer = Some(handle.thread().clone()),
+            Err(e) => {
+                tracing::error!(error.cause = %e, "cannot start the footstep writer; footsteps are not recorded");
+            }
+        }
         recorder
     }
 
@@ -87,6 +101,7 @@ impl Recorder {
         let (tx, rx) = mpsc::sync_channel::<Msg>(capacity);
         let recorder = Recorder {
             tx,
+            writer: None,
             shared: Arc::new(Mutex::new(Shared::default())),
             dropped: Arc::new(AtomicU64::new(0)),
         };
@@ -103,9 +118,13 @@ impl Recorder {
                 return;
             }
             shared.recent.insert((owner, visitor), now);
-            // Forget pairs that can no longer be repeats, so the map stays small.
-            if shared.recent.len() > 10_000 {
+            // Forget pairs that can no longer be repeats, so the map stays small. The sweep
+            // walks the whole map, so it runs only when the map has doubled since the last
+            // one: at a few thousand views a second every pair is younger than five minutes,
+            // and sweeping at a fixed size would walk the map on every view.
+            if shared.recent.len() > shared.sweep_at {
                 shared.recent.retain(|_, last| now.0 - last.0 < COALESCE_MS);
+                shared.sweep_at = (2 * shared.recent.len()).max(RECENT_SWEEP_MIN);
             }
             *shared.queued.entry(owner).or_insert(0) += 1;
         }
@@ -136,6 +155,9 @@ impl Recorder {
     pub fn flush(&self) {
         let (ack, done) = mpsc::channel();
         if self.tx.send(Msg::Flush(ack)).is_ok() {
+            if let Some(writer) = &self.writer {
+                writer.unpark();
+            }
             let _ = done.recv_timeout(Duration::from_secs(10));
         }
     }
@@ -176,29 +198,44 @@ fn prune(db: &Db, keep_days: i64) {
     }
 }
 
+/// The writer thread's loop. While nothing is queued it sleeps in `recv`, woken by the first
+/// event. Once events wait for their flush it sleeps until the flush is due without listening
+/// to the queue: a sender wakes a thread blocked in `recv`, and one wake-up per footstep was a
+/// context switch per page view. A flush request wakes it early ([`Recorder::flush`] unparks
+/// it), and a full batch is written as soon as the thread next looks.
 fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>, keep_days: i64) {
     let mut last_prune: Option<Instant> = None;
     let mut pending: Vec<Event> = Vec::new();
     let mut waiters: Vec<mpsc::Sender<()>> = Vec::new();
     let mut deadline: Option<Instant> = None;
+    let take = |m: Msg,
+                pending: &mut Vec<Event>,
+                waiters: &mut Vec<mpsc::Sender<()>>,
+                deadline: &mut Option<Instant>| match m {
+        Msg::Event(e) => {
+            pending.push(e);
+            deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+        }
+        Msg::Flush(ack) => waiters.push(ack),
+    };
     loop {
-        // Wait for work; with events queued, wait only until their flush is due.
-        let msg = match deadline {
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
-        };
-        let stop = matches!(msg, Err(RecvTimeoutError::Disconnected));
-        let more = std::iter::from_fn(|| rx.try_recv().ok());
-        for m in msg.into_iter().chain(more) {
-            match m {
-                Msg::Event(e) => {
-                    pending.push(e);
-                    deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
-                }
-                Msg::Flush(ack) => waiters.push(ack),
+        let mut stop = false;
+        if pending.is_empty() && waiters.is_empty() {
+            match rx.recv() {
+                Ok(m) => take(m, &mut pending, &mut waiters, &mut deadline),
+                Err(mpsc::RecvError) => stop = true,
             }
-            if pending.len() >= BATCH_MAX {
-                break;
+        } else if let Some(d) = deadline {
+            std::thread::park_timeout(d.saturating_duration_since(Instant::now()));
+        }
+        while pending.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(m) => take(m, &mut pending, &mut waiters, &mut deadline),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    stop = true;
+                    break;
+                }
             }
         }
         let due = stop

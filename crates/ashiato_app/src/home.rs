@@ -48,7 +48,7 @@ pub async fn load(app: &App, me: MemberId) -> AppResult<Home> {
     let t = now();
     let since = Timestamp(t.0 - RECENT_DAYS * DAY_MS);
     let (_, month, day) = t.civil_date(JST_OFFSET_MINUTES);
-    app.run(move |c| {
+    app.read(move |c| {
         Ok(Home {
             feed: diary::friends_feed(c, me, FEED_ITEMS)?,
             comments: diary::comments_on_mine(c, me, since, RECENT_ITEMS)?,

@@ -116,18 +116,47 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        on_blocking_pool(self.db.clone(), tracing::Span::current(), f, Location::caller())
+    }
+
+    /// Runs read-only storage work, like [`App::run`] but cheaper for the pages every member
+    /// reads all day.
+    ///
+    /// On PostgreSQL the work goes to the blocking pool: each statement waits on the network,
+    /// and the HTTP worker serves other requests meanwhile. On SQLite a statement is a few
+    /// microseconds of CPU in this process, less than handing the work to another thread and
+    /// back (those context switches were a quarter of a diary page's CPU, issue 17), so the
+    /// work runs right here when a connection is free at once, and on the blocking pool
+    /// otherwise (a wait for the pool must not stall the HTTP worker). WAL readers never wait
+    /// for SQLite's writer, which is why `f` must only read: a write could wait for the lock
+    /// with every request of this HTTP worker behind it. The statements share one snapshot
+    /// ([`ashiato_store::db::read`]).
+    #[track_caller]
+    pub fn read<T, F>(&self, f: F) -> impl Future<Output = AppResult<T>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+    {
         let at = Location::caller();
         let db = self.db.clone();
         let span = tracing::Span::current();
+        let f = move |c: &mut AnyConnection| ashiato_store::db::read(c, f);
         async move {
-            tokio::task::spawn_blocking(move || {
-                let _entered = span.enter();
-                let mut conn = db.conn()?;
-                f(&mut conn)
-            })
-            .await
-            .map_err(|e| AppError::Internal { source: Box::new(e), at })?
-            .map_err(|e| AppError::from_store(e, at))
+            let inline = match db.backend() {
+                ashiato_store::Backend::Sqlite => db.try_conn(),
+                ashiato_store::Backend::Postgres => None,
+            };
+            match inline {
+                Some(mut conn) => {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || f(&mut conn)))
+                        .map_err(|_| AppError::Internal {
+                            source: "storage work panicked".into(),
+                            at,
+                        })?
+                        .map_err(|e| AppError::from_store(e, at))
+                }
+                None => on_blocking_pool(db, span, f, at).await,
+            }
         }
     }
 
@@ -149,4 +178,25 @@ pub fn now() -> Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     Timestamp(ms)
+}
+
+/// `f` with a pooled connection on tokio's blocking pool, inside `span`.
+async fn on_blocking_pool<T, F>(
+    db: Db,
+    span: tracing::Span,
+    f: F,
+    at: &'static Location<'static>,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = db.conn()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal { source: Box::new(e), at })?
+    .map_err(|e| AppError::from_store(e, at))
 }

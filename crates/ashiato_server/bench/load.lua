@@ -2,7 +2,8 @@
 --
 -- The run is described by a small Lua file named in $LOAD_CONF, written by load.sh:
 --   return {
---     mode   = "cookie" | "ksid",   -- session in the ashiato_session cookie, or in ?ksid= (docomo)
+--     mode   = "cookie" | "ksid" | "none", -- session in the ashiato_session cookie, in ?ksid=
+--                                  -- (docomo), or no session (hello world)
 --     tokens = { "...", ... },      -- session tokens of logged-in members
 --     paths  = { "/home" } or { "/diary/17", "/diary/42", ... },
 --     headers = { ["User-Agent"] = "...", Host = "127.0.0.1:PORT", ... },
@@ -51,7 +52,7 @@ function request()
    local path = conf.paths[p + 1]
    if conf.mode == "ksid" then
       path = path .. "?guid=ON&ksid=" .. conf.tokens[t + 1]
-   else
+   elseif conf.mode == "cookie" then
       headers["Cookie"] = "ashiato_session=" .. conf.tokens[t + 1]
    end
    return wrk.format("GET", path, headers)

@@ -12,6 +12,10 @@
 # the three pages each for a PC browser (UTF-8 HTML5, session cookie) and for a docomo FOMA
 # handset (Shift_JIS i-XHTML, no cookies: session in ?ksid=), reporting requests/s, p50/p90/p99,
 # socket errors, non-2xx responses, the server's own per-route timings and where the CPU went.
+# Before each page's max run, actix-web's hello world (examples/hello_world.rs, built with the
+# same release profile and served beside ashiato) gets the same wrk run, and the page's figure
+# is also given as its share of hello world's requests/s: on a shared, noisy machine the ratio
+# of two adjacent runs says more than either figure alone (issue 17 states its goals that way).
 # Two runs per page:
 #   max   closed loop, CONNECTIONS connections as fast as they go: the throughput ceiling;
 #   half  the same connections paced (wrk delay()) to half the max rate: the latency at 50% of
@@ -32,7 +36,7 @@
 # Usage: crates/ashiato_server/bench/load.sh            (both backends)
 #        BACKENDS=sqlite crates/ashiato_server/bench/load.sh
 # Settings (environment): BACKENDS, MEMBERS, DIARIES, SESSIONS, DURATION, WARMUP, THREADS,
-# CONNECTIONS, HALF_RUNS (0 skips the paced runs), RUNS (which of diary_pc home_pc footsteps_pc
+# CONNECTIONS, HALF_RUNS (0 skips the paced runs), HELLO (0 skips the hello world runs), RUNS (which of diary_pc home_pc footsteps_pc
 # profile_pc inbox_pc diary_docomo home_docomo footsteps_docomo mix_pc, default all), POOL_SIZE, PGHOST/PGPORT/PGUSER, PG_DB,
 # KEEP_WORK=1.
 # Needs: cargo, curl, python3, wrk (installed with apt-get when missing), psql/createdb for
@@ -49,6 +53,7 @@ WARMUP=${WARMUP:-3s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-12}
 HALF_RUNS=${HALF_RUNS:-1}
+HELLO=${HELLO:-1}
 RUNS=${RUNS:-"diary_pc home_pc footsteps_pc profile_pc inbox_pc diary_docomo home_docomo footsteps_docomo mix_pc"}
 POOL_SIZE=${POOL_SIZE:-}        # the server's database_pool_size; empty: its default (8)
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
@@ -62,6 +67,7 @@ ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 LUA="$ROOT/crates/ashiato_server/bench/load.lua"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ashiato-load.XXXXXX")
 SERVER_PID=""
+HELLO_PID=""
 PG_CREATED=""
 FAILED=()
 
@@ -78,6 +84,7 @@ stop_server() {
 
 cleanup() {
     stop_server
+    if [[ -n "$HELLO_PID" ]]; then kill "$HELLO_PID" 2>/dev/null || true; wait "$HELLO_PID" 2>/dev/null || true; fi
     if [[ -n "$PG_CREATED" ]]; then
         dropdb --if-exists "$PG_DB" || echo "load.sh: could not drop database $PG_DB" >&2
     fi
@@ -98,10 +105,12 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
     for tool in psql createdb dropdb; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 fi
 
-say "building the release binary"
-(cd "$ROOT" && cargo build --release -p ashiato_server)
+say "building the release binary and actix-web's hello world (same profile)"
+(cd "$ROOT" && cargo build --release -p ashiato_server --bin ashiato --example hello_world)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ashiato"
+HELLO_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/hello_world"
 [[ -x "$BIN" ]] || die "no binary at $BIN"
+[[ -x "$HELLO_BIN" ]] || die "no binary at $HELLO_BIN"
 
 # The server reads ASHIATO_* settings from the environment and refuses unknown ones; run it with
 # exactly the flags below and nothing inherited.
@@ -238,6 +247,7 @@ run_wrk() {
     local -n tokens="TOKENS_$group"
     local conf="$WORK/$name.lua" mode=cookie ua=$PC_UA offset_var="OFFSET_$name"
     if [[ $group == docomo ]]; then mode=ksid; ua=$DOCOMO_UA; fi
+    if [[ $group == hello ]]; then mode=none; fi
     cat >"$conf" <<EOF
 return {
   mode = "$mode", threads = $THREADS, offset = ${!offset_var:-0}, delay_ms = $delay,
@@ -288,6 +298,28 @@ print(line, f"cpu_busy={busy:.2f} cpu_server={server:.2f} cpu_pg={pg:.2f} cpu_wr
       f" cpu_other={other:.2f} server={srv or '-'}")
 PY
     )
+}
+
+# ---------------------------------------------------------------------------------------------
+# The yardstick: actix-web's hello world, idle between its runs.
+
+HELLO_PORT=$(free_port)
+"$HELLO_BIN" "127.0.0.1:$HELLO_PORT" >/dev/null 2>&1 &
+HELLO_PID=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$HELLO_PORT/" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$HELLO_PORT/" || die "hello world did not come up"
+TOKENS_hello=(-)
+
+# hello_run: hello world under the same wrk run as the next page; sets HELLO_RPS.
+hello_run() {
+    local saved_base=$BASE saved_port=$PORT
+    local SERVER_PID=$HELLO_PID     # the CPU line's "server" is hello world for this run
+    BASE="http://127.0.0.1:$HELLO_PORT"; PORT=$HELLO_PORT
+    run_wrk hello hello 0 "$DURATION" /
+    BASE=$saved_base; PORT=$saved_port
+    HELLO_RPS=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$RUN_LINE")
+    echo "$RUN_LINE" >&2
+    echo "$BACKEND hello - max $RUN_LINE" >>"$RESULTS"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -398,6 +430,11 @@ bench_backend() {
         for run in max half; do
             if [[ $run == max ]]; then
                 delay=0
+                HELLO_RPS=""
+                if [[ $HELLO == 1 ]]; then
+                    say "$BACKEND hello world (before $name): max, $DURATION"
+                    hello_run
+                fi
                 say "$BACKEND $name: max, $DURATION"
             else
                 [[ $HALF_RUNS == 1 ]] || continue
@@ -407,7 +444,12 @@ bench_backend() {
             fi
             before=$(footstep_counts)
             run_wrk "$name" "$group" "$delay" "$DURATION" "${paths[@]}"
-            if [[ $run == max ]]; then MAX_RPS=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$RUN_LINE"); fi
+            if [[ $run == max ]]; then
+                MAX_RPS=$(sed 's/.* rps=\([0-9.]*\).*/\1/' <<<"$RUN_LINE")
+                if [[ -n $HELLO_RPS ]]; then
+                    RUN_LINE+=" hello_rps=$HELLO_RPS share=$(python3 -c "print(f'{100 * $MAX_RPS / $HELLO_RPS:.1f}')")"
+                fi
+            fi
             if ((writes)); then
                 wait_footsteps_settled
                 RUN_LINE+=" footsteps_before=${before//$'\t'/,} footsteps_after=${SETTLED//$'\t'/,}"
@@ -445,20 +487,22 @@ done
 echo
 echo "CPU: $CPU_MODEL, $(nproc) CPUs (wrk, server and PostgreSQL share them)." \
     "$MEMBERS members, $DIARIES diary entries; wrk -t$THREADS -c$CONNECTIONS, $DURATION per run;" \
-    "latencies in ms; mix = 60% diary, 30% home, 10% footsteps."
+    "latencies in ms; mix = 60% diary, 30% home, 10% footsteps;" \
+    "share = the page's req/s as a % of actix-web's hello world in the run just before it."
 python3 - "$RESULTS" <<'PY'
 import sys
 print()
-print("| backend | page | handset | run | req/s | p50 | p90 | p99 | max | errors | non-2xx "
+print("| backend | page | handset | run | req/s | share of hello world | p50 | p90 | p99 | max | errors | non-2xx "
       "| server p50/p99 per route | CPU: busy = server + pg + wrk + other "
       "| footsteps rows, total (before → after) | writer caught up after |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for raw in open(sys.argv[1]):
     backend, page, handset, run, _, *kv = raw.split()
     f = dict(x.split("=", 1) for x in kv)
     steps = (f"{f['footsteps_before']} → {f['footsteps_after']}"
              if "footsteps_before" in f else "")
-    print(f"| {backend} | {page} | {handset} | {run} | {float(f['rps']):.0f} | {f['p50']} "
+    share = f"{f['share']}% of {float(f['hello_rps']):.0f}" if "share" in f else ""
+    print(f"| {backend} | {page} | {handset} | {run} | {float(f['rps']):.0f} | {share} | {f['p50']} "
           f"| {f['p90']} | {f['p99']} | {f['max']} | {f['errors']} | {f['non_2xx']} "
           f"| {f['server'].replace(';', ' ')} | {f['cpu_busy']} = {f['cpu_server']} + {f['cpu_pg']} + {f['cpu_wrk']} "
           f"+ {f['cpu_other']} | {steps} | {f['drain_s'] + ' s' if 'drain_s' in f else ''} |")

@@ -43,7 +43,7 @@ pub struct Member {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = members)]
-struct MemberRow {
+pub(crate) struct MemberRow {
     id: i64,
     email: String,
     nickname: String,

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
@@ -37,6 +40,26 @@ mod multi {
         Sqlite(SqliteConnection),
     }
 }
+
+/// Runs a query on the backend's own connection type instead of through [`AnyConnection`].
+///
+/// `native!(conn, c => expr)` type-checks and runs `expr` twice over, once with `c` a
+/// `&mut SqliteConnection` and once with `c` a `&mut PgConnection`, and picks the arm of the
+/// connection at hand. The query is written once, as everywhere else. Why: diesel's
+/// multi-backend connection writes out the SQL text of a query on every execution, even when
+/// the prepared statement is cached (it needs the text to decide whether it may cache it);
+/// that was a fifth of a diary page's CPU (issue 17). The backends' own connections look
+/// their cached statements up by the query's type and build nothing. Used on the statements
+/// of the pages members read all day; the rest go through `AnyConnection`.
+macro_rules! native {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
+pub(crate) use native;
 
 /// SQLite migrations, embedded at compile time.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -177,17 +200,62 @@ impl Manager {
                 // foreign keys the schema declares, and fsync every commit so that a
                 // diary, comment or message acknowledged to a member survives power loss
                 // (docs/storage.md explains FULL over NORMAL).
+                // Reads go through a memory map of the file (up to 1 GiB) instead of a read()
+                // system call and a copy per page missing from the connection's cache.
                 conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
+                     PRAGMA mmap_size = 1073741824;",
                     self.busy_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                Ok(AnyConnection::Postgresql(PgConnection::establish(&with_connect_timeout(url))?))
+                let mut conn = PgConnection::establish(&with_connect_timeout(url))?;
+                conn.set_instrumentation(LostConnectionWatch::default());
+                Ok(AnyConnection::Postgresql(conn))
             }
         }
+    }
+}
+
+/// Notes when PostgreSQL drops a connection under a query (a server restart, a failover, an
+/// idle timeout), so that the pool discards the connection when it comes back instead of
+/// handing it out again.
+///
+/// The pool does not test connections on check-out: that `SELECT 1` was a round trip per
+/// request (issue 17). A lost connection fails the one request that meets it, with the
+/// "busy, try again" page, and then leaves the pool; a SQLite file cannot be lost that way.
+#[derive(Debug, Default)]
+struct LostConnectionWatch {
+    lost: bool,
+}
+
+impl Instrumentation for LostConnectionWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        use diesel::result::{DatabaseErrorKind, Error};
+        if let InstrumentationEvent::FinishQuery {
+            error:
+                Some(Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )),
+            ..
+        } = event
+        {
+            self.lost = true;
+        }
+    }
+}
+
+/// Whether PostgreSQL dropped this connection under a query ([`LostConnectionWatch`]).
+fn connection_lost(conn: &mut AnyConnection) -> bool {
+    match conn {
+        AnyConnection::Postgresql(c) => c
+            .instrumentation()
+            .downcast_ref::<LostConnectionWatch>()
+            .is_some_and(|watch| watch.lost),
+        AnyConnection::Sqlite(_) => false,
     }
 }
 
@@ -215,7 +283,7 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+        conn.is_broken() || connection_lost(conn)
     }
 }
 
@@ -278,6 +346,9 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
+            // No `SELECT 1` before every use: a lost connection is noticed when a query
+            // fails on it (`has_broken`), not by a round trip on every request.
+            .test_on_check_out(false)
             .connection_timeout(options.pool_timeout)
             .build(manager)
             .map_err(|e| OpenError::Connect { url: url.to_string(), reason: e.to_string() })?;
@@ -302,6 +373,11 @@ impl Db {
     /// Takes a connection from the pool, waiting at most the configured pool timeout.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
         self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// An idle connection from the pool, if one is free right now (never waits).
+    pub fn try_conn(&self) -> Option<PooledConn> {
+        self.pool.try_get()
     }
 }
 
@@ -396,6 +472,31 @@ where
         Err(e) => {
             AnyConnection::rollback_transaction(conn)?;
             Err(e)
+        }
+    }
+}
+
+/// Runs `f`, which only reads, as one consistent read: on SQLite inside one deferred
+/// transaction, so the page's statements share one snapshot and SQLite takes its WAL read
+/// lock once instead of once per statement (those lock calls were a tenth of a diary page's
+/// CPU, issue 17). On PostgreSQL `f` runs as it is: each statement is its own snapshot there,
+/// and a `BEGIN`/`COMMIT` would add two round trips.
+pub fn read<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if let AnyConnection::Postgresql(_) = conn {
+        return f(conn);
+    }
+    AnyConnection::begin_transaction(conn)?;
+    let result = f(conn);
+    match AnyConnection::commit_transaction(conn) {
+        Ok(()) => result,
+        Err(e) => {
+            // Leave the connection usable; the pool drops it if this fails too.
+            let _rollback = AnyConnection::rollback_transaction(conn);
+            Err(result.err().unwrap_or_else(|| e.into()))
         }
     }
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::StoreResult;
 use crate::accounts::scope_or_private;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::schema::{diary_comments, diary_entries};
 
 /// A diary entry as stored.
@@ -83,9 +83,40 @@ pub fn create_entry(
     ))
 }
 
+/// `scope = ? OR scope = ? OR scope = ? OR scope = ?`: the scopes a relation may read, as a
+/// filter whose SQL text is the same for every relation (see `visible_scope_binds`).
+type ScopeIs = diesel::dsl::Eq<diary_entries::scope, &'static str>;
+type ScopeVisible =
+    diesel::dsl::Or<diesel::dsl::Or<diesel::dsl::Or<ScopeIs, ScopeIs>, ScopeIs>, ScopeIs>;
+
+fn scope_visible(relation: ashiato_core::Relation) -> ScopeVisible {
+    let [a, b, c, d] = crate::relation::visible_scope_binds(relation);
+    diary_entries::scope
+        .eq(a)
+        .or(diary_entries::scope.eq(b))
+        .or(diary_entries::scope.eq(c))
+        .or(diary_entries::scope.eq(d))
+}
+
 /// Loads one entry (no scope check: callers decide visibility).
 pub fn find_entry(conn: &mut AnyConnection, id: DiaryId) -> StoreResult<Entry> {
     Ok(entry(diary_entries::table.find(id.0).select(ENTRY_COLUMNS).first::<EntryRow>(conn)?))
+}
+
+/// Loads one entry and its author in one statement (no scope check: callers decide
+/// visibility).
+pub fn find_entry_with_author(
+    conn: &mut AnyConnection,
+    id: DiaryId,
+) -> StoreResult<(Entry, crate::accounts::Member)> {
+    use crate::accounts::MemberRow;
+    // Built inside `native!`: `as_select()` names the backend in the query's type.
+    let (row, author) = native!(conn, c => diary_entries::table
+        .inner_join(crate::schema::members::table)
+        .filter(diary_entries::id.eq(id.0))
+        .select((ENTRY_COLUMNS, MemberRow::as_select()))
+        .first::<(EntryRow, MemberRow)>(c))?;
+    Ok((entry(row), author.into()))
 }
 
 /// An author's entries, newest first (no scope filter: callers decide visibility).
@@ -134,7 +165,6 @@ use ashiato_core::Relation;
 
 use crate::StoreError;
 use crate::friends::{MemberSummary, MemberSummaryRow};
-use crate::relation::visible_scopes;
 use crate::schema::{friendships, members};
 
 /// An author's entries a viewer in `relation` may read, newest first.
@@ -147,7 +177,7 @@ pub fn list_visible(
 ) -> StoreResult<Vec<Entry>> {
     Ok(diary_entries::table
         .filter(diary_entries::author_id.eq(author.0))
-        .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+        .filter(scope_visible(relation))
         .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -166,7 +196,7 @@ pub fn count_visible(
 ) -> StoreResult<i64> {
     Ok(diary_entries::table
         .filter(diary_entries::author_id.eq(author.0))
-        .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+        .filter(scope_visible(relation))
         .count()
         .get_result(conn)?)
 }
@@ -180,7 +210,7 @@ pub fn neighbors(
     let base = || {
         diary_entries::table
             .filter(diary_entries::author_id.eq(e.author.0))
-            .filter(diary_entries::scope.eq_any(visible_scopes(relation)))
+            .filter(scope_visible(relation))
             .select(diary_entries::id)
     };
     let older = base()
@@ -189,18 +219,16 @@ pub fn neighbors(
                 .lt(e.created_at.0)
                 .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.lt(e.id.0))),
         )
-        .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
-        .first::<i64>(conn)
-        .optional()?;
+        .order((diary_entries::created_at.desc(), diary_entries::id.desc()));
+    let older = native!(conn, c => older.first::<i64>(c).optional())?;
     let newer = base()
         .filter(
             diary_entries::created_at
                 .gt(e.created_at.0)
                 .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.gt(e.id.0))),
         )
-        .order((diary_entries::created_at.asc(), diary_entries::id.asc()))
-        .first::<i64>(conn)
-        .optional()?;
+        .order((diary_entries::created_at.asc(), diary_entries::id.asc()));
+    let newer = native!(conn, c => newer.first::<i64>(c).optional())?;
     Ok((older.map(DiaryId), newer.map(DiaryId)))
 }
 
@@ -295,7 +323,7 @@ pub fn comments(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Comment>> {
-    Ok(diary_comments::table
+    Ok(native!(conn, c => diary_comments::table
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
         .filter(diary_comments::entry_id.eq(entry.0))
         .order((diary_comments::created_at.asc(), diary_comments::id.asc()))
@@ -308,16 +336,16 @@ pub fn comments(
             diary_comments::body,
             diary_comments::created_at,
         ))
-        .load::<(i64, i64, MemberSummaryRow, String, i64)>(conn)?
-        .into_iter()
-        .map(|(id, entry, author, body, at)| Comment {
-            id: CommentId(id),
-            entry: DiaryId(entry),
-            author: MemberSummary::from(author),
-            body,
-            created_at: Timestamp(at),
-        })
-        .collect())
+        .load::<(i64, i64, MemberSummaryRow, String, i64)>(c))?
+    .into_iter()
+    .map(|(id, entry, author, body, at)| Comment {
+        id: CommentId(id),
+        entry: DiaryId(entry),
+        author: MemberSummary::from(author),
+        body,
+        created_at: Timestamp(at),
+    })
+    .collect())
 }
 
 /// Deletes a comment if `by` wrote it or owns the entry; otherwise `NotFound`. Call inside
@@ -364,7 +392,7 @@ pub fn friends_feed(
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
         .filter(friendships::member_id.eq(viewer.0))
-        .filter(diary_entries::scope.eq_any(visible_scopes(Relation::Friend)))
+        .filter(scope_visible(Relation::Friend))
         .filter(diary_entries::author_id.ne_all(blocked_by_viewer))
         .filter(diary_entries::author_id.ne_all(blocking_viewer))
         .order((diary_entries::created_at.desc(), diary_entries::id.desc()))

@@ -5,7 +5,7 @@ use ashiato_core::{CommunityId, DiaryId, MemberId, PhotoId, Timestamp};
 use diesel::prelude::*;
 
 use crate::StoreResult;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::schema::{community_photos, diary_photos, member_photos, photos};
 
 /// A stored photo.
@@ -226,15 +226,12 @@ pub fn set_entry_photos(
 
 /// An entry's photos in order.
 pub fn entry_photos(conn: &mut AnyConnection, entry: DiaryId) -> StoreResult<Vec<Photo>> {
-    Ok(diary_photos::table
+    let query = diary_photos::table
         .inner_join(photos::table)
         .filter(diary_photos::entry_id.eq(entry.0))
         .order(diary_photos::position.asc())
-        .select(COLUMNS)
-        .load::<PhotoRow>(conn)?
-        .into_iter()
-        .map(photo)
-        .collect())
+        .select(COLUMNS);
+    Ok(native!(conn, c => query.load::<PhotoRow>(c))?.into_iter().map(photo).collect())
 }
 
 /// Sets (or clears) a member's profile photo and releases the one it replaces. Call inside

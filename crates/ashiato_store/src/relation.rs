@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::StoreResult;
 pub use crate::blocking::blocked_either_way;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::schema::{blocks, friend_requests, friendships};
 
 /// Subquery: ids of the members `member` blocked.
@@ -28,45 +28,57 @@ pub(crate) fn blocks_either_way(member: MemberId) -> (BlockedIds, BlockingIds) {
     )
 }
 
-/// Whether `viewer` and `owner` have a friend in common (friend of a friend).
-pub fn share_a_friend(
-    conn: &mut AnyConnection,
-    viewer: MemberId,
-    owner: MemberId,
-) -> StoreResult<bool> {
-    let (mine, theirs) = diesel::alias!(friendships as mine, friendships as theirs);
-    Ok(diesel::select(diesel::dsl::exists(
-        mine.inner_join(
-            theirs.on(theirs.field(friendships::member_id).eq(mine.field(friendships::friend_id))),
-        )
-        .filter(mine.field(friendships::member_id).eq(viewer.0))
-        .filter(theirs.field(friendships::friend_id).eq(owner.0)),
-    ))
-    .get_result(conn)?)
-}
-
-/// The viewer's relation to the owner (no viewer: not logged in).
+/// The viewer's relation to the owner (no viewer: not logged in), in one statement: a block
+/// either way, a friendship and a shared friend are three `EXISTS` of one `SELECT`, because
+/// every scoped page asks this and a statement each cost a round trip each (issue 17).
 pub fn relation(
     conn: &mut AnyConnection,
     viewer: Option<MemberId>,
     owner: MemberId,
 ) -> StoreResult<Relation> {
+    use diesel::dsl::exists;
     let Some(v) = viewer else { return Ok(Relation::Anonymous) };
     if v == owner {
         return Ok(Relation::Owner);
     }
-    if blocked_either_way(conn, v, owner)? {
-        return Ok(Relation::Blocked);
-    }
-    if crate::friends::are_friends(conn, v, owner)? {
-        return Ok(Relation::Friend);
-    }
-    Ok(if share_a_friend(conn, v, owner)? { Relation::FriendOfFriend } else { Relation::Member })
+    let (mine, theirs) = diesel::alias!(friendships as mine, friendships as theirs);
+    let query =
+        diesel::select((
+            exists(
+                blocks::table.filter(
+                    (blocks::blocker_id.eq(v.0).and(blocks::blocked_id.eq(owner.0)))
+                        .or(blocks::blocker_id.eq(owner.0).and(blocks::blocked_id.eq(v.0))),
+                ),
+            ),
+            exists(
+                friendships::table
+                    .filter(friendships::member_id.eq(v.0).and(friendships::friend_id.eq(owner.0))),
+            ),
+            exists(
+                mine.inner_join(theirs.on(
+                    theirs.field(friendships::member_id).eq(mine.field(friendships::friend_id)),
+                ))
+                .filter(mine.field(friendships::member_id).eq(v.0))
+                .filter(theirs.field(friendships::friend_id).eq(owner.0)),
+            ),
+        ));
+    let (blocked, friend, shared): (bool, bool, bool) = native!(conn, c => query.get_result(c))?;
+    Ok(Relation::from_facts(false, true, blocked, friend, shared))
 }
 
 /// The stored scope names a viewer in `relation` may read.
 pub fn visible_scopes(relation: Relation) -> Vec<&'static str> {
     Scope::ALL.into_iter().filter(|s| s.allows(relation)).map(Scope::as_str).collect()
+}
+
+/// [`visible_scopes`] as exactly four names, the list padded by repeating its first name (or
+/// with `""`, which no row holds, when nothing is visible). A filter built from them has the
+/// same SQL text for every relation, so the prepared statement is reused: an `IN (…)` list
+/// whose length varies is compiled again on every request.
+pub(crate) fn visible_scope_binds(relation: Relation) -> [&'static str; 4] {
+    let visible = visible_scopes(relation);
+    let first = visible.first().copied().unwrap_or("");
+    std::array::from_fn(|i| visible.get(i).copied().unwrap_or(first))
 }
 
 /// `blocker` blocks `blocked`: any friendship between them ends and pending friend requests in

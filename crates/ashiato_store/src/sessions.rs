@@ -9,9 +9,9 @@ use ashiato_core::{MemberId, SessionId, Timestamp};
 use base64::Engine as _;
 use diesel::prelude::*;
 
-use crate::accounts::token_hash;
-use crate::db::{AnyConnection, random_bytes};
-use crate::schema::sessions;
+use crate::accounts::{Member, MemberRow, token_hash};
+use crate::db::{AnyConnection, native, random_bytes};
+use crate::schema::{members, sessions};
 use crate::{StoreError, StoreResult};
 
 /// How the token reaches the server; URL tokens get a shorter idle timeout.
@@ -141,19 +141,42 @@ struct SessionRow {
 /// Finds the live session for a token, with its pending flash message. Expired sessions are
 /// deleted and reported as absent.
 pub fn find(conn: &mut AnyConnection, token: &str, now: Timestamp) -> StoreResult<Option<Session>> {
-    let Some(row) = sessions::table
-        .filter(sessions::token_hash.eq(token_hash(token)))
-        .select(SessionRow::as_select())
-        .first(conn)
-        .optional()?
+    Ok(find_with_member(conn, token, now)?.map(|(session, _)| session))
+}
+
+/// [`find`] and the session's member in one statement: every page a member reads starts
+/// here, so the session, its flash message and the member cost one round trip.
+pub fn find_with_member(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: Timestamp,
+) -> StoreResult<Option<(Session, Option<Member>)>> {
+    match lookup(conn, token)? {
+        Some((session, _)) if session.expires_at <= now => {
+            delete(conn, session.id)?;
+            Ok(None)
+        }
+        found => Ok(found),
+    }
+}
+
+/// The session a token names, live or expired, with its member: one read-only statement. The
+/// caller checks `expires_at` (and deletes an expired row); [`find_with_member`] does both.
+pub fn lookup(
+    conn: &mut AnyConnection,
+    token: &str,
+) -> StoreResult<Option<(Session, Option<Member>)>> {
+    let hash = token_hash(token);
+    let Some((row, member)) = native!(conn, c => sessions::table
+        .left_join(members::table.on(sessions::member_id.eq(members::id.nullable())))
+        .filter(sessions::token_hash.eq(&hash))
+        .select((SessionRow::as_select(), Option::<MemberRow>::as_select()))
+        .first::<(SessionRow, Option<MemberRow>)>(c)
+        .optional())?
     else {
         return Ok(None);
     };
-    if row.expires_at <= now.0 {
-        diesel::delete(sessions::table.find(row.id)).execute(conn)?;
-        return Ok(None);
-    }
-    Ok(Some(Session {
+    let session = Session {
         id: SessionId(row.id),
         member: row.member_id.map(MemberId),
         csrf_token: row.csrf_token,
@@ -163,7 +186,8 @@ pub fn find(conn: &mut AnyConnection, token: &str, now: Timestamp) -> StoreResul
         last_seen_at: Timestamp(row.last_seen_at),
         expires_at: Timestamp(row.expires_at),
         flash: row.flash,
-    }))
+    };
+    Ok(Some((session, member.map(Member::from))))
 }
 
 /// Extends a session's idle timeout. Callers skip this when the session was touched within

@@ -389,24 +389,26 @@ impl FromRequest for Visitor {
             let Some(token) = presented_token(&req).filter(|_| handset.sessions) else {
                 return Ok(visitor);
             };
-            let idle_ms = visitor.idle_ms();
+            // One read-only statement on the hot path; the rare writes (an expired row
+            // deleted, the idle timeout extended once a minute) go to the blocking pool.
             let lookup_token = token.clone();
-            let found = state
-                .run(move |c| {
-                    let t = now();
-                    let Some(session) = sessions::find(c, &lookup_token, t)? else {
-                        return Ok(None);
-                    };
+            let found = state.read(move |c| sessions::lookup(c, &lookup_token)).await?;
+            let t = now();
+            let found = match found {
+                Some((session, _)) if session.expires_at <= t => {
+                    let id = session.id;
+                    state.run(move |c| sessions::delete(c, id)).await?;
+                    None
+                }
+                Some((session, member)) => {
                     if t.0 - session.last_seen_at.0 >= TOUCH_INTERVAL_MS {
-                        sessions::touch(c, session.id, t, idle_ms)?;
+                        let (id, idle_ms) = (session.id, visitor.idle_ms());
+                        state.run(move |c| sessions::touch(c, id, t, idle_ms)).await?;
                     }
-                    let member = match session.member {
-                        Some(id) => Some(accounts::find_member(c, id)?),
-                        None => None,
-                    };
-                    Ok(Some((session, member)))
-                })
-                .await?;
+                    Some((session, member))
+                }
+                None => None,
+            };
             // A session bound to one subscriber ID is not valid for a request carrying another
             // (a URL token copied to someone else's phone). Requests without a trusted ID
             // (over a PC, or a link without guid=ON) cannot be told apart and pass.

@@ -108,13 +108,12 @@ async fn entry_page(
     draft_comment: &str,
     comment_error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let seen = uc::visible(visitor.state(), me, DiaryId(id)).await?;
+    let (seen, thread) = uc::page(visitor.state(), me, DiaryId(id), COMMENTS_SHOWN).await?;
     leave_footstep(&visitor, seen.author.id, seen.relation);
     visitor.ensure_session().await?;
     let status =
         if comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let uc::Thread { comments, older, newer, photos: entry_photos } =
-        uc::thread(visitor.state(), &seen, COMMENTS_SHOWN).await?;
+    let uc::Thread { comments, older, newer, photos: entry_photos } = thread;
     let uc::Visible { entry, author, relation: rel } = seen;
     let cat = visitor.cat();
     let mut page = Page::new(entry.title.clone());
