@@ -3,7 +3,7 @@
 
 use ashiato_core::time::{DAY_MS, JST_OFFSET_MINUTES};
 use ashiato_core::{MemberId, Timestamp};
-use ashiato_store::{communities, diary, footsteps, friends, members, messages};
+use ashiato_store::{communities, diary, friends, members};
 
 use crate::{App, AppResult, now};
 
@@ -49,15 +49,16 @@ pub async fn load(app: &App, me: MemberId) -> AppResult<Home> {
     let since = Timestamp(t.0 - RECENT_DAYS * DAY_MS);
     let (_, month, day) = t.civil_date(JST_OFFSET_MINUTES);
     app.read(move |c| {
+        let counts = members::home_counts(c, me, t.day_in_zone(JST_OFFSET_MINUTES))?;
         Ok(Home {
             feed: diary::friends_feed(c, me, FEED_ITEMS)?,
             comments: diary::comments_on_mine(c, me, since, RECENT_ITEMS)?,
-            footsteps_today: footsteps::count_on_day(c, me, t.day_in_zone(JST_OFFSET_MINUTES))?,
-            requests: friends::incoming_count(c, me)?,
-            unread: messages::unread_count(c, me)?,
+            footsteps_today: counts.footsteps_today,
+            requests: counts.requests,
+            unread: counts.unread,
             topics: communities::active_topics_for(c, me, since, RECENT_ITEMS)?,
             birthdays: members::friends_birthdays(c, me, (month, day), BIRTHDAY_DAYS)?,
-            friend_count: friends::friend_count(c, me)?,
+            friend_count: counts.friends,
             friends: friends::list_friends(c, me, FRIENDS_SHOWN, 0)?,
             app_activities: ashiato_store::apps::friends_activities(c, me, RECENT_ITEMS)?,
         })

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ashiato_core::{AppId, MemberId, Timestamp};
 use diesel::prelude::*;
 
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::error::is_unique_violation;
 use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::{
@@ -663,7 +663,7 @@ pub fn friends_activities(
     member: MemberId,
     limit: i64,
 ) -> StoreResult<Vec<FeedActivity>> {
-    Ok(activities::table
+    Ok(native!(conn, c => activities::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(activities::member_id)))
         .inner_join(members::table.on(members::id.eq(activities::member_id)))
         .inner_join(apps::table.on(apps::id.eq(activities::app_id)))
@@ -671,10 +671,10 @@ pub fn friends_activities(
         .order((activities::created_at.desc(), activities::id.desc()))
         .limit(limit)
         .select(FeedActivityRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(FeedActivity::from)
-        .collect())
+        .load(c))?
+    .into_iter()
+    .map(FeedActivity::from)
+    .collect())
 }
 
 #[derive(Queryable, Selectable)]

@@ -4,7 +4,7 @@ use ashiato_core::{CommunityId, MemberId, Timestamp, TopicCommentId, TopicId};
 use diesel::prelude::*;
 
 use crate::StoreResult;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::schema::{communities, community_members, topic_comments, topics};
 
 /// How people join a community.
@@ -572,7 +572,7 @@ pub fn active_topics_for(
 ) -> StoreResult<Vec<(Topic, String)>> {
     // Neither side of a block sees the other in feeds: topics they started are left out here.
     let (blocked_by_me, blocking_me) = crate::relation::blocks_either_way(member);
-    Ok(topics::table
+    Ok(native!(conn, c => topics::table
         .inner_join(
             community_members::table.on(community_members::community_id.eq(topics::community_id)),
         )
@@ -586,8 +586,8 @@ pub fn active_topics_for(
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
         .select(ActiveTopicRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|r| (Topic::from(r.topic), r.community_name))
-        .collect())
+        .load(c))?
+    .into_iter()
+    .map(|r| (Topic::from(r.topic), r.community_name))
+    .collect())
 }

@@ -219,16 +219,21 @@ pub fn neighbors(
                 .lt(e.created_at.0)
                 .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.lt(e.id.0))),
         )
-        .order((diary_entries::created_at.desc(), diary_entries::id.desc()));
-    let older = native!(conn, c => older.first::<i64>(c).optional())?;
+        .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
+        .limit(1)
+        .single_value();
     let newer = base()
         .filter(
             diary_entries::created_at
                 .gt(e.created_at.0)
                 .or(diary_entries::created_at.eq(e.created_at.0).and(diary_entries::id.gt(e.id.0))),
         )
-        .order((diary_entries::created_at.asc(), diary_entries::id.asc()));
-    let newer = native!(conn, c => newer.first::<i64>(c).optional())?;
+        .order((diary_entries::created_at.asc(), diary_entries::id.asc()))
+        .limit(1)
+        .single_value();
+    // Both as scalar subqueries of one SELECT: one statement, one round trip.
+    let (older, newer) = native!(conn, c => diesel::select((older, newer))
+        .get_result::<(Option<i64>, Option<i64>)>(c))?;
     Ok((older.map(DiaryId), newer.map(DiaryId)))
 }
 
@@ -388,7 +393,7 @@ pub fn friends_feed(
     limit: i64,
 ) -> StoreResult<Vec<FeedItem>> {
     let (blocked_by_viewer, blocking_viewer) = crate::relation::blocks_either_way(viewer);
-    Ok(diary_entries::table
+    Ok(native!(conn, c => diary_entries::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
         .filter(friendships::member_id.eq(viewer.0))
@@ -398,10 +403,10 @@ pub fn friends_feed(
         .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
         .limit(limit)
         .select((ENTRY_COLUMNS, members::nickname))
-        .load::<(EntryRow, String)>(conn)?
-        .into_iter()
-        .map(|(row, author_nickname)| FeedItem { entry: entry(row), author_nickname })
-        .collect())
+        .load::<(EntryRow, String)>(c))?
+    .into_iter()
+    .map(|(row, author_nickname)| FeedItem { entry: entry(row), author_nickname })
+    .collect())
 }
 
 /// Recent comments by others on `owner`'s entries (for the home page), newest first.
@@ -413,7 +418,7 @@ pub fn comments_on_mine(
 ) -> StoreResult<Vec<(Comment, String)>> {
     // Comments written before a block stay on the entry, but not in the owner's home feed.
     let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
-    Ok(diary_comments::table
+    Ok(native!(conn, c => diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
         .filter(diary_entries::author_id.eq(owner.0))
@@ -431,19 +436,19 @@ pub fn comments_on_mine(
             diary_comments::created_at,
             diary_entries::title,
         ))
-        .load::<(i64, i64, MemberSummaryRow, String, i64, String)>(conn)?
-        .into_iter()
-        .map(|(id, entry, author, body, at, title)| {
-            (
-                Comment {
-                    id: CommentId(id),
-                    entry: DiaryId(entry),
-                    author: MemberSummary::from(author),
-                    body,
-                    created_at: Timestamp(at),
-                },
-                title,
-            )
-        })
-        .collect())
+        .load::<(i64, i64, MemberSummaryRow, String, i64, String)>(c))?
+    .into_iter()
+    .map(|(id, entry, author, body, at, title)| {
+        (
+            Comment {
+                id: CommentId(id),
+                entry: DiaryId(entry),
+                author: MemberSummary::from(author),
+                body,
+                created_at: Timestamp(at),
+            },
+            title,
+        )
+    })
+    .collect())
 }

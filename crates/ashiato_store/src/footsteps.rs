@@ -221,13 +221,23 @@ pub fn visitors(
 /// (as the list does, so the count and the list agree).
 pub fn count_on_day(conn: &mut AnyConnection, owner: MemberId, day: i64) -> StoreResult<i64> {
     let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
-    Ok(footsteps::table
-        .filter(footsteps::owner_id.eq(owner.0))
+    Ok(on_day(owner.0, day, blocked_by_owner, blocking_owner).count().get_result(conn)?)
+}
+
+/// `owner`'s footsteps of day `day`, without those of members in a block with the owner (the
+/// two subqueries of `relation::blocks_either_way`).
+#[diesel::dsl::auto_type]
+pub(crate) fn on_day(
+    owner: i64,
+    day: i64,
+    blocked_by_owner: crate::relation::BlockedIds,
+    blocking_owner: crate::relation::BlockingIds,
+) -> _ {
+    footsteps::table
+        .filter(footsteps::owner_id.eq(owner))
         .filter(footsteps::day.eq(day))
         .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
         .filter(footsteps::visitor_id.ne_all(blocking_owner))
-        .count()
-        .get_result(conn)?)
 }
 
 /// Distinct visitors of `owner` since `since` (for "new footsteps" on the home page), leaving

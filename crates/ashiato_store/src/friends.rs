@@ -4,7 +4,7 @@ use ashiato_core::{MemberId, Timestamp};
 use diesel::prelude::*;
 
 use crate::StoreResult;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::error::is_unique_violation;
 use crate::schema::{friendships, members};
 
@@ -91,22 +91,28 @@ pub fn list_friends(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<MemberSummary>> {
-    Ok(friendships::table
+    Ok(native!(conn, c => friendships::table
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
         .filter(friendships::member_id.eq(member.0))
         .order((friendships::created_at.desc(), friendships::friend_id.desc()))
         .limit(limit)
         .offset(offset)
         .select(MemberSummaryRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(MemberSummary::from)
-        .collect())
+        .load(c))?
+    .into_iter()
+    .map(MemberSummary::from)
+    .collect())
 }
 
 /// How many friends a member has.
 pub fn friend_count(conn: &mut AnyConnection, member: MemberId) -> StoreResult<i64> {
-    Ok(friendships::table.filter(friendships::member_id.eq(member.0)).count().get_result(conn)?)
+    Ok(friendships_of(member.0).count().get_result(conn)?)
+}
+
+/// A member's friendship rows.
+#[diesel::dsl::auto_type]
+pub(crate) fn friendships_of(member: i64) -> _ {
+    friendships::table.filter(friendships::member_id.eq(member))
 }
 
 use ashiato_core::{FriendRequestId, Problem};
@@ -193,11 +199,16 @@ pub fn incoming(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<F
 
 /// Number of pending requests addressed to `member`.
 pub fn incoming_count(conn: &mut AnyConnection, member: MemberId) -> StoreResult<i64> {
-    Ok(friend_requests::table
-        .filter(friend_requests::to_id.eq(member.0))
-        .filter(friend_requests::status.eq("pending"))
-        .count()
-        .get_result(conn)?)
+    Ok(incoming_of(member.0).count().get_result(conn)?)
+}
+
+/// The pending requests addressed to `member`.
+#[diesel::dsl::auto_type]
+pub(crate) fn incoming_of(member: i64) -> _ {
+    let pending: &'static str = "pending";
+    friend_requests::table
+        .filter(friend_requests::to_id.eq(member))
+        .filter(friend_requests::status.eq(pending))
 }
 
 /// Whether `from` has a pending request to `to`.

@@ -3,7 +3,7 @@
 use ashiato_core::{MemberId, Scope, Timestamp};
 use diesel::prelude::*;
 
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, native};
 use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::{
     communities, community_members, diary_comments, diary_entries, members, profile_fields,
@@ -203,12 +203,12 @@ pub fn friends_birthdays(
     days: u32,
 ) -> StoreResult<Vec<(MemberSummary, (u32, u32))>> {
     use crate::schema::friendships;
-    let rows: Vec<(MemberSummaryRow, Option<String>, String)> = friendships::table
+    let rows: Vec<(MemberSummaryRow, Option<String>, String)> = native!(conn, c => friendships::table
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
         .filter(friendships::member_id.eq(member.0))
         .filter(members::birthday.is_not_null())
         .select((MemberSummaryRow::as_select(), members::birthday, members::birthday_scope))
-        .load(conn)?;
+        .load(c))?;
     let day_of_year = |m: u32, d: u32| {
         ashiato_core::time::days_from_civil(2001, m, d)
             - ashiato_core::time::days_from_civil(2001, 1, 1)
@@ -233,4 +233,45 @@ pub fn friends_birthdays(
     }
     out.sort_by_key(|(_, (m, d))| (day_of_year(*m, *d) - start).rem_euclid(365));
     Ok(out)
+}
+
+/// What waits for a member on the home page, counted in one statement (four scalar subqueries:
+/// one round trip instead of four).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HomeCounts {
+    /// Footsteps left on `day` ([`crate::footsteps::count_on_day`]).
+    pub footsteps_today: i64,
+    /// Friend requests waiting ([`crate::friends::incoming_count`]).
+    pub requests: i64,
+    /// Unread messages ([`crate::messages::unread_count`]).
+    pub unread: i64,
+    /// Friends ([`crate::friends::friend_count`]).
+    pub friends: i64,
+}
+
+/// [`HomeCounts`] of `member` for the (Japan time) day number `day`.
+pub fn home_counts(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    day: i64,
+) -> StoreResult<HomeCounts> {
+    let (blocked_by, blocking) = crate::relation::blocks_either_way(member);
+    let query = diesel::select((
+        crate::footsteps::on_day(member.0, day, blocked_by, blocking).count().single_value(),
+        crate::friends::incoming_of(member.0).count().single_value(),
+        crate::messages::unread_of(member.0).count().single_value(),
+        crate::friends::friendships_of(member.0).count().single_value(),
+    ));
+    let (footsteps_today, requests, unread, friends): (
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    ) = native!(conn, c => query.get_result(c))?;
+    Ok(HomeCounts {
+        footsteps_today: footsteps_today.unwrap_or(0),
+        requests: requests.unwrap_or(0),
+        unread: unread.unwrap_or(0),
+        friends: friends.unwrap_or(0),
+    })
 }

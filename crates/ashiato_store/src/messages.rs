@@ -34,14 +34,19 @@ pub fn send(
     ))
 }
 
+/// The unread messages in a member's inbox.
+#[diesel::dsl::auto_type]
+pub(crate) fn unread_of(member: i64) -> _ {
+    let kept: bool = false;
+    messages::table
+        .filter(messages::recipient_id.eq(member))
+        .filter(messages::read_at.is_null())
+        .filter(messages::recipient_deleted.eq(kept))
+}
+
 /// Number of unread messages in a member's inbox.
 pub fn unread_count(conn: &mut AnyConnection, member: MemberId) -> StoreResult<i64> {
-    Ok(messages::table
-        .filter(messages::recipient_id.eq(member.0))
-        .filter(messages::read_at.is_null())
-        .filter(messages::recipient_deleted.eq(false))
-        .count()
-        .get_result(conn)?)
+    Ok(unread_of(member.0).count().get_result(conn)?)
 }
 
 use crate::StoreError;

@@ -10,6 +10,7 @@ use ashiato_test_support::{Suite, TestDb};
 
 pub fn register(suite: &mut Suite) {
     suite.on_both("home_feeds_leave_out_blocks_either_way", home_feeds_leave_out_blocks);
+    suite.on_both("home_counts_agree_with_each_count", home_counts_agree_with_each_count);
 }
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -71,4 +72,44 @@ fn home_feeds_leave_out_blocks(t: &TestDb) {
     // The others still see what they are not blocked from.
     let theirs = communities::active_topics_for(&mut conn, kind, NOW, 10).expect("topics");
     assert_eq!(theirs.len(), 3);
+}
+
+/// The home page's four counts come from one statement; each must equal its own query, with
+/// footsteps of a member in a block left out as the footsteps page leaves them out.
+fn home_counts_agree_with_each_count(t: &TestDb) {
+    use ashiato_store::footsteps::{self, Event};
+    use ashiato_store::{friends, members, messages};
+    let me = member(t, "counted@example.jp");
+    let others: Vec<MemberId> =
+        (0..5).map(|i| member(t, &format!("other{i}@example.jp"))).collect();
+    let day = 20_000;
+    let mut conn = t.db.conn().expect("connection");
+    let empty = members::home_counts(&mut conn, me, day).expect("counts");
+    assert_eq!(empty, members::HomeCounts::default());
+    write(&mut conn, |c| -> Result<_, StoreError> {
+        friends::befriend(c, me, others[0], NOW)?;
+        friends::befriend(c, me, others[1], NOW)?;
+        friends::request(c, others[2], me, "よろしく", NOW)?;
+        for from in [others[0], others[3], others[3]] {
+            messages::send(c, from, me, "件名", "本文", None, NOW)?;
+        }
+        relation::block(c, others[4], me, NOW)
+    })
+    .expect("friends, a request, messages and a block");
+    let visits: Vec<Event> = others
+        .iter()
+        .map(|&visitor| Event { owner: me, visitor, day, at: NOW })
+        .chain([Event { owner: me, visitor: others[0], day: day - 1, at: NOW }])
+        .collect();
+    footsteps::record_batch(&mut conn, &visits).expect("footsteps");
+    let counts = members::home_counts(&mut conn, me, day).expect("counts");
+    assert_eq!(
+        counts,
+        members::HomeCounts { footsteps_today: 4, requests: 1, unread: 3, friends: 2 },
+        "four of five visitors today (one blocked me), one request, three messages, two friends"
+    );
+    assert_eq!(counts.footsteps_today, footsteps::count_on_day(&mut conn, me, day).expect("count"));
+    assert_eq!(counts.requests, friends::incoming_count(&mut conn, me).expect("count"));
+    assert_eq!(counts.unread, messages::unread_count(&mut conn, me).expect("count"));
+    assert_eq!(counts.friends, friends::friend_count(&mut conn, me).expect("count"));
 }

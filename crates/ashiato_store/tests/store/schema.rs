@@ -16,6 +16,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("schema_rs_matches_the_database", schema_rs_matches_the_database)
         .on_both("migrations_revert_and_reapply", migrations_revert_and_reapply)
         .on_both("connections_are_durable_and_enforce_foreign_keys", connections_are_durable)
+        .on_both("a_broken_connection_leaves_the_pool", a_broken_connection_leaves_the_pool)
         .plain("corrupt_sqlite_file_is_one_clear_error", corrupt_sqlite_file_is_one_clear_error)
         .plain("unreachable_postgres_is_one_clear_error", unreachable_postgres_is_one_clear_error);
 }
@@ -323,4 +324,50 @@ fn unreachable_postgres_is_one_clear_error() {
         line.contains("127.0.0.1:1") && !line.contains("hunter2") && !line.contains('\n'),
         "{line}"
     );
+}
+
+/// The pool does not ping a connection before handing it out (issue 17), so a connection that
+/// broke under a query must not be handed out again. On PostgreSQL the server ends the
+/// connection (as a restart or failover would): the query on it fails, and the next check-out
+/// gets a new, working connection. On SQLite a failed statement leaves its connection usable.
+fn a_broken_connection_leaves_the_pool(t: &TestDb) {
+    use diesel::dsl::sql;
+    let options = DbOptions { pool_size: 1, ..DbOptions::default() };
+    let db = Db::open(&t.url, &options).expect("a pool of one connection");
+    let mut conn = db.conn().expect("the connection");
+    let first_pid = match &mut *conn {
+        AnyConnection::Postgresql(c) => {
+            let pid: i32 =
+                diesel::select(sql::<Integer>("pg_backend_pid()")).get_result(c).expect("pid");
+            let mut admin = t.db.conn().expect("another connection");
+            diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+                .execute(&mut *admin)
+                .expect("terminate");
+            // Wait until the server process is gone, so the next query meets a closed socket.
+            for _ in 0..100 {
+                let alive: i64 = diesel::select(sql::<BigInt>(&format!(
+                    "(SELECT count(*) FROM pg_stat_activity WHERE pid = {pid})"
+                )))
+                .get_result(&mut *admin)
+                .expect("activity");
+                if alive == 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Some(pid)
+        }
+        AnyConnection::Sqlite(_) => None,
+    };
+    let failed = diesel::sql_query("SELECT * FROM no_such_table").execute(&mut *conn);
+    assert!(failed.is_err(), "the query on the broken connection fails");
+    drop(conn);
+    let mut conn = db.conn().expect("the pool hands out a connection again");
+    let one: i32 = diesel::select(sql::<Integer>("1")).get_result(&mut *conn).expect("it works");
+    assert_eq!(one, 1);
+    if let (Some(old), AnyConnection::Postgresql(c)) = (first_pid, &mut *conn) {
+        let pid: i32 =
+            diesel::select(sql::<Integer>("pg_backend_pid()")).get_result(c).expect("pid");
+        assert_ne!(pid, old, "a new server connection, not the dropped one");
+    }
 }
