@@ -331,6 +331,12 @@ impl Config {
         hosts
     }
 
+    /// Whether the public URL is `https://` (the scheme of absolute redirect URLs). Cheaper
+    /// than looking at [`Config::base_url`], which every request would otherwise build.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Base URL for absolute links.
     pub fn base_url(&self) -> String {
         if self.public_url.is_empty() {
@@ -514,5 +520,8 @@ mod tests {
         assert_eq!(c.database().to_string(), "sqlite://./ashiato-data/ashiato.sqlite3");
         assert_eq!(c.allowed_hosts(), ["127.0.0.1:8080", "localhost:8080"]);
         assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+        assert!(!c.https(), "no public URL: plain http on the bound address");
+        let public = Config { public_url: "https://sns.example.jp/".into(), ..c.clone() };
+        assert_eq!((public.base_url().as_str(), public.https()), ("https://sns.example.jp", true));
     }
 }

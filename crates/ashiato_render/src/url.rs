@@ -52,7 +52,8 @@ impl LinkParams {
             out.push(sep);
             out.push_str(SESSION_PARAM);
             out.push('=');
-            out.push_str(&encode_query_value(token));
+            // Straight into `out`: this runs for every link of every keitai page.
+            out.extend(utf8_percent_encode(token, QUERY_VALUE));
         }
         if let Some(f) = fragment {
             out.push('#');

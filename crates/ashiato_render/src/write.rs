@@ -245,17 +245,18 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A menu entry: the same anchor as [`Writer::link`] for an internal path, written without
+    /// building a `Link` (menus are on every page: their copies were a tenth of a keitai
+    /// page's allocations).
     fn menu_link(&mut self, item: &MenuItem) {
-        let label = match item.key {
-            Some(k) => format!("{}{}", self.key_label(k), item.text),
-            None => item.text.clone(),
-        };
-        let link = Link {
-            target: LinkTarget::Internal(item.path.clone()),
-            text: label,
-            accesskey: item.key,
-        };
-        self.link(&link);
+        let key = item.key.filter(|_| self.t.accesskeys());
+        let href = self.internal_href(&item.path, key.is_some());
+        self.open_anchor(&href, key);
+        if let Some(k) = item.key {
+            let label = self.key_label(k);
+            self.text(&label);
+        }
+        self.text(&item.text).m("</a>");
     }
 
     /// How a number key is shown before a menu entry: a keycap emoji where the carrier has
@@ -383,12 +384,18 @@ impl<'a> Writer<'a> {
             LinkTarget::External(url) => (self.ctx.jump)(url),
             LinkTarget::Mailto(address) => format!("mailto:{address}"),
         };
-        self.m("<a href=\"").attr(&href).m("\"");
+        self.open_anchor(&href, key);
+        self.text(&link.text).m("</a>");
+    }
+
+    /// `<a href="…" accesskey="…">`: `key` is the access key the dialect shows, if any.
+    fn open_anchor(&mut self, href: &str, key: Option<char>) {
+        self.m("<a href=\"").attr(href).m("\"");
         if let Some(k) = key {
             let mut buf = [0u8; 4];
             self.m(" accesskey=\"").attr(k.encode_utf8(&mut buf)).m("\"");
         }
-        self.m(">").text(&link.text).m("</a>");
+        self.m(">");
     }
 
     fn image(&mut self, img: &Image) {

@@ -362,8 +362,7 @@ impl FromRequest for Visitor {
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost");
-            let scheme =
-                if state.config.base_url().starts_with("https://") { "https" } else { "http" };
+            let scheme = if state.config.https() { "https" } else { "http" };
             let origin = format!("{scheme}://{host}");
             let handset = crate::handset::of(&req);
             let path_and_query = req

@@ -87,7 +87,7 @@ impl Signed {
 
 /// The absolute URL the client addressed: public scheme, the (checked) `Host`, raw target.
 fn public_url(state: &App, req: &HttpRequest) -> String {
-    let scheme = if state.config.base_url().starts_with("https://") { "https" } else { "http" };
+    let scheme = if state.config.https() { "https" } else { "http" };
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let target =
         req.uri().path_and_query().map_or_else(|| req.path().to_owned(), ToString::to_string);
