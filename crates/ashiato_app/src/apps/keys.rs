@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use ashiato_opensocial::oauth::ContainerKey;
+use ashiato_opensocial::oauth::{self, ContainerKey};
 use ashiato_store::{Db, apps};
 
 use crate::now;
@@ -49,5 +49,36 @@ impl ContainerKeys {
         let key = Arc::new(ContainerKey::from_pkcs8_pem(&pem)?);
         *cached = Some(Arc::clone(&key));
         Ok(key)
+    }
+}
+
+impl ContainerKeys {
+    /// The key `app` signs with: the container's RSA key when the app verifies RSA-SHA1 (read
+    /// or made on the blocking pool), none for HMAC-SHA1.
+    ///
+    /// # Errors
+    /// As [`ContainerKeys::get`].
+    pub async fn for_app(
+        &self,
+        db: &Db,
+        app: &apps::App,
+    ) -> Result<Option<Arc<ContainerKey>>, String> {
+        if app.signature_method != "RSA-SHA1" {
+            return Ok(None);
+        }
+        let (keys, db) = (self.clone(), db.clone());
+        tokio::task::spawn_blocking(move || keys.get(&db))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(Some)
+    }
+}
+
+/// The OAuth consumer `app` signs requests as, with the key [`ContainerKeys::for_app`] gave.
+pub fn consumer<'a>(app: &'a apps::App, rsa: Option<&'a ContainerKey>) -> oauth::Consumer<'a> {
+    oauth::Consumer {
+        key: &app.consumer_key,
+        secret: &app.consumer_secret,
+        rsa: rsa.map(|k| k as &dyn oauth::RsaSha1Signer),
     }
 }

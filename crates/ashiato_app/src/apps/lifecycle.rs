@@ -15,12 +15,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ashiato_core::{AppId, MemberId, Timestamp};
-use ashiato_opensocial::oauth::{self, Consumer};
+use ashiato_opensocial::oauth;
 use ashiato_opensocial::proxy::{LifecycleEvent, check_target, lifecycle_request};
 use ashiato_store::{Db, apps};
 
 use super::client::{self, HostPolicy, Outbound};
-use super::keys::ContainerKeys;
+use super::keys::{ContainerKeys, consumer};
 use crate::now;
 
 /// Attempts before an event is given up.
@@ -171,27 +171,13 @@ async fn deliver_group(
         .map_err(|e| (e.to_string(), false))?;
     let ids: Vec<String> = events.iter().map(|e| member_id_string(e.member)).collect();
     let nonce = oauth::random_nonce().map_err(|e| (e.to_string(), true))?;
-    let rsa = if app.signature_method == "RSA-SHA1" {
-        let (keys, db) = (keys.clone(), db.clone());
-        Some(
-            tokio::task::spawn_blocking(move || keys.get(&db))
-                .await
-                .map_err(|e| (e.to_string(), true))?
-                .map_err(|e| (e, true))?,
-        )
-    } else {
-        None
-    };
+    let rsa = keys.for_app(db, &app).await.map_err(|e| (e, true))?;
     let fwd = lifecycle_request(
         &url,
         Some(&app.event_method),
         &app.id.to_string(),
         &LifecycleEvent { event_type, ids: &ids, extra: &[] },
-        &Consumer {
-            key: &app.consumer_key,
-            secret: &app.consumer_secret,
-            rsa: rsa.as_deref().map(|k| k as &dyn oauth::RsaSha1Signer),
-        },
+        &consumer(&app, rsa.as_deref()),
         &nonce,
         now().0 / 1000,
     )

@@ -7,7 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use ashiato_core::{AppId, MemberId};
 use ashiato_image::Variant;
-use ashiato_opensocial::oauth::{self, Consumer};
+use ashiato_opensocial::oauth;
 use ashiato_opensocial::proxy::{
     self as osproxy, ForwardIdentity, ProxyError, ProxyLink, PseudoLink, RewriteOptions,
     app_emoji_carrier, container_pseudo_link,
@@ -22,6 +22,7 @@ use crate::form::{FormData, MemberPosted, SjisForm, SjisQuery};
 use crate::routes::{PAGE_SIZE, Paging, member_link, menu, pager, post_form};
 use crate::visitor::{Member, Visitor};
 use ashiato_app::apps::client::{self, FetchError, HostPolicy, Outbound};
+use ashiato_app::apps::keys;
 use ashiato_app::apps::proxy::{
     CSRF_PARAM, image_signature_ok, image_url, split_markup, target_of,
 };
@@ -435,17 +436,8 @@ pub async fn run(
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let nonce = oauth::random_nonce().map_err(WebError::internal)?;
-    let rsa = if app.signature_method == "RSA-SHA1" {
-        let st = visitor.state().clone();
-        Some(
-            web::block(move || st.container_keys.get(&st.db))
-                .await
-                .map_err(WebError::internal)?
-                .map_err(WebError::internal)?,
-        )
-    } else {
-        None
-    };
+    let st = visitor.state();
+    let rsa = st.container_keys.for_app(&st.db, &app).await.map_err(WebError::internal)?;
     let me_s = me.0.to_string();
     let app_id_s = app.id.to_string();
     let forward = osproxy::prepare_forward(
@@ -458,11 +450,7 @@ pub async fn run(
             viewer_id: Some(&me_s),
             app_url: (!app.gadget_url.is_empty()).then_some(app.gadget_url.as_str()),
         },
-        &Consumer {
-            key: &app.consumer_key,
-            secret: &app.consumer_secret,
-            rsa: rsa.as_deref().map(|k| k as &dyn oauth::RsaSha1Signer),
-        },
+        &keys::consumer(&app, rsa.as_deref()),
         &nonce,
         now().0 / 1000,
     );
