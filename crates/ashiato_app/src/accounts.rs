@@ -8,15 +8,18 @@
 //! run on the blocking pool without holding a database connection.
 
 use ashiato_core::account::{self, Email, NewMember, Profile};
-use ashiato_core::{MemberId, Problem, password};
+use ashiato_core::{MemberId, Problem, Timestamp, password};
 use ashiato_mail::{Token, parse_mailbox};
 use ashiato_store::accounts::{self as store_accounts, IssuedInvitation, SignUp};
 use ashiato_store::db::random_bytes;
 use ashiato_store::mail::{self as store_mail, MailSettings, Notify};
 use ashiato_store::members::{self, FreeField, Settings};
-use ashiato_store::{StoreError, bindings, photos, sessions};
+use ashiato_store::{AnyConnection, StoreError, StoreResult, bindings, photos, sessions};
 
-use crate::limits::{LOGIN_FAILURES, LOGIN_WINDOW_MS};
+use crate::config::Config;
+use crate::limits::{
+    LOGIN_FREE_FAILURES, LOGIN_MAX_DELAY_MS, LOGIN_SOURCE_FAILURES, LOGIN_WINDOW_MS,
+};
 use crate::photos::UploadProblem;
 use crate::{App, AppError, AppResult, now};
 
@@ -24,7 +27,7 @@ use crate::{App, AppError, AppResult, now};
 pub const PHONE_MAX: usize = 254;
 
 /// Hashes a new password with a fresh salt, off the async threads.
-async fn hash_password(plain: String) -> AppResult<String> {
+pub(crate) async fn hash_password(plain: String) -> AppResult<String> {
     let salt: [u8; password::SALT_LEN] = random_bytes()?;
     tokio::task::spawn_blocking(move || password::hash(&plain, &salt))
         .await
@@ -52,13 +55,70 @@ fn login_key(email: &str) -> String {
     Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned())
 }
 
+/// Forgets the failed logins counted against an account (its password was just reset).
+pub(crate) fn forget_login_failures(app: &App, email: &str) {
+    app.login_failures.clear(&login_key(email));
+}
+
+/// Where a password login comes from, for the per-source limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginSource {
+    /// A carrier's gateway: one address stands for very many handsets, so it is not limited
+    /// as a source (the per-account slowdown still applies).
+    CarrierGateway,
+    /// Any other client address.
+    Address(std::net::IpAddr),
+}
+
+impl LoginSource {
+    /// The key the per-source limit counts under: the address, an IPv6 address by its /64
+    /// (one subscriber's whole network); `None` for carrier gateways.
+    fn key(self) -> Option<String> {
+        match self {
+            LoginSource::CarrierGateway => None,
+            LoginSource::Address(std::net::IpAddr::V4(a)) => Some(a.to_string()),
+            LoginSource::Address(std::net::IpAddr::V6(a)) => {
+                let s = a.segments();
+                Some(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+            }
+        }
+    }
+}
+
 /// Checks a password login: the member it names, `Rejected(BadCredentials)` for an unknown
-/// address or a wrong password (one more failure counted), `TooMany` while the account's
-/// failures are over the limit (the pause reveals nothing: unknown addresses pause too). A
-/// success forgets the account's failures.
-pub async fn check_login(app: &App, email: &str, password: String) -> AppResult<MemberId> {
+/// address or a wrong password (one more failure counted for the account and the source),
+/// `TooMany` while the source address is paused or the account's slowdown has not run out
+/// (the answer is the same for unknown addresses, so it reveals nothing; the password is not
+/// even checked then). A success lifts the account's slowdown. Failures and refusals are
+/// logged as security events, without the password or the address typed.
+pub async fn check_login(
+    app: &App,
+    email: &str,
+    password: String,
+    source: LoginSource,
+) -> AppResult<MemberId> {
     let key = login_key(email);
-    if app.login_failures.is_limited(&key, LOGIN_FAILURES, LOGIN_WINDOW_MS, now()) {
+    let t = now();
+    let source_key = source.key();
+    if let Some(src) = &source_key
+        && app.login_sources.is_limited(src, LOGIN_SOURCE_FAILURES, LOGIN_WINDOW_MS, t)
+    {
+        tracing::warn!(security.event = "login_source_paused", client.source = %src, "password login refused: too many failures from this address");
+        return Err(AppError::TooMany);
+    }
+    let wait = app.login_failures.wait_ms(
+        &key,
+        LOGIN_FREE_FAILURES,
+        LOGIN_MAX_DELAY_MS,
+        LOGIN_WINDOW_MS,
+        t,
+    );
+    if wait > 0 {
+        tracing::warn!(
+            security.event = "login_slowed",
+            wait_ms = wait,
+            "password login refused: the account's slowdown has not run out"
+        );
         return Err(AppError::TooMany);
     }
     let found = match Email::parse(email).ok() {
@@ -72,10 +132,25 @@ pub async fn check_login(app: &App, email: &str, password: String) -> AppResult<
             Ok(id)
         }
         _ => {
-            app.login_failures.note(&key, LOGIN_WINDOW_MS, now());
+            app.login_failures.note(&key, LOGIN_WINDOW_MS, t);
+            if let Some(src) = &source_key {
+                app.login_sources.note(src, LOGIN_WINDOW_MS, t);
+            }
+            tracing::warn!(
+                security.event = "login_failed",
+                member = id.map(|m| m.0),
+                client.source = source_key.as_deref().unwrap_or("carrier gateway"),
+                "password login failed"
+            );
             Err(AppError::Rejected(Problem::BadCredentials))
         }
     }
+}
+
+/// Lifts the login slowdown of the member's account: they just logged in by their bound
+/// handset (easy login), which a stranger guessing passwords cannot do.
+pub fn lift_login_slowdown(app: &App, email: &str) {
+    forget_login_failures(app, email);
 }
 
 /// Whether `plain` is the password of the account with this (stored) e-mail address: asked
@@ -138,7 +213,9 @@ pub async fn sign_up(
 ) -> AppResult<MemberId> {
     let hash = hash_password(password).await?;
     let open_signup = app.config.open_signup;
-    // `sign_up` is its own transaction.
+    let config = app.config.clone();
+    // `sign_up` is its own transaction; the confirmation mail for the new address follows in
+    // another, so a mail problem never undoes a sign-up (the home page's reminder resends).
     app.run(move |c| {
         let s = SignUp {
             invitation: invitation.as_deref(),
@@ -146,23 +223,64 @@ pub async fn sign_up(
             password_hash: &hash,
             open_signup,
         };
-        store_accounts::sign_up(c, &s, now())
+        let id = store_accounts::sign_up(c, &s, now())?;
+        let mailed = ashiato_store::write(c, |c| {
+            let joined = store_accounts::find_member(c, id)?;
+            crate::recovery::send_confirmation(c, &config, &joined, &joined.email, now())
+        });
+        if let Err(e) = mailed {
+            tracing::warn!(error = %e, "confirmation mail for a new member not queued");
+        }
+        Ok(id)
     })
     .await
 }
 
-/// Issues an invitation from `inviter`, valid for the configured number of days, optionally
-/// tied to an address. The token in the result is shown once.
+/// Issues an invitation from `inviter` (none: the operator), valid for the configured number
+/// of days, optionally tied to an address. With an address the invitation is also mailed
+/// there through the outbox, in the same transaction; the second value says whether the
+/// per-recipient limit let the mail go. The token in the result is shown once.
 pub async fn invite(
     app: &App,
-    inviter: MemberId,
+    inviter: Option<MemberId>,
     email: Option<Email>,
-) -> AppResult<IssuedInvitation> {
-    let days = app.config.invitation_days;
-    app.write(move |c| {
-        store_accounts::create_invitation(c, Some(inviter), email.as_ref(), now(), days)
-    })
-    .await
+) -> AppResult<(IssuedInvitation, bool)> {
+    let config = app.config.clone();
+    app.write(move |c| invite_in(c, &config, inviter, email.as_ref(), true, now())).await
+}
+
+/// [`invite`] on a connection, for front doors without an [`App`] (the `invite` command,
+/// which mails only when a relay is configured: `mail`). Call inside
+/// [`ashiato_store::write`]. The mail is in the inviter's language (Japanese for the
+/// operator); the invitee's carrier decides its charset and format.
+pub fn invite_in(
+    c: &mut AnyConnection,
+    config: &Config,
+    inviter: Option<MemberId>,
+    email: Option<&Email>,
+    mail: bool,
+    t: Timestamp,
+) -> StoreResult<(IssuedInvitation, bool)> {
+    let days = config.invitation_days;
+    let issued = store_accounts::create_invitation(c, inviter, email, t, days)?;
+    let Some(to) = email.filter(|_| mail) else { return Ok((issued, false)) };
+    let from = match inviter {
+        Some(id) => Some(store_accounts::find_member(c, id)?),
+        None => None,
+    };
+    let mail = crate::mail::AccountMail {
+        member: None,
+        to: to.as_str().to_owned(),
+        lang: crate::mail::lang_of(from.as_ref().map_or("ja", |m| m.language.as_str())),
+        what: ashiato_mail::NotificationKind::Invitation {
+            actor: from.map(|m| m.nickname),
+            days: u32::try_from(days).unwrap_or(u32::MAX),
+        },
+        path: format!("/join/{}", issued.token),
+        kind: "invitation",
+    };
+    let mailed = crate::mail::enqueue_account_mail(c, config, mail, t)?;
+    Ok((issued, mailed))
 }
 
 /// The member's free profile fields, in order.
@@ -320,7 +438,7 @@ fn phone_address(typed: &str) -> Result<Option<String>, Problem> {
 }
 
 /// Saves the registered phone address (as typed; empty removes it) and the notification
-/// opt-ins together. `Rejected(problem)` when the address is not one, and nothing changes.
+/// opt-ins together; a new address is mailed a confirmation link. `Rejected(problem)` when the address is not one, and nothing changes.
 pub async fn save_mail_settings(
     app: &App,
     me: MemberId,
@@ -328,9 +446,40 @@ pub async fn save_mail_settings(
     notify: Notify,
 ) -> AppResult<()> {
     let phone = phone_address(phone).map_err(AppError::Rejected)?;
+    let config = app.config.clone();
     app.write(move |c| -> Result<(), StoreError> {
-        store_mail::set_phone_address(c, me, phone.as_deref(), now())?;
+        let changed = store_mail::set_phone_address(c, me, phone.as_deref(), now())?;
+        // A new phone address gets notifications only once its owner follows the link.
+        if let (true, Some(address)) = (changed, phone.as_deref()) {
+            let member = store_accounts::find_member(c, me)?;
+            crate::recovery::send_confirmation(c, &config, &member, address, now())?;
+        }
         store_mail::set_notify(c, me, notify, now())
     })
     .await
+}
+
+/// The member's live sessions (handset, carrier, last use), most recently used first.
+pub async fn sessions(app: &App, me: MemberId) -> AppResult<Vec<sessions::ActiveSession>> {
+    app.run(move |c| sessions::list_for_member(c, me, now())).await
+}
+
+/// Ends one of the member's own sessions ("log out this one"); `NotFound` for an id that is
+/// not one of theirs, and nothing changes.
+pub async fn end_session(app: &App, me: MemberId, id: ashiato_core::SessionId) -> AppResult<()> {
+    if app.write(move |c| sessions::delete_of_member(c, me, id)).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Ends every session of the member but `keep` (the one asking): "log out everywhere else".
+/// Returns how many ended.
+pub async fn end_other_sessions(
+    app: &App,
+    me: MemberId,
+    keep: ashiato_core::SessionId,
+) -> AppResult<usize> {
+    app.write(move |c| sessions::delete_others(c, me, keep)).await
 }

@@ -41,6 +41,8 @@ pub struct Home {
     pub friends: Vec<friends::MemberSummary>,
     /// Friends' app activities.
     pub app_activities: Vec<ashiato_store::apps::FeedActivity>,
+    /// A registered phone address waits for confirmation (notifications do not go there yet).
+    pub phone_unconfirmed: bool,
 }
 
 /// Reads the home page of `me`.
@@ -61,6 +63,7 @@ pub async fn load(app: &App, me: MemberId) -> AppResult<Home> {
             friend_count: counts.friends,
             friends: friends::list_friends(c, me, FRIENDS_SHOWN, 0)?,
             app_activities: ashiato_store::apps::friends_activities(c, me, RECENT_ITEMS)?,
+            phone_unconfirmed: counts.phone_unconfirmed,
         })
     })
     .await

@@ -16,7 +16,8 @@
 //! - use cases, one module per area: [`accounts`] (sign-up, login, settings, easy login,
 //!   profile photo, mail settings), [`diary`], [`friends`] (profiles, requests, blocks,
 //!   introductions), [`messages`], [`communities`], [`home`], [`footsteps`] (the footsteps
-//!   page), [`photos`] (who may see a photo), [`inbound`] (post by mail).
+//!   page), [`photos`] (who may see a photo), [`inbound`] (post by mail), [`recovery`]
+//!   (password reset, address confirmation).
 //!
 //! Rule: a multi-table write is written once, here, as one transaction ([`App::write`] or
 //! [`ashiato_store::write`] inside [`App::run`]); front doors never open one themselves.
@@ -43,6 +44,7 @@ pub mod limits;
 pub mod mail;
 pub mod messages;
 pub mod photos;
+pub mod recovery;
 pub mod secret;
 pub mod trust;
 
@@ -68,8 +70,10 @@ pub struct App {
     pub footsteps: footsteps::Recorder,
     /// Photo uploads and variants.
     pub photos: photos::Photos,
-    /// Failed logins per account.
+    /// Failed logins per account (the slowdown).
     pub login_failures: limits::Limiter,
+    /// Failed logins per source address outside carrier gateways.
+    pub login_sources: limits::Limiter,
     /// Social API calls per app.
     pub api_calls: limits::Limiter,
     /// The app lifecycle-event worker.
@@ -102,6 +106,7 @@ impl App {
             footsteps,
             photos,
             login_failures: limits::Limiter::default(),
+            login_sources: limits::Limiter::default(),
             api_calls: limits::Limiter::default(),
             lifecycle,
             container_keys,

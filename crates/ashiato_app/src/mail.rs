@@ -88,11 +88,6 @@ pub fn rfc5322_date(t: Timestamp) -> String {
     format!("{dow}, {d:02} {month} {y:04} {hh:02}:{mm:02}:{ss:02} +0900")
 }
 
-/// Where a member's notifications go: the registered phone address, else the login e-mail.
-pub fn notification_address(registered: Option<&str>, login_email: &str) -> String {
-    registered.filter(|a| !a.trim().is_empty()).unwrap_or(login_email).to_owned()
-}
-
 /// The carrier whose encoding a notification to `address` uses.
 pub fn carrier_of(address: &str) -> MailCarrier {
     parse_mailbox(address).map_or(MailCarrier::Pc, |a| a.carrier())
@@ -132,7 +127,74 @@ pub fn enqueue_notification(
         return Ok(false);
     }
     let member = accounts::find_member(conn, recipient)?;
-    let to = notification_address(settings.phone_address.as_deref(), &member.email);
+    // Only a confirmed address gets notifications: the phone address once its owner clicked
+    // the link mailed to it, else the login address once confirmed, else nothing.
+    let to = match settings.phone_address.as_deref() {
+        Some(phone) if settings.phone_confirmed => phone.to_owned(),
+        _ if member.email_confirmed => member.email.clone(),
+        _ => {
+            tracing::info!(
+                mail.kind = kind.as_str(),
+                "no confirmed address, notification not queued"
+            );
+            return Ok(false);
+        }
+    };
+    let mail = AccountMail {
+        member: Some(recipient),
+        to,
+        lang: lang_of(&member.language),
+        what,
+        path,
+        kind: kind.as_str(),
+    };
+    queue_mail(conn, config, mail, true, now)
+}
+
+/// The mail language for a member's interface language.
+pub fn lang_of(language: &str) -> Lang {
+    if language == "en" { Lang::En } else { Lang::Ja }
+}
+
+/// A mail someone asked for (password reset, address confirmation, invitation, sign-up link):
+/// sent whatever the recipient's notification opt-ins, to the address given.
+#[derive(Clone, Debug)]
+pub struct AccountMail {
+    /// The member it concerns, if any (invitations and sign-up links have none).
+    pub member: Option<MemberId>,
+    /// The address it goes to.
+    pub to: String,
+    /// Its language.
+    pub lang: Lang,
+    /// What it says.
+    pub what: NotificationKind,
+    /// The page on this site it links to, with the link's token (`/password/reset/…`).
+    pub path: String,
+    /// The outbox kind (`password_reset`, `confirm`, `invitation`, `join`).
+    pub kind: &'static str,
+}
+
+/// Queues an account mail under the per-recipient rate limit; returns whether it was queued.
+/// Call inside the [`ashiato_store::write`] transaction that made its link.
+pub fn enqueue_account_mail(
+    conn: &mut AnyConnection,
+    config: &Config,
+    mail: AccountMail,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    queue_mail(conn, config, mail, false, now)
+}
+
+/// Composes a mail for the carrier of its address and puts it in the outbox, unless the
+/// address had `mail_notify_per_hour` mails queued in the last hour.
+fn queue_mail(
+    conn: &mut AnyConnection,
+    config: &Config,
+    mail: AccountMail,
+    settings_link: bool,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let AccountMail { member, to, lang, what, path, kind } = mail;
     let limit = config.mail_rate_limit();
     let since = Timestamp(now.0 - limit.window_secs * 1000);
     let sent: Vec<i64> = store_mail::queued_since(conn, &to, since)?
@@ -140,7 +202,7 @@ pub fn enqueue_notification(
         .map(|ms| ms.div_euclid(1000))
         .collect();
     if !limit.allows(now.0.div_euclid(1000), &sent) {
-        tracing::info!(mail.kind = kind.as_str(), "notification over the rate limit, not queued");
+        tracing::info!(mail.kind = kind, "mail over the per-recipient rate limit, not queued");
         return Ok(false);
     }
     let base = config.base_url();
@@ -149,20 +211,16 @@ pub fn enqueue_notification(
     let notification = Notification {
         kind: what,
         link: format!("{base}{path}"),
-        lang: if member.language == "en" { Lang::En } else { Lang::Ja },
+        lang,
         site_name: SITE_NAME.into(),
         from: config.mail_from_address(),
         to: to.clone(),
         date: rfc5322_date(now),
         message_id: format!("{id}@{domain}"),
-        settings_link: Some(format!("{base}/settings/mail")),
+        settings_link: settings_link.then(|| format!("{base}/settings/mail")),
     };
     let message = compose_notification(&notification, carrier_of(&to));
-    store_mail::enqueue(
-        conn,
-        &NewMail { member: Some(recipient), to: &to, kind: kind.as_str(), message: &message },
-        now,
-    )?;
+    store_mail::enqueue(conn, &NewMail { member, to: &to, kind, message: &message }, now)?;
     Ok(true)
 }
 
@@ -229,7 +287,5 @@ mod tests {
         assert_eq!(carrier_of("taro.@docomo.ne.jp"), MailCarrier::Docomo);
         assert_eq!(carrier_of("a@ezweb.ne.jp"), MailCarrier::Au);
         assert_eq!(carrier_of("a@example.jp"), MailCarrier::Pc);
-        assert_eq!(notification_address(Some("x@docomo.ne.jp"), "a@b.jp"), "x@docomo.ne.jp");
-        assert_eq!(notification_address(None, "a@b.jp"), "a@b.jp");
     }
 }

@@ -45,6 +45,13 @@ pub enum Problem {
     BadText,
     /// A value outside the allowed set (e.g. a scope name).
     NotAllowed,
+    /// A mailed link (password reset, address confirmation) that does not exist, or whose
+    /// address is no longer the member's.
+    LinkUnknown,
+    /// A mailed link that has expired.
+    LinkExpired,
+    /// A mailed link that was used already.
+    LinkUsed,
 }
 
 impl Problem {
@@ -65,6 +72,9 @@ impl Problem {
             Problem::UnknownMember => "unknown_member",
             Problem::BadText => "bad_text",
             Problem::NotAllowed => "not_allowed",
+            Problem::LinkUnknown => "link_unknown",
+            Problem::LinkExpired => "link_expired",
+            Problem::LinkUsed => "link_used",
         }
     }
 
@@ -95,6 +105,9 @@ impl fmt::Display for Problem {
             Problem::UnknownMember => f.write_str("no such member"),
             Problem::BadText => f.write_str("contains characters that cannot be stored"),
             Problem::NotAllowed => f.write_str("is not one of the allowed values"),
+            Problem::LinkUnknown => f.write_str("link not found"),
+            Problem::LinkExpired => f.write_str("link has expired"),
+            Problem::LinkUsed => f.write_str("link was already used"),
         }
     }
 }

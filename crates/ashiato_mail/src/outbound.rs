@@ -49,6 +49,45 @@ pub enum NotificationKind {
         /// Topic title.
         topic: String,
     },
+    /// Account mail: a link that sets a new password (sent on request, whatever the member's
+    /// opt-ins; the link is single-use and short-lived).
+    PasswordReset {
+        /// The member's nickname.
+        nickname: String,
+        /// Minutes the link stays valid.
+        minutes: u32,
+    },
+    /// Account mail: a link that confirms this address belongs to the member.
+    ConfirmAddress {
+        /// The member's nickname.
+        nickname: String,
+    },
+    /// Account mail: an invitation to join, with its sign-up link.
+    Invitation {
+        /// Nickname of the inviter; none for the operator's invitations.
+        actor: Option<String>,
+        /// Days the link stays valid.
+        days: u32,
+    },
+    /// Account mail: the answer to an empty mail sent to the sign-up address (空メール登録).
+    JoinLink {
+        /// Days the link stays valid.
+        days: u32,
+    },
+}
+
+impl NotificationKind {
+    /// Whether this is an account mail (reset, confirmation, invitation, sign-up link): sent
+    /// because someone asked for it, never subject to notification opt-ins.
+    pub fn is_account_mail(&self) -> bool {
+        matches!(
+            self,
+            NotificationKind::PasswordReset { .. }
+                | NotificationKind::ConfirmAddress { .. }
+                | NotificationKind::Invitation { .. }
+                | NotificationKind::JoinLink { .. }
+        )
+    }
 }
 
 /// Everything a notification mail needs. Date and Message-ID come from the caller, so
@@ -128,6 +167,21 @@ pub fn notification_text(n: &Notification) -> (String, String) {
                 ("topic", one_line(topic, NAME_CHARS)),
             ],
         ),
+        NotificationKind::PasswordReset { nickname, minutes } => (
+            &t.password_reset,
+            vec![("actor", one_line(nickname, NAME_CHARS)), ("minutes", minutes.to_string())],
+        ),
+        NotificationKind::ConfirmAddress { nickname } => {
+            (&t.confirm_address, vec![("actor", one_line(nickname, NAME_CHARS))])
+        }
+        NotificationKind::Invitation { actor: Some(actor), days } => (
+            &t.invitation,
+            vec![("actor", one_line(actor, NAME_CHARS)), ("days", days.to_string())],
+        ),
+        NotificationKind::Invitation { actor: None, days } => {
+            (&t.operator_invitation, vec![("days", days.to_string())])
+        }
+        NotificationKind::JoinLink { days } => (&t.join_link, vec![("days", days.to_string())]),
     };
     let mut values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
     values.push(("link", &link));

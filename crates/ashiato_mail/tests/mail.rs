@@ -922,3 +922,32 @@ fn member_addresses_round_trip_and_rotate() {
     assert_ne!(old.digest(), new.digest());
     assert_ne!(member_addresses(&new, &cfg).diary, addrs.diary);
 }
+
+#[test]
+fn account_mails_compose_for_every_carrier_without_an_opt_out() {
+    let kinds = [
+        (NotificationKind::PasswordReset { nickname: "花子".into(), minutes: 30 }, "30"),
+        (NotificationKind::ConfirmAddress { nickname: "花子".into() }, "花子"),
+        (NotificationKind::Invitation { actor: Some("花子".into()), days: 7 }, "花子"),
+        (NotificationKind::Invitation { actor: None, days: 7 }, "7"),
+        (NotificationKind::JoinLink { days: 3 }, "3"),
+    ];
+    for lang in [Lang::Ja, Lang::En] {
+        for (kind, mentioned) in &kinds {
+            assert!(kind.is_account_mail());
+            let n = Notification { settings_link: None, ..notification(kind.clone(), lang) };
+            let (subject, text) = notification_text(&n);
+            assert!(!subject.is_empty() && !subject.contains('{'), "{subject}");
+            assert!(text.contains("http://ashiato.example/diary/42"), "{text}");
+            assert!(text.contains(mentioned), "{lang:?} {kind:?}: {text}");
+            assert!(!text.contains('{'), "unfilled placeholder: {text}");
+            for carrier in [MailCarrier::Pc, MailCarrier::Docomo, MailCarrier::Softbank] {
+                let raw = compose_notification(&n, carrier);
+                check_framing(&raw);
+                let msg = MessageParser::default().parse(&raw).expect("parses back");
+                assert_eq!(msg.subject(), Some(subject.as_str()), "{lang:?} {carrier:?}");
+            }
+        }
+    }
+    assert!(!NotificationKind::FriendRequest { actor: "a".into() }.is_account_mail());
+}

@@ -153,6 +153,9 @@ pub fn seed(db: &Db, now: Timestamp) -> Result<Option<DemoSummary>, OpsError> {
             };
             let joined = ago(DAY_MS * (90 - i64::try_from(n).unwrap_or(0)));
             let id = accounts::create_member(c, &new, &hash, joined)?;
+            // The demo's addresses count as confirmed, so its notifications queue as a real
+            // member's would.
+            accounts::confirm_email(c, id, new.email.as_str(), joined)?;
             let mut profile = ashiato_core::account::Profile {
                 introduction: (*intro).to_owned(),
                 area: ["東京都", "北海道", "京都府", "大阪府"][n % 4].to_owned(),

@@ -269,7 +269,8 @@ fn serve(
     served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))
 }
 
-/// Validates, hashes and stores a new member.
+/// Validates, hashes and stores a new member. The operator vouches for the address: it counts
+/// as confirmed.
 pub fn add_member(db: &Db, email: &str, nickname: &str, plain: &str) -> Result<MemberId, OpsError> {
     let new = NewMember::validate(email, nickname, plain).map_err(|errors| {
         OpsError::Usage(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
@@ -277,7 +278,12 @@ pub fn add_member(db: &Db, email: &str, nickname: &str, plain: &str) -> Result<M
     let salt: [u8; password::SALT_LEN] = random_bytes()?;
     let hash = password::hash(plain, &salt).map_err(|e| OpsError::Io(e.to_string()))?;
     let mut conn = db.conn()?;
-    write(&mut conn, |c| accounts::create_member(c, &new, &hash, now())).map_err(|e| match e {
+    write(&mut conn, |c| {
+        let id = accounts::create_member(c, &new, &hash, now())?;
+        accounts::confirm_email(c, id, new.email.as_str(), now())?;
+        Ok(id)
+    })
+    .map_err(|e| match e {
         StoreError::Rejected(p) => OpsError::Usage(format!("email {p}")),
         other => other.into(),
     })
@@ -306,13 +312,17 @@ fn invite(
             Some(found.ok_or_else(|| OpsError::Usage(format!("--from: no member {who}")))?.id)
         }
     };
-    let issued = accounts::create_invitation(
-        &mut conn,
-        inviter,
-        email.as_ref(),
-        now(),
-        config.invitation_days,
-    )?;
+    // With a relay configured the invitation is mailed too (the outbox worker of `serve`, or
+    // `mail-outbox`, sends it); without one the printed link is the only way it travels.
+    let relay = !config.smtp_relay_host.trim().is_empty();
+    let (issued, mailed) = write(&mut conn, |c| {
+        ashiato_app::accounts::invite_in(c, config, inviter, email.as_ref(), relay, now())
+    })?;
+    if mailed {
+        eprintln!("invitation mail queued for {}", email.as_ref().map_or("", Email::as_str));
+    } else if email.is_some() && relay {
+        eprintln!("invitation mail not queued: the address had its hourly number of mails");
+    }
     Ok(format!("{}/join/{}", config.base_url(), issued.token))
 }
 

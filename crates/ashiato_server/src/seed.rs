@@ -67,7 +67,10 @@ pub fn seed(db: &Db, plan: Plan, now: Timestamp) -> Result<String, OpsError> {
                     ))?,
                     nickname: format!("会員{i}"),
                 };
-                ids.push(accounts::create_member(c, &new, &hash, Timestamp(now.0 - 400 * DAY_MS))?);
+                let joined = Timestamp(now.0 - 400 * DAY_MS);
+                let id = accounts::create_member(c, &new, &hash, joined)?;
+                accounts::confirm_email(c, id, new.email.as_str(), joined)?;
+                ids.push(id);
             }
             Ok(())
         })?;

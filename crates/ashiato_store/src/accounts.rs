@@ -39,6 +39,8 @@ pub struct Member {
     pub created_at: Timestamp,
     /// When the profile last changed.
     pub updated_at: Timestamp,
+    /// Whether the login address was confirmed by the link mailed to it.
+    pub email_confirmed: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -61,6 +63,7 @@ pub(crate) struct MemberRow {
     is_admin: bool,
     created_at: i64,
     updated_at: i64,
+    email_confirmed_at: Option<i64>,
 }
 
 /// Scopes are written only through [`Scope::as_str`]; a value we cannot read back is treated
@@ -94,6 +97,7 @@ impl From<MemberRow> for Member {
             is_admin: r.is_admin,
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
+            email_confirmed: r.email_confirmed_at.is_some(),
         }
     }
 }
@@ -172,7 +176,8 @@ pub fn credentials(
         .map(|(id, hash)| (MemberId(id), hash)))
 }
 
-/// Replaces a member's password hash.
+/// Replaces a member's password hash. Every password-reset link still out for the member
+/// dies with the old password. Call inside [`crate::write`].
 pub fn set_password_hash(
     conn: &mut AnyConnection,
     id: MemberId,
@@ -182,7 +187,25 @@ pub fn set_password_hash(
     let n = diesel::update(members::table.find(id.0))
         .set((members::password_hash.eq(hash), members::updated_at.eq(now.0)))
         .execute(conn)?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    crate::tokens::revoke(conn, id, crate::tokens::Purpose::Reset)?;
+    Ok(())
+}
+
+/// Marks the login address confirmed if it is still `email`. Returns whether it did. Call
+/// inside [`crate::write`].
+pub fn confirm_email(
+    conn: &mut AnyConnection,
+    id: MemberId,
+    email: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let n = diesel::update(members::table.find(id.0).filter(members::email.eq(email)))
+        .set(members::email_confirmed_at.eq(now.0))
+        .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// Number of members (for the demo seeder's "empty database" check and operators).

@@ -24,6 +24,7 @@ pub mod photos;
 pub mod relation;
 pub mod schema;
 pub mod sessions;
+pub mod tokens;
 
 pub use db::{AnyConnection, Backend, DatabaseUrl, Db, DbOptions, OpenError, write};
 pub use error::StoreError;

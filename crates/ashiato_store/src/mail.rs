@@ -120,11 +120,14 @@ pub struct MailSettings {
     pub token_nonce: Option<String>,
     /// Registered phone address (for the `registered` sender policy and notifications).
     pub phone_address: Option<String>,
+    /// Whether the member confirmed the phone address by the link mailed to it; only a
+    /// confirmed address gets notifications.
+    pub phone_confirmed: bool,
     /// Notification opt-ins.
     pub notify: Notify,
 }
 
-type SettingsRow = (Option<String>, Option<String>, bool, bool, bool, bool, bool);
+type SettingsRow = (Option<String>, Option<String>, Option<i64>, bool, bool, bool, bool, bool);
 
 /// A member's mail settings.
 pub fn settings(conn: &mut AnyConnection, member: MemberId) -> StoreResult<MailSettings> {
@@ -133,6 +136,7 @@ pub fn settings(conn: &mut AnyConnection, member: MemberId) -> StoreResult<MailS
         .select((
             member_mail::token_nonce,
             member_mail::phone_address,
+            member_mail::phone_confirmed_at,
             member_mail::notify_friend_request,
             member_mail::notify_friend_accepted,
             member_mail::notify_message,
@@ -143,13 +147,14 @@ pub fn settings(conn: &mut AnyConnection, member: MemberId) -> StoreResult<MailS
         .optional()?;
     Ok(row.map_or_else(MailSettings::default, |r| MailSettings {
         token_nonce: r.0,
+        phone_confirmed: r.1.is_some() && r.2.is_some(),
         phone_address: r.1,
         notify: Notify {
-            friend_request: r.2,
-            friend_accepted: r.3,
-            message: r.4,
-            comment: r.5,
-            topic: r.6,
+            friend_request: r.3,
+            friend_accepted: r.4,
+            message: r.5,
+            comment: r.6,
+            topic: r.7,
         },
     }))
 }
@@ -210,18 +215,45 @@ pub fn member_by_token(
 }
 
 /// Sets or clears the registered phone address (already validated and normalised by the
-/// caller). Call inside [`crate::write`].
+/// caller). A new address starts unconfirmed; saving the same address again keeps its
+/// confirmation. Returns whether the address changed. Call inside [`crate::write`].
 pub fn set_phone_address(
     conn: &mut AnyConnection,
     member: MemberId,
     address: Option<&str>,
     now: Timestamp,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     ensure_row(conn, member, now)?;
+    let before: Option<String> =
+        member_mail::table.find(member.0).select(member_mail::phone_address).first(conn)?;
+    if before.as_deref() == address {
+        return Ok(false);
+    }
     diesel::update(member_mail::table.find(member.0))
-        .set((member_mail::phone_address.eq(address), member_mail::updated_at.eq(now.0)))
+        .set((
+            member_mail::phone_address.eq(address),
+            member_mail::phone_confirmed_at.eq(None::<i64>),
+            member_mail::updated_at.eq(now.0),
+        ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
+}
+
+/// Marks the phone address confirmed if it is still `address` (a link mailed to an address
+/// the member has since replaced confirms nothing). Returns whether it did. Call inside
+/// [`crate::write`].
+pub fn confirm_phone_address(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    address: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let n = diesel::update(
+        member_mail::table.find(member.0).filter(member_mail::phone_address.eq(address)),
+    )
+    .set(member_mail::phone_confirmed_at.eq(now.0))
+    .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// Saves the notification opt-ins. Call inside [`crate::write`].

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::db::{AnyConnection, native};
 use crate::friends::{MemberSummary, MemberSummaryRow};
 use crate::schema::{
-    communities, community_members, diary_comments, diary_entries, members, profile_fields,
-    topic_comments, topics,
+    communities, community_members, diary_comments, diary_entries, member_mail, members,
+    profile_fields, topic_comments, topics,
 };
 use crate::{StoreError, StoreResult};
 
@@ -247,6 +247,8 @@ pub struct HomeCounts {
     pub unread: i64,
     /// Friends ([`crate::friends::friend_count`]).
     pub friends: i64,
+    /// A phone address is registered and not confirmed yet.
+    pub phone_unconfirmed: bool,
 }
 
 /// [`HomeCounts`] of `member` for the (Japan time) day number `day`.
@@ -261,17 +263,21 @@ pub fn home_counts(
         crate::friends::incoming_of(member.0).count().single_value(),
         crate::messages::unread_of(member.0).count().single_value(),
         crate::friends::friendships_of(member.0).count().single_value(),
+        member_mail::table
+            .filter(member_mail::member_id.eq(member.0))
+            .filter(member_mail::phone_address.is_not_null())
+            .filter(member_mail::phone_confirmed_at.is_null())
+            .count()
+            .single_value(),
     ));
-    let (footsteps_today, requests, unread, friends): (
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    ) = native!(conn, c => query.get_result(c))?;
+    type Counts = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let (footsteps_today, requests, unread, friends, phone_unconfirmed): Counts =
+        native!(conn, c => query.get_result(c))?;
     Ok(HomeCounts {
         footsteps_today: footsteps_today.unwrap_or(0),
         requests: requests.unwrap_or(0),
         unread: unread.unwrap_or(0),
         friends: friends.unwrap_or(0),
+        phone_unconfirmed: phone_unconfirmed.unwrap_or(0) > 0,
     })
 }

@@ -26,6 +26,7 @@ diesel::table! {
         is_admin -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        email_confirmed_at -> Nullable<BigInt>,
     }
 }
 
@@ -66,6 +67,8 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_at -> BigInt,
         expires_at -> BigInt,
+        device -> Nullable<Text>,
+        carrier -> Nullable<Text>,
     }
 }
 
@@ -345,6 +348,20 @@ diesel::table! {
         notify_comment -> Bool,
         notify_topic -> Bool,
         updated_at -> BigInt,
+        phone_confirmed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        purpose -> Text,
+        member_id -> BigInt,
+        email -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -400,6 +417,7 @@ diesel::joinable!(activities -> apps (app_id));
 diesel::joinable!(member_mail -> members (member_id));
 diesel::joinable!(mail_receipts -> members (member_id));
 diesel::joinable!(mail_outbox -> members (member_id));
+diesel::joinable!(account_tokens -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
@@ -434,4 +452,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_mail,
     mail_receipts,
     mail_outbox,
+    account_tokens,
 );

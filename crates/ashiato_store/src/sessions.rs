@@ -78,6 +78,10 @@ pub struct SessionSpec {
     pub easy_login: bool,
     /// Idle timeout.
     pub idle_ms: i64,
+    /// The handset as detected (model or browser), for the member's list of sessions.
+    pub device: Option<String>,
+    /// The handset's carrier (`docomo`, `au`, `softbank`, … or `other`).
+    pub carrier: Option<String>,
 }
 
 fn random_token() -> StoreResult<String> {
@@ -105,6 +109,8 @@ pub fn create(
             sessions::created_at.eq(now.0),
             sessions::last_seen_at.eq(now.0),
             sessions::expires_at.eq(expires_at.0),
+            sessions::device.eq(spec.device.as_deref()),
+            sessions::carrier.eq(spec.carrier.as_deref()),
         ))
         .returning(sessions::id)
         .get_result::<i64>(conn)?;
@@ -213,6 +219,80 @@ pub fn delete(conn: &mut AnyConnection, id: SessionId) -> StoreResult<()> {
 /// Ends every session of a member (password change, withdrawal).
 pub fn delete_for_member(conn: &mut AnyConnection, member: MemberId) -> StoreResult<usize> {
     Ok(diesel::delete(sessions::table.filter(sessions::member_id.eq(member.0))).execute(conn)?)
+}
+
+/// One of a member's live sessions, as the member's list of sessions shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveSession {
+    /// Row id (not secret; the list's buttons name sessions by it).
+    pub id: SessionId,
+    /// The handset as detected when the session began.
+    pub device: Option<String>,
+    /// Its carrier.
+    pub carrier: Option<String>,
+    /// Logged in by subscriber ID.
+    pub easy_login: bool,
+    /// When it began.
+    pub created_at: Timestamp,
+    /// Last used.
+    pub last_seen_at: Timestamp,
+}
+
+/// The member's live sessions, most recently used first.
+pub fn list_for_member(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<Vec<ActiveSession>> {
+    type Row = (i64, Option<String>, Option<String>, bool, i64, i64);
+    let rows: Vec<Row> = sessions::table
+        .filter(sessions::member_id.eq(member.0))
+        .filter(sessions::expires_at.gt(now.0))
+        .order((sessions::last_seen_at.desc(), sessions::id.desc()))
+        .select((
+            sessions::id,
+            sessions::device,
+            sessions::carrier,
+            sessions::easy_login,
+            sessions::created_at,
+            sessions::last_seen_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, device, carrier, easy_login, created_at, last_seen_at)| ActiveSession {
+            id: SessionId(id),
+            device,
+            carrier,
+            easy_login,
+            created_at: Timestamp(created_at),
+            last_seen_at: Timestamp(last_seen_at),
+        })
+        .collect())
+}
+
+/// Ends one of the member's sessions; `false` when the member has no session with that id
+/// (someone else's session is never touched).
+pub fn delete_of_member(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    id: SessionId,
+) -> StoreResult<bool> {
+    let n = diesel::delete(sessions::table.find(id.0).filter(sessions::member_id.eq(member.0)))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Ends every session of the member except `keep` (log out everywhere else); returns how many.
+pub fn delete_others(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    keep: SessionId,
+) -> StoreResult<usize> {
+    Ok(diesel::delete(
+        sessions::table.filter(sessions::member_id.eq(member.0)).filter(sessions::id.ne(keep.0)),
+    )
+    .execute(conn)?)
 }
 
 /// Stores a one-shot message shown on the next page (post/redirect/get).

@@ -71,6 +71,8 @@ fn setup() -> Setup {
             subscriber_hash: None,
             easy_login: false,
             idle_ms: 3_600_000,
+            device: None,
+            carrier: None,
         };
         let session = sessions::create(&mut conn, &spec, now).unwrap();
         (entries, session.token)

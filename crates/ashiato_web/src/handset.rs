@@ -65,6 +65,25 @@ pub fn of(req: &HttpRequest) -> Arc<Handset> {
     })
 }
 
+/// Where a request comes from, for the password-login limits: a carrier's browser gateway
+/// (one address for very many handsets) or the client's own address, resolved through the
+/// configured reverse proxies only (a forged `X-Forwarded-For` names nothing).
+pub fn login_source(req: &HttpRequest, trust: &Trust) -> ashiato_app::accounts::LoginSource {
+    use ashiato_app::accounts::LoginSource;
+    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let headers = ActixHeaders::new(req.headers());
+    let client = ashiato_handset::client_ip(
+        peer,
+        headers.header("x-forwarded-for"),
+        headers.header("x-real-ip"),
+        &trust.proxies,
+    );
+    match trust.gateways.classify(client) {
+        ashiato_handset::GatewayMatch::Browser(_) => LoginSource::CarrierGateway,
+        _ => LoginSource::Address(client),
+    }
+}
+
 /// Detects the handset and stores the profile in the request extensions.
 pub async fn detect_handset(
     req: ServiceRequest,

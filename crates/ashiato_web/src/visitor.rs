@@ -107,6 +107,8 @@ impl Visitor {
             subscriber_hash: None,
             easy_login: false,
             idle_ms: self.idle_ms(),
+            device: None,
+            carrier: None,
         };
         let created = self.state.run(move |c| sessions::create(c, &spec, now())).await?;
         self.token = Some(created.token);
@@ -139,6 +141,8 @@ impl Visitor {
             subscriber_hash: self.subscriber_hash.clone(),
             easy_login,
             idle_ms: self.idle_ms(),
+            device: Some(self.device_label()),
+            carrier: Some(self.handset.carrier.as_str().to_owned()),
         };
         let (created, loaded) = self
             .state
@@ -159,6 +163,15 @@ impl Visitor {
         self.session = Some(created.session);
         self.issue_cookie = self.cookies;
         Ok(())
+    }
+
+    /// The handset in words for the member's list of sessions: its model where the headers
+    /// name one, else its browser.
+    fn device_label(&self) -> String {
+        self.handset
+            .model
+            .as_ref()
+            .map_or_else(|| self.handset.browser.name().to_owned(), |m| m.as_str().to_owned())
     }
 
     /// Ends the session.

@@ -4,7 +4,8 @@
 //!
 //! Placeholders: `{actor}` nickname of whoever acted, `{diary}` diary title, `{community}`,
 //! `{topic}`, `{excerpt}` short quote, `{link}` URL of the page, `{site}` site name,
-//! `{settings}` URL of the notification settings.
+//! `{settings}` URL of the notification settings, `{minutes}` and `{days}` how long an account
+//! mail's link lives.
 
 mod en;
 mod ja;
@@ -22,6 +23,12 @@ pub(crate) struct Texts {
     pub new_message: Template,
     pub diary_comment: Template,
     pub community_topic: Template,
+    /// Account mails (`{minutes}`, `{days}`: how long the link lives).
+    pub password_reset: Template,
+    pub confirm_address: Template,
+    pub invitation: Template,
+    pub operator_invitation: Template,
+    pub join_link: Template,
     /// After every body: site name and, when there is a settings link, how to stop these mails.
     pub footer: &'static str,
     /// The footer line with the settings link.
@@ -93,6 +100,11 @@ mod tests {
                 &t.new_message,
                 &t.diary_comment,
                 &t.community_topic,
+                &t.password_reset,
+                &t.confirm_address,
+                &t.invitation,
+                &t.operator_invitation,
+                &t.join_link,
             ] {
                 assert!(tpl.body.contains("{link}"), "{}", tpl.subject);
                 assert!(!tpl.subject.contains('\n'));

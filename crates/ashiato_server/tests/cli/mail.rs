@@ -432,6 +432,11 @@ fn outbox(t: &TestDb) {
         let id = write(&mut conn, |c| {
             let id = accounts::create_member(c, &m, "$h", Timestamp(0))?;
             store_mail::set_phone_address(c, id, phone, Timestamp(0))?;
+            // Notifications go only to confirmed addresses.
+            accounts::confirm_email(c, id, email, Timestamp(0))?;
+            if let Some(phone) = phone {
+                store_mail::confirm_phone_address(c, id, phone, Timestamp(0))?;
+            }
             Ok::<_, ashiato_store::StoreError>(id)
         })
         .expect("member");

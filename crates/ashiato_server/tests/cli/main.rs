@@ -6,6 +6,7 @@ mod crash;
 mod lmtp;
 mod mail;
 mod opensocial;
+mod recovery;
 mod serve;
 
 use ashiato_test_support::Suite;
@@ -18,6 +19,7 @@ fn main() {
     crash::register(&mut suite);
     mail::register(&mut suite);
     lmtp::register(&mut suite);
+    recovery::register(&mut suite);
     suite.run();
 }
 

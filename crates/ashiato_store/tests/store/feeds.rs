@@ -105,9 +105,24 @@ fn home_counts_agree_with_each_count(t: &TestDb) {
     let counts = members::home_counts(&mut conn, me, day).expect("counts");
     assert_eq!(
         counts,
-        members::HomeCounts { footsteps_today: 4, requests: 1, unread: 3, friends: 2 },
+        members::HomeCounts {
+            footsteps_today: 4,
+            requests: 1,
+            unread: 3,
+            friends: 2,
+            phone_unconfirmed: false
+        },
         "four of five visitors today (one blocked me), one request, three messages, two friends"
     );
+    write(&mut conn, |c| {
+        ashiato_store::mail::set_phone_address(c, me, Some("me@docomo.ne.jp"), NOW)
+    })
+    .expect("phone");
+    let unconfirmed = members::home_counts(&mut conn, me, day).expect("counts");
+    assert!(unconfirmed.phone_unconfirmed, "a new phone address waits for confirmation");
+    write(&mut conn, |c| ashiato_store::mail::confirm_phone_address(c, me, "me@docomo.ne.jp", NOW))
+        .expect("confirm");
+    assert!(!members::home_counts(&mut conn, me, day).expect("counts").phone_unconfirmed);
     assert_eq!(counts.footsteps_today, footsteps::count_on_day(&mut conn, me, day).expect("count"));
     assert_eq!(counts.requests, friends::incoming_count(&mut conn, me).expect("count"));
     assert_eq!(counts.unread, messages::unread_count(&mut conn, me).expect("count"));

@@ -28,6 +28,8 @@ fn spec(member: Option<MemberId>, transport: Transport) -> SessionSpec {
         subscriber_hash: None,
         easy_login: false,
         idle_ms: 30 * MINUTE_MS,
+        device: Some("N905i".into()),
+        carrier: Some("docomo".into()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Logging in and out, joining by invitation, inviting friends.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ashiato_app::AppError;
 use ashiato_app::accounts as uc;
 use ashiato_core::account::{Email, NewMember};
@@ -52,6 +52,7 @@ fn login_page(visitor: &Visitor, email: &str, error: Option<String>, easy: bool)
         submit: cat.t("login.submit").into(),
         multipart: false,
     }));
+    page.push(Block::Paragraph(vec![Inline::link("/password/reset", cat.t("login.forgot"))]));
     page.push(Block::Paragraph(vec![Inline::text(cat.t("login.join_hint"))]));
     page.menu = menu(cat, false);
     page
@@ -85,6 +86,9 @@ pub async fn easy_login(
     match uc::easy_login_member(visitor.state(), visitor.subscriber_hash.clone()).await? {
         Some(id) => {
             visitor.easy_login(id).await?;
+            if let Some(m) = &visitor.member {
+                uc::lift_login_slowdown(visitor.state(), &m.email);
+            }
             welcome(&visitor).await
         }
         None => {
@@ -100,7 +104,10 @@ pub async fn easy_login(
 }
 
 /// `POST /login`.
-pub async fn login(post: Submitted<SjisForm<LoginForm>>) -> Result<HttpResponse, WebError> {
+pub async fn login(
+    req: HttpRequest,
+    post: Submitted<SjisForm<LoginForm>>,
+) -> Result<HttpResponse, WebError> {
     let (mut visitor, form) = match post {
         Submitted { visitor, form, fresh: true } => (visitor, form.into_inner()),
         // A stale or missing token (the session expired, or the post is forged): nothing
@@ -120,7 +127,8 @@ pub async fn login(post: Submitted<SjisForm<LoginForm>>) -> Result<HttpResponse,
         let page = login_page(&visitor, &form.email, Some(visitor.cat().t(error).into()), false);
         visitor.page_with_status(&page, status)
     };
-    match uc::check_login(visitor.state(), &form.email, form.password.clone()).await {
+    let source = crate::handset::login_source(&req, &visitor.state().trust);
+    match uc::check_login(visitor.state(), &form.email, form.password.clone(), source).await {
         Ok(id) => {
             visitor.login(id).await?;
             welcome(&visitor).await
@@ -360,11 +368,14 @@ pub async fn invite(
             }
         },
     };
-    let issued = uc::invite(visitor.state(), inviter, email).await?;
+    let (issued, mailed) = uc::invite(visitor.state(), Some(inviter), email.clone()).await?;
     let days = visitor.state().config.invitation_days;
     let cat = visitor.cat();
     let link = format!("{}/join/{}", visitor.state().config.base_url(), issued.token);
     let mut page = Page::new(cat.t("invite.title"));
+    if let (true, Some(to)) = (mailed, &email) {
+        page.push(Block::Notice(Notice::Info(cat.f("invite.mailed", &[("address", to.as_str())]))));
+    }
     page.push(Block::Notice(Notice::Info(cat.f("invite.created", &[("days", &days.to_string())]))));
     page.push(Block::Paragraph(vec![Inline::Strong(link)]));
     page.menu = menu(cat, true);

@@ -5,7 +5,7 @@ use ashiato_render::page::{Block, Inline, Link, Page};
 use ashiato_store::friends;
 
 use crate::error::WebError;
-use crate::routes::{auth, member_link, menu, short_time};
+use crate::routes::{auth, member_link, menu, recovery, short_time};
 use crate::visitor::{Member, Visitor};
 
 /// `/`: the home page for members, the login page for everyone else.
@@ -20,6 +20,11 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("home.title", &[("nickname", &nickname)]));
     page.flash = visitor.take_flash().await?;
+    let unconfirmed_email =
+        visitor.member.as_ref().filter(|m| !m.email_confirmed).map(|m| m.email.as_str());
+    for block in recovery::reminder(&visitor, unconfirmed_email, data.phone_unconfirmed) {
+        page.push(block);
+    }
 
     // What is waiting: one line each, only when there is something.
     let mut waiting = Vec::new();

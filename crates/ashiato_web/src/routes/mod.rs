@@ -19,7 +19,9 @@ pub mod jump;
 pub mod mail;
 pub mod messages;
 pub mod profile;
+pub mod recovery;
 pub mod search;
+pub mod sessions;
 pub mod settings;
 pub mod text;
 
@@ -31,6 +33,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/home").route(get().to(home::home)))
         .service(resource("/login").route(get().to(auth::login_form)).route(post().to(auth::login)))
         .service(resource("/login/easy").route(post().to(auth::easy_login)))
+        .service(
+            resource("/password/reset")
+                .route(get().to(recovery::request_form))
+                .route(post().to(recovery::request)),
+        )
+        .service(
+            resource("/password/reset/{token}")
+                .route(get().to(recovery::new_password_form))
+                .route(post().to(recovery::set_password)),
+        )
+        .service(
+            resource("/confirm/{token}")
+                .route(get().to(recovery::confirm_form))
+                .route(post().to(recovery::confirm)),
+        )
+        .service(resource("/settings/confirm").route(post().to(recovery::resend)))
+        .service(resource("/settings/sessions").route(get().to(sessions::list)))
+        .service(
+            resource("/settings/sessions/logout-others").route(post().to(sessions::end_others)),
+        )
+        .service(resource("/settings/sessions/{id}/logout").route(post().to(sessions::end_one)))
         .service(resource("/jump").route(get().to(jump::jump)))
         .service(resource("/img/{photo}/{variant}").route(get().to(images::show)))
         .service(

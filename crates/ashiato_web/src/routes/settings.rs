@@ -200,6 +200,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         vec![Inline::link("/settings/mail", cat.t("mail.title"))],
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
+        vec![Inline::link("/settings/sessions", cat.t("sessions.title"))],
         vec![Inline::link("/settings/blocks", cat.t("block.list_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
     ]));

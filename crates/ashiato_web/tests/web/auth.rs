@@ -21,7 +21,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("bad_sign_up_input_is_explained_and_writes_nothing", bad_sign_up_input)
         .on_both("used_and_expired_invitations_are_explained", used_and_expired_invitations)
         .on_both("unknown_pages_get_a_short_page", unknown_page)
-        .on_both("password_guessing_pauses_per_account_without_revealing_it", login_limit);
+        .on_both("password_guessing_slows_the_account_and_pauses_the_source", login_limit);
 }
 
 fn healthz_answers_ok(t: &TestDb) {
@@ -293,19 +293,46 @@ fn unknown_page(t: &TestDb) {
 }
 
 fn login_limit(t: &TestDb) {
+    use ashiato_app::limits::{LOGIN_FREE_FAILURES, LOGIN_SOURCE_FAILURES};
     member(t, "target@example.jp", "ねらわれ");
-    let app = TestApp::start(t);
-    for email in ["target@example.jp", "nobody-here@example.jp"] {
+    member(t, "other@example.jp", "ほか");
+    // Behind the site's reverse proxy: clients are told apart by X-Forwarded-For.
+    let app = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let from = |ip: &str| {
         let mut b = Browser::new(&app);
-        for _ in 0..ashiato_app::limits::LOGIN_FAILURES {
+        b.headers.push(("X-Forwarded-For".into(), ip.into()));
+        b
+    };
+    // Guessing one account slows it down; an unknown address answers the same.
+    for email in ["target@example.jp", "nobody-here@example.jp"] {
+        let mut b = from("198.51.100.7");
+        for _ in 0..LOGIN_FREE_FAILURES {
             assert_eq!(b.login(email, "wrong-guess-123").status, 200);
         }
-        // The right password no longer gets in for a while; an unknown address answers the same.
         let paused = b.login(email, PASSWORD);
         assert_eq!(paused.status, 429, "{email}");
         assert!(crate::support::Phone::decode(&paused).contains("しばらく待って"));
     }
-    // Other accounts are unaffected.
-    member(t, "other@example.jp", "ほか");
-    assert_eq!(Browser::new(&app).login("other@example.jp", PASSWORD).status, 303);
+    // A slowdown, not a lockout: once the wait (1 s after the fifth failure) has run out, the
+    // member gets in from anywhere, and success lifts it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(from("192.0.2.50").login("target@example.jp", PASSWORD).status, 303);
+    assert_eq!(from("192.0.2.50").login("target@example.jp", PASSWORD).status, 303);
+    // One address trying many accounts is paused as a source, for every account, while
+    // other addresses and the carriers' gateways go on.
+    let mut spray = from("203.0.113.9");
+    for n in 0..LOGIN_SOURCE_FAILURES {
+        let res = spray.login(&format!("guess{n}@example.jp"), "wrong-guess-123");
+        assert_eq!(res.status, 200, "attempt {n}");
+    }
+    let paused = spray.login("other@example.jp", PASSWORD);
+    assert_eq!(paused.status, 429, "the source made {LOGIN_SOURCE_FAILURES} failures");
+    assert_eq!(from("203.0.113.10").login("other@example.jp", PASSWORD).status, 303);
+    // docomo's gateway carries thousands of handsets: it is never paused as a source.
+    let mut gateway = from("210.153.84.1");
+    for n in 0..LOGIN_SOURCE_FAILURES + 5 {
+        let res = gateway.login(&format!("g{n}@example.jp"), "wrong-guess-123");
+        assert_eq!(res.status, 200, "gateway attempt {n}");
+    }
+    assert_eq!(from("210.153.84.1").login("other@example.jp", PASSWORD).status, 303);
 }

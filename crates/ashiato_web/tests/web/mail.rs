@@ -142,6 +142,12 @@ fn notifications(t: &TestDb) {
                 Some("bee@docomo.ne.jp"),
                 ashiato_core::Timestamp(0),
             )?;
+            store_mail::confirm_phone_address(
+                c,
+                b,
+                "bee@docomo.ne.jp",
+                ashiato_core::Timestamp(0),
+            )?;
             let n =
                 store_mail::Notify { message: false, topic: true, ..store_mail::Notify::default() };
             store_mail::set_notify(c, b, n, ashiato_core::Timestamp(0))

@@ -6,6 +6,7 @@ mod dialects;
 mod handset;
 mod mail;
 mod photos;
+mod recovery;
 mod sns;
 mod support;
 
@@ -19,6 +20,7 @@ fn main() {
     handset::register(&mut suite);
     mail::register(&mut suite);
     photos::register(&mut suite);
+    recovery::register(&mut suite);
     sns::register(&mut suite);
     suite.run();
 }

@@ -64,14 +64,19 @@ impl Drop for TestApp {
 pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
+    /// Sent with every request (a proxy's `X-Forwarded-For`, say).
+    pub headers: Vec<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Browser<'a> {
-        Browser { app, cookie: None }
+        Browser { app, cookie: None, headers: Vec::new() }
     }
 
     pub fn send(&mut self, mut req: Request) -> Response {
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
         if let Some(c) = &self.cookie {
             req = req.header("Cookie", &format!("ashiato_session={c}"));
         }
@@ -118,16 +123,23 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_owned())
 }
 
-/// Creates a member directly in the database (password `kaminari-9-sora`).
+/// Creates a member directly in the database (password `kaminari-9-sora`), address confirmed.
 pub fn member(t: &TestDb, email: &str, nickname: &str) -> MemberId {
     use ashiato_core::account::NewMember;
     let new = NewMember::validate(email, nickname, PASSWORD).expect("valid member");
     let hash = ashiato_core::password::hash(PASSWORD, &[9; 16]).expect("hash");
     let mut conn = t.db.conn().expect("connection");
-    ashiato_store::write(&mut conn, |c| {
+    let id = ashiato_store::write(&mut conn, |c| {
         ashiato_store::accounts::create_member(c, &new, &hash, ashiato_app::now())
     })
-    .expect("member")
+    .expect("member");
+    let stored = ashiato_core::account::Email::parse(email).expect("valid address");
+    let confirmed = ashiato_store::write(&mut conn, |c| {
+        ashiato_store::accounts::confirm_email(c, id, stored.as_str(), ashiato_app::now())
+    })
+    .expect("confirm");
+    assert!(confirmed, "the address as stored");
+    id
 }
 
 pub const PASSWORD: &str = "kaminari-9-sora";

@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN carrier;
+ALTER TABLE sessions DROP COLUMN device;

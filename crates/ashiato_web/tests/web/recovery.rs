@@ -1,0 +1,408 @@
+//! Accounts that recover: password reset by mail on a docomo handset without cookies, address
+//! confirmation before notifications, invitations by mail. The mails are read from the outbox
+//! as the outbox worker would send them and decoded the way the recipient's phone would.
+
+use ashiato_core::{MemberId, Timestamp};
+use ashiato_store::mail::{self as store_mail, OutboxRow};
+use ashiato_store::tokens::{self, Purpose};
+use ashiato_test_support::http::Request;
+use ashiato_test_support::{Suite, TestDb};
+use base64::Engine as _;
+
+use crate::support::{AU_WAP2, Browser, DOCOMO_FOMA, PASSWORD, Phone, TestApp, member};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("password_reset_by_mail_on_docomo", password_reset_on_docomo)
+        .on_both("password_reset_links_expire_and_die_with_the_password", reset_links_die)
+        .on_both("notifications_wait_for_a_confirmed_address", confirmation)
+        .on_both("invitations_are_mailed_in_the_invitees_charset", invitations_by_mail)
+        .on_both("sessions_are_listed_and_ended_from_settings", session_list);
+}
+
+const SITE: &str = "http://sns.example.jp";
+
+fn app(t: &TestDb) -> TestApp {
+    TestApp::start_with(t, |c| {
+        c.public_url = SITE.into();
+        c.open_signup = true;
+    })
+}
+
+fn outbox(t: &TestDb) -> Vec<OutboxRow> {
+    let mut conn = t.db.conn().expect("connection");
+    store_mail::outbox_rows(&mut conn).expect("outbox")
+}
+
+fn of_kind(t: &TestDb, kind: &str) -> Vec<OutboxRow> {
+    outbox(t).into_iter().filter(|r| r.kind == kind).collect()
+}
+
+/// The text of a queued mail as its recipient reads it: headers as sent, the body decoded
+/// from its transfer encoding and charset.
+fn mail_text(t: &TestDb, row: &OutboxRow) -> (String, String) {
+    let mut conn = t.db.conn().expect("connection");
+    let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
+        .expect("claim")
+        .expect("claimable");
+    let raw = String::from_utf8(mail.message).expect("7-bit or UTF-8 message");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("header and body");
+    let bytes = if head.contains("Content-Transfer-Encoding: base64") {
+        base64::engine::general_purpose::STANDARD
+            .decode(body.split_whitespace().collect::<String>())
+            .expect("base64 body")
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let encoding = if head.contains("charset=Shift_JIS") {
+        encoding_rs::SHIFT_JIS
+    } else if head.contains("charset=ISO-2022-JP") {
+        encoding_rs::ISO_2022_JP
+    } else {
+        encoding_rs::UTF_8
+    };
+    let (text, _, malformed) = encoding.decode(&bytes);
+    assert!(!malformed, "the body decodes as {}", encoding.name());
+    (head.to_owned(), text.replace("\r\n", "\n"))
+}
+
+/// The path of the first link to this site in a mail's text (`/password/reset/…`).
+fn link_path(text: &str) -> String {
+    let at = text.find(SITE).expect("a link to the site") + SITE.len();
+    text[at..].split_whitespace().next().expect("path").to_owned()
+}
+
+fn password_reset_on_docomo(t: &TestDb) {
+    let hanako = member(t, "hanako.@docomo.ne.jp", "花子");
+    let app = app(t);
+    // Hanako is logged in on her PC; that session must not outlive the reset.
+    let mut pc = Browser::new(&app);
+    assert_eq!(pc.login("hanako.@docomo.ne.jp", PASSWORD).status, 303);
+    assert_eq!(pc.get("/home").status, 200);
+
+    // On the phone, without cookies: the login page leads to the reset form.
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.get("/login");
+    assert!(phone.last.contains("/password/reset"), "{}", phone.last);
+    assert!(phone.last.contains("パスワードを忘れた方"));
+    let res =
+        phone.submit("/password/reset", "/password/reset", &[("email", "hanako.@docomo.ne.jp")]);
+    assert_eq!(res.status, 200);
+    let reply = phone.last.clone();
+    assert!(reply.contains("再設定のメールを送りました"), "{reply}");
+    // An address nobody has gets the very same answer, and no mail.
+    let res =
+        phone.submit("/password/reset", "/password/reset", &[("email", "nobody@docomo.ne.jp")]);
+    assert_eq!(res.status, 200);
+    assert!(phone.last.contains("再設定のメールを送りました"));
+    let sent = of_kind(t, "password_reset");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to, "hanako.@docomo.ne.jp");
+
+    // The mail reaches the docomo phone in Shift_JIS; its link carries no session.
+    let (head, text) = mail_text(t, &sent[0]);
+    assert!(head.contains("charset=Shift_JIS"), "{head}");
+    assert!(text.contains("花子さん") && text.contains("30分以内"), "{text}");
+    let path = link_path(&text);
+    assert!(path.starts_with("/password/reset/") && !path.contains("ksid"), "{path}");
+    assert!(!text.contains("通知の設定"), "account mails have no opt-out footer: {text}");
+
+    // Opened from the mail on the phone: a fresh handset session, the form, a weak password
+    // refused (nothing changes), then a good one.
+    let mut opened = Phone::new(&app, DOCOMO_FOMA);
+    let res = opened.get(&path);
+    assert_eq!(res.status, 200);
+    assert!(opened.last.contains("花子さんの新しいパスワード"), "{}", opened.last);
+    let res = opened.submit(&path, &path, &[("password", "password")]);
+    assert_eq!(res.status, 422, "{}", opened.last);
+    let new_password = "sakura-7-kumo";
+    let res = opened.submit(&path, &path, &[("password", new_password)]);
+    assert_eq!(res.status, 303, "{}", opened.last);
+    let home = opened.follow(&res);
+    assert_eq!(home.status, 200);
+    assert!(opened.last.contains("パスワードを再設定しました"), "{}", opened.last);
+    assert!(opened.ksid.is_some(), "logged in with a URL session");
+
+    // Every other session ended; the old password is gone, the new one works.
+    let res = pc.get("/home");
+    assert_eq!(res.status, 303, "the PC session ended");
+    let res = Browser::new(&app).login("hanako.@docomo.ne.jp", PASSWORD);
+    assert_eq!(res.status, 200, "the old password is refused");
+    assert!(res.text().contains("メールアドレスかパスワードが違います"), "{}", res.text());
+    let mut again = Browser::new(&app);
+    let res = again.login("hanako.@docomo.ne.jp", new_password);
+    assert_eq!(res.status, 303);
+    assert!(res.header("location").is_some_and(|l| l.ends_with("/home")));
+
+    // The link is single-use; a forged one is unknown.
+    let mut third = Phone::new(&app, DOCOMO_FOMA);
+    assert_eq!(third.get(&path).status, 410);
+    assert!(third.last.contains("使用済み"), "{}", third.last);
+    assert_eq!(third.get("/password/reset/AAAAAAAAAAAAAAAAAAAAAA").status, 404);
+    assert!(third.last.contains("無効"), "{}", third.last);
+
+    // The reset proved the address: it counts as confirmed.
+    let mut conn = t.db.conn().expect("connection");
+    let stored = ashiato_store::accounts::find_member(&mut conn, hanako).expect("member");
+    assert!(stored.email_confirmed);
+
+    // Asking again and again mails at most three links an hour to one address.
+    for _ in 0..4 {
+        phone.submit("/password/reset", "/password/reset", &[("email", "hanako.@docomo.ne.jp")]);
+        assert!(phone.last.contains("再設定のメールを送りました"));
+    }
+    assert_eq!(of_kind(t, "password_reset").len(), 3, "one used link and two more; then none");
+}
+
+fn reset_links_die(t: &TestDb) {
+    let taro = member(t, "taro@example.jp", "太郎");
+    let app = app(t);
+    let issue = |at: Timestamp| {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            tokens::issue(c, Purpose::Reset, taro, "taro@example.jp", at, 30 * 60_000)
+        })
+        .expect("link")
+    };
+    // A link issued 31 minutes ago has expired: a clear page, and the form does nothing.
+    let old = issue(Timestamp(ashiato_app::now().0 - 31 * 60_000));
+    let mut b = Browser::new(&app);
+    let res = b.get(&format!("/password/reset/{old}"));
+    assert_eq!(res.status, 410);
+    assert!(res.text().contains("期限切れ"), "{}", res.text());
+    // A fresh link dies when the password changes by another way (settings).
+    let fresh = issue(ashiato_app::now());
+    assert_eq!(b.get(&format!("/password/reset/{fresh}")).status, 200);
+    assert_eq!(b.login("taro@example.jp", PASSWORD).status, 303);
+    let res = b.submit(
+        "/settings/password",
+        "/settings/password",
+        &[("current", PASSWORD), ("new", "hoshi-3-umi-9")],
+    );
+    assert_eq!(res.status, 303, "{}", res.text());
+    let mut other = Browser::new(&app);
+    let res = other.get(&format!("/password/reset/{fresh}"));
+    assert_eq!(res.status, 404, "the link died with the old password");
+    // A password set through a dead link changes nothing.
+    let page = other.get("/password/reset");
+    assert_eq!(page.status, 200);
+    let csrf = crate::support::hidden_value(&page.text(), "csrf").expect("token");
+    let body = crate::support::form_body(&[("password", "tsuki-5-kaze"), ("csrf", &csrf)]);
+    let res = other.send(Request::post_form(&format!("/password/reset/{fresh}"), body));
+    assert_eq!(res.status, 404);
+    assert_eq!(Browser::new(&app).login("taro@example.jp", "hoshi-3-umi-9").status, 303);
+}
+
+fn confirmation(t: &TestDb) {
+    let taro = member(t, "taro@example.jp", "太郎");
+    let app = app(t);
+    // Sign-up mails a confirmation link; until it is followed, home says so and no
+    // notification goes out.
+    let mut hana = Browser::new(&app);
+    let res = hana.submit(
+        "/join",
+        "/join",
+        &[("email", "hana@example.jp"), ("nickname", "はな"), ("password", "yuki-4-hana-8")],
+    );
+    assert_eq!(res.status, 303, "{}", res.text());
+    let confirm = of_kind(t, "confirm");
+    assert_eq!(confirm.len(), 1);
+    assert_eq!(confirm[0].to, "hana@example.jp");
+    let home = hana.get("/home").text();
+    assert!(home.contains("メールアドレス(hana@example.jp)が未確認です"), "{home}");
+    assert!(home.contains("action=\"/settings/confirm\""), "{home}");
+    let hana_id: MemberId = ashiato_store::accounts::find_by_email(
+        &mut t.db.conn().expect("connection"),
+        &ashiato_core::account::Email::parse("hana@example.jp").expect("address"),
+    )
+    .expect("lookup")
+    .expect("member")
+    .id;
+    let mut tb = Browser::new(&app);
+    assert_eq!(tb.login("taro@example.jp", PASSWORD).status, 303);
+    let res = tb.submit(
+        &format!("/m/{hana_id}/friend-request"),
+        &format!("/m/{hana_id}/friend-request"),
+        &[("message", "よろしく")],
+    );
+    assert_eq!(res.status, 303);
+    assert!(of_kind(t, "friend_request").is_empty(), "no mail to an unconfirmed address");
+
+    // The resend button mails another link (under the hourly limit).
+    let res = hana.submit("/home", "/settings/confirm", &[]);
+    assert_eq!(res.status, 303);
+    assert_eq!(of_kind(t, "confirm").len(), 2);
+
+    // Following the link: opening it changes nothing, the button confirms.
+    let (head, text) = mail_text(t, &confirm[0]);
+    assert!(head.contains("charset=ISO-2022-JP"), "{head}");
+    let path = link_path(&text);
+    assert!(path.starts_with("/confirm/"), "{path}");
+    let mut opened = Browser::new(&app);
+    assert_eq!(opened.get(&path).status, 200);
+    assert!(hana.get("/home").text().contains("未確認"), "opening alone confirms nothing");
+    let res = opened.submit(&path, &path, &[]);
+    assert_eq!(res.status, 200);
+    assert!(res.text().contains("hana@example.jp を確認しました"), "{}", res.text());
+    assert!(!hana.get("/home").text().contains("未確認"));
+    let res = opened.submit(&path, &path, &[]);
+    assert_eq!(res.status, 410, "a used link");
+
+    // Now Taro's message reaches her.
+    let res = tb.submit(
+        &format!("/messages/new?to={hana_id}"),
+        "/messages/new",
+        &[("to", &hana_id.to_string()), ("subject", "やあ"), ("body", "元気？")],
+    );
+    assert_eq!(res.status, 303);
+    let messages = of_kind(t, "message");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].to, "hana@example.jp");
+
+    // A new phone address gets its own link (Shift_JIS for docomo); notifications keep going
+    // to the confirmed login address until the phone is confirmed too.
+    let res = hana.submit(
+        "/settings/mail",
+        "/settings/mail",
+        &[("action", "save"), ("phone", "hana@docomo.ne.jp"), ("message", "1")],
+    );
+    assert_eq!(res.status, 303, "{}", res.text());
+    let phone_links: Vec<OutboxRow> =
+        of_kind(t, "confirm").into_iter().filter(|r| r.to == "hana@docomo.ne.jp").collect();
+    assert_eq!(phone_links.len(), 1);
+    let (head, text) = mail_text(t, &phone_links[0]);
+    assert!(head.contains("charset=Shift_JIS"), "{head}");
+    assert!(hana.get("/home").text().contains("携帯のメールアドレスが未確認です"));
+    tb.submit(
+        &format!("/messages/new?to={hana_id}"),
+        "/messages/new",
+        &[("to", &hana_id.to_string()), ("subject", "二通目"), ("body", "…")],
+    );
+    assert_eq!(
+        of_kind(t, "message").last().map(|r| r.to.clone()).as_deref(),
+        Some("hana@example.jp")
+    );
+    // Confirmed from the phone itself (docomo, no cookies): from now on mail goes there.
+    let phone_path = link_path(&text);
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.get(&phone_path);
+    let res = phone.submit(&phone_path, &phone_path, &[]);
+    assert_eq!(res.status, 200, "{}", phone.last);
+    assert!(phone.last.contains("確認しました"), "{}", phone.last);
+    tb.submit(
+        &format!("/messages/new?to={hana_id}"),
+        "/messages/new",
+        &[("to", &hana_id.to_string()), ("subject", "三通目"), ("body", "…")],
+    );
+    assert_eq!(
+        of_kind(t, "message").last().map(|r| r.to.clone()).as_deref(),
+        Some("hana@docomo.ne.jp")
+    );
+    // A link to an address she has since replaced confirms nothing.
+    let stale = {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            tokens::issue(
+                c,
+                Purpose::Verify,
+                hana_id,
+                "old@docomo.ne.jp",
+                ashiato_app::now(),
+                60_000,
+            )
+        })
+        .expect("link")
+    };
+    let res = opened.submit(&format!("/confirm/{stale}"), &format!("/confirm/{stale}"), &[]);
+    assert_eq!(res.status, 404);
+    let mut conn = t.db.conn().expect("connection");
+    let settings = store_mail::settings(&mut conn, hana_id).expect("settings");
+    assert_eq!(settings.phone_address.as_deref(), Some("hana@docomo.ne.jp"));
+    assert!(settings.phone_confirmed, "the stale link changed nothing");
+    assert!(!ashiato_store::accounts::find_member(&mut conn, taro).expect("taro").is_admin);
+}
+
+fn invitations_by_mail(t: &TestDb) {
+    member(t, "taro@example.jp", "太郎");
+    let app = app(t);
+    let mut tb = Browser::new(&app);
+    assert_eq!(tb.login("taro@example.jp", PASSWORD).status, 303);
+    let res = tb.submit("/invite", "/invite", &[("email", "friend@ezweb.ne.jp")]);
+    assert_eq!(res.status, 200);
+    let page = res.text();
+    assert!(page.contains("friend@ezweb.ne.jp に招待メールを送りました"), "{page}");
+    let sent = of_kind(t, "invitation");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "friend@ezweb.ne.jp");
+    let (head, text) = mail_text(t, &sent[0]);
+    assert!(head.contains("charset=ISO-2022-JP"), "au mail is ISO-2022-JP: {head}");
+    assert!(text.contains("太郎さんから"), "{text}");
+    let path = link_path(&text);
+    assert!(page.contains(&format!("{SITE}{path}")), "the page shows the mailed link");
+    // The invitee opens it on an au phone and joins.
+    let mut au = Phone::new(&app, AU_WAP2);
+    assert_eq!(au.get(&path).status, 200);
+    assert!(au.last.contains("太郎さんからの招待です"), "{}", au.last);
+    // Without an address the link is only shown, as before.
+    let res = tb.submit("/invite", "/invite", &[("email", "")]);
+    assert_eq!(res.status, 200);
+    assert!(!res.text().contains("招待メールを送りました"));
+    assert_eq!(of_kind(t, "invitation").len(), 1);
+    // Members whose address is confirmed see no reminder.
+    assert!(!tb.get("/home").text().contains("未確認"));
+}
+
+fn session_list(t: &TestDb) {
+    let taro = member(t, "taro@example.jp", "太郎");
+    member(t, "jiro@example.jp", "次郎");
+    let app = app(t);
+    let mut pc = Browser::new(&app);
+    assert_eq!(pc.login("taro@example.jp", PASSWORD).status, 303);
+    let mut docomo = Phone::new(&app, DOCOMO_FOMA);
+    docomo.login("taro@example.jp");
+    let mut au = Phone::new(&app, AU_WAP2);
+    au.login("taro@example.jp");
+    let mut jiro = Browser::new(&app);
+    assert_eq!(jiro.login("jiro@example.jp", PASSWORD).status, 303);
+
+    // The list names each handset and its carrier, and marks this one.
+    let page = pc.get("/settings/sessions").text();
+    assert!(page.contains("N905i (docomo)"), "{page}");
+    assert!(page.contains("(au)"), "{page}");
+    assert!(page.contains("[この端末]"), "{page}");
+    assert!(pc.get("/settings").text().contains("/settings/sessions"), "linked from settings");
+    // The docomo phone sees the list too, in Shift_JIS.
+    docomo.get("/settings/sessions");
+    assert!(docomo.last.contains("ログイン中の端末"), "{}", docomo.last);
+
+    let ids = |who: MemberId| {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::sessions::list_for_member(&mut conn, who, ashiato_app::now()).expect("list")
+    };
+    let listed = ids(taro);
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let of_docomo = listed.iter().find(|s| s.carrier.as_deref() == Some("docomo")).expect("docomo");
+    // Log out the phone left on the train: only that one ends.
+    let action = format!("/settings/sessions/{}/logout", of_docomo.id);
+    assert_eq!(pc.submit("/settings/sessions", &action, &[]).status, 303);
+    assert_eq!(docomo.get("/home").status, 303, "the docomo session ended");
+    assert_eq!(au.get("/home").status, 200);
+    // Another member's session is not mine to end.
+    let jiros = ids(MemberId(jiro_id(t)))[0].id;
+    let action = format!("/settings/sessions/{jiros}/logout");
+    assert_eq!(pc.submit("/settings/sessions", &action, &[]).status, 404);
+    assert_eq!(jiro.get("/home").status, 200, "Jiro is still logged in");
+    // Everywhere else: the au phone ends, this PC stays.
+    let res = pc.submit("/settings/sessions", "/settings/sessions/logout-others", &[]);
+    assert_eq!(res.status, 303);
+    assert_eq!(au.get("/home").status, 303);
+    assert_eq!(pc.get("/home").status, 200);
+    assert_eq!(ids(taro).len(), 1);
+    assert!(pc.get("/settings/sessions").text().contains("ほかにログイン中の端末はありません"));
+}
+
+fn jiro_id(t: &TestDb) -> i64 {
+    let mut conn = t.db.conn().expect("connection");
+    let email = ashiato_core::account::Email::parse("jiro@example.jp").expect("address");
+    ashiato_store::accounts::find_by_email(&mut conn, &email).expect("q").expect("jiro").id.0
+}
