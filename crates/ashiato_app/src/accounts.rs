@@ -226,6 +226,9 @@ pub async fn sign_up(
         let id = store_accounts::sign_up(c, &s, now())?;
         let mailed = ashiato_store::write(c, |c| {
             let joined = store_accounts::find_member(c, id)?;
+            if joined.email_confirmed {
+                return Ok(false);
+            }
             crate::recovery::send_confirmation(c, &config, &joined, &joined.email, now())
         });
         if let Err(e) = mailed {

@@ -16,14 +16,18 @@ use crate::config::Config;
 use crate::diary::{Commenter, add_comment_in};
 use crate::now;
 use crate::photos::{Photos, PreparedPhoto, UploadProblem};
+use ashiato_core::account::Email;
 use ashiato_core::content::{COMMENT_MAX, DIARY_BODY_MAX, DIARY_TITLE_MAX};
 use ashiato_core::{DiaryId, MemberId, Timestamp};
 use ashiato_mail::{
-    Accepted, Action, Decision, Disposition, Inbound, Reply, parse_inbound, parse_mailbox,
-    parse_recipient,
+    Accepted, Action, Decision, Disposition, Inbound, Reply, is_join_address, parse_inbound,
+    parse_mailbox, parse_recipient,
 };
 use ashiato_store::mail as store_mail;
 use ashiato_store::{Db, StoreError, accounts, diary, photos};
+
+/// Sign-up links one address may get by empty mail per day.
+pub const JOIN_LINKS_PER_DAY: i64 = 3;
 
 /// What a successful delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +42,11 @@ pub enum Delivered {
     Duplicate,
     /// Automated mail (bounce, auto-reply, list): accepted and dropped, never answered.
     Discarded,
+    /// An empty mail to the sign-up address: a sign-up link went back to the sender.
+    JoinLink,
+    /// A mail to the sign-up address from an address over its daily number of links:
+    /// accepted, not answered.
+    JoinLimited,
 }
 
 impl Delivered {
@@ -49,6 +58,8 @@ impl Delivered {
             Delivered::ProfilePhoto(_) => "profile photo changed",
             Delivered::Duplicate => "already posted",
             Delivered::Discarded => "automated mail discarded",
+            Delivered::JoinLink => "sign-up link sent",
+            Delivered::JoinLimited => "sign-up links for this address used up today",
         };
         format!("250 2.0.0 {what}")
     }
@@ -91,19 +102,24 @@ impl Ingest {
         &self.config
     }
 
-    /// Whether `recipient` is a live posting address (LMTP answers `RCPT` with this before
-    /// the message arrives). Unknown, malformed and rotated addresses are all `550 5.1.1`.
-    pub fn check_recipient(&self, recipient: &str) -> Result<MemberId, Reply> {
+    /// Whether `recipient` is a live posting address (its member) or the sign-up address
+    /// (`None`, when open sign-up is on); LMTP answers `RCPT` with this before the message
+    /// arrives. Unknown, malformed and rotated addresses are all `550 5.1.1`.
+    pub fn check_recipient(&self, recipient: &str) -> Result<Option<MemberId>, Reply> {
         let unknown =
             || Reply::new(Disposition::UnknownRecipient, 550, "5.1.1", "no such posting address");
         if !self.config.mail_enabled() {
             return Err(unknown());
+        }
+        if is_join_address(recipient, &self.config.mail_addresses()) {
+            return if self.config.open_signup { Ok(None) } else { Err(unknown()) };
         }
         let r = parse_recipient(recipient, &self.config.mail_addresses()).map_err(|e| e.reply())?;
         let digest = hex::encode(r.token.digest());
         let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
         store_mail::member_by_token(&mut conn, &digest)
             .map_err(|e| store_temporary(&e))?
+            .map(Some)
             .ok_or_else(unknown)
     }
 
@@ -115,7 +131,9 @@ impl Ingest {
         recipient: &str,
         sender: Option<&str>,
     ) -> Result<Delivered, Reply> {
-        let member = self.check_recipient(recipient)?;
+        let Some(member) = self.check_recipient(recipient)? else {
+            return self.join(raw, sender);
+        };
         let recipient =
             parse_recipient(recipient, &self.config.mail_addresses()).map_err(|e| e.reply())?;
         let mut inbound = parse_inbound(raw, &self.config.mail_limits()).map_err(|e| e.reply())?;
@@ -166,6 +184,67 @@ impl Ingest {
             Ok(_) => {}
         }
         result
+    }
+
+    /// 空メール登録: answers a mail to the sign-up address with a sign-up link, mailed to the
+    /// sender's carrier address through the outbox (an operator invitation for that address).
+    /// Automated mail (auto-replies, bounces, mailer daemons, lists) is dropped unanswered,
+    /// addresses that are not a carrier's are refused, and one address gets at most
+    /// [`JOIN_LINKS_PER_DAY`] links a day (more are accepted and dropped), so nobody can make
+    /// the site mail a phone again and again.
+    fn join(&self, raw: &[u8], sender: Option<&str>) -> Result<Delivered, Reply> {
+        let mut inbound = parse_inbound(raw, &self.config.mail_limits()).map_err(|e| e.reply())?;
+        if let Some(s) = sender {
+            inbound.apply_envelope_sender(s);
+        }
+        if inbound.loop_facts.is_automated() {
+            tracing::info!(mail.action = "join", "automated mail to the sign-up address dropped");
+            return Ok(Delivered::Discarded);
+        }
+        // Answer the return path (RFC 3834), else the From: address.
+        let envelope = sender.map(str::trim).filter(|s| !s.is_empty() && *s != "<>");
+        let answer_to = envelope.and_then(parse_mailbox).or_else(|| inbound.from.clone());
+        let Some(address) = answer_to.filter(|a| a.carrier().is_carrier()) else {
+            return Err(Reply::new(
+                Disposition::Permanent,
+                550,
+                "5.7.1",
+                "sign-up by mail needs a mobile phone address",
+            ));
+        };
+        let Ok(email) = Email::parse(&address.to_string()) else {
+            return Err(Reply::new(
+                Disposition::Permanent,
+                550,
+                "5.1.7",
+                "sender address unusable",
+            ));
+        };
+        let config = self.config.clone();
+        let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
+        let t = now();
+        ashiato_store::write(&mut conn, |c| {
+            let since = Timestamp(t.0 - 86_400_000);
+            if accounts::invitations_to_since(c, &email, since)? >= JOIN_LINKS_PER_DAY {
+                tracing::info!(security.event = "join_link_limited", "sign-up link not sent");
+                return Ok(Delivered::JoinLimited);
+            }
+            let days = config.invitation_days;
+            let issued = accounts::create_invitation(c, None, Some(&email), t, days)?;
+            let mail = crate::mail::AccountMail {
+                member: None,
+                to: email.as_str().to_owned(),
+                lang: ashiato_mail::Lang::Ja,
+                what: ashiato_mail::NotificationKind::JoinLink {
+                    days: u32::try_from(days).unwrap_or(u32::MAX),
+                },
+                path: format!("/join/{}", issued.token),
+                kind: "join",
+            };
+            crate::mail::enqueue_account_mail(c, &config, mail, t)?;
+            Ok(Delivered::JoinLink)
+        })
+        .map_err(|e| store_temporary(&e))
     }
 
     /// A comment needs an entry the member may read (and not a block either way).

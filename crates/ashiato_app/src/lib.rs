@@ -17,7 +17,8 @@
 //!   profile photo, mail settings), [`diary`], [`friends`] (profiles, requests, blocks,
 //!   introductions), [`messages`], [`communities`], [`home`], [`footsteps`] (the footsteps
 //!   page), [`photos`] (who may see a photo), [`inbound`] (post by mail), [`recovery`]
-//!   (password reset, address confirmation).
+//!   (password reset, address confirmation), [`drafts`] (forms sent after the session
+//!   expired).
 //!
 //! Rule: a multi-table write is written once, here, as one transaction ([`App::write`] or
 //! [`ashiato_store::write`] inside [`App::run`]); front doors never open one themselves.
@@ -35,7 +36,9 @@ pub mod apps;
 pub mod communities;
 pub mod config;
 pub mod diary;
+pub mod drafts;
 pub mod error;
+pub mod export;
 pub mod footsteps;
 pub mod friends;
 pub mod home;

@@ -382,6 +382,23 @@ pub fn parse_recipient(addr: &str, config: &AddressConfig) -> Result<Recipient, 
     Ok(Recipient { action, token })
 }
 
+/// The local part of the sign-up address (空メール登録): an empty mail to `join@` + the mail
+/// domain is answered with a sign-up link.
+pub const JOIN_LOCAL: &str = "join";
+
+/// Whether an envelope recipient is the sign-up address of `config` (case-insensitive; angle
+/// brackets and blanks ignored).
+pub fn is_join_address(addr: &str, config: &AddressConfig) -> bool {
+    let addr = addr.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    addr.rsplit_once('@').is_some_and(|(local, domain)| {
+        local.eq_ignore_ascii_case(JOIN_LOCAL)
+            && !config.domain.is_empty()
+            && domain
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(config.domain.trim_end_matches('.'))
+    })
+}
+
 /// The posting address for `action` and a member's token.
 pub fn format_recipient(action: Action, token: &Token, config: &AddressConfig) -> String {
     let action = match action {
@@ -416,6 +433,17 @@ mod tests {
 
     fn cfg() -> AddressConfig {
         AddressConfig { domain: "m.ashiato.example".into(), prefix: String::new() }
+    }
+
+    #[test]
+    fn the_sign_up_address() {
+        assert!(is_join_address("join@m.ashiato.example", &cfg()));
+        assert!(is_join_address(" <JOIN@M.Ashiato.Example.> ", &cfg()));
+        assert!(!is_join_address("join@other.example", &cfg()));
+        assert!(!is_join_address("joinx@m.ashiato.example", &cfg()));
+        assert!(!is_join_address("d.000g40r40m30e209@m.ashiato.example", &cfg()));
+        let off = AddressConfig { domain: String::new(), prefix: String::new() };
+        assert!(!is_join_address("join@", &off), "no mail domain, no sign-up address");
     }
 
     #[test]

@@ -29,9 +29,9 @@ mod scan;
 mod templates;
 
 pub use address::{
-    Action, AddressConfig, AddressError, MailAddress, MemberAddresses, Recipient, TOKEN_BYTES,
-    TOKEN_CHARS, Token, format_recipient, member_addresses, new_token, parse_mailbox,
-    parse_recipient,
+    Action, AddressConfig, AddressError, JOIN_LOCAL, MailAddress, MemberAddresses, Recipient,
+    TOKEN_BYTES, TOKEN_CHARS, Token, format_recipient, is_join_address, member_addresses,
+    new_token, parse_mailbox, parse_recipient,
 };
 pub use carrier::{
     CARRIER_DOMAINS, MailCarrier, OutboundEncoding, TransferEncoding, check_domain_list,

@@ -136,6 +136,16 @@ pub enum MemberCommand {
         #[arg(long)]
         rotate: bool,
     },
+    /// Write everything a member wrote (JSON and original photos) to a tar archive, as
+    /// Settings → data export does.
+    Export {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// The archive to write (refused if it exists).
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
 }
 
 /// App subcommands.

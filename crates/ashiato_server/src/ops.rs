@@ -76,6 +76,25 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             println!("{} sent, {} deferred, {} failed", pass.sent, pass.retried, pass.failed);
             Ok(())
         }
+        Command::Member { command: MemberCommand::Export { email, to } } => {
+            let config = load_config(cli, None)?;
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            let member = member_by_email(&mut conn, email)?;
+            let files = ashiato_store::files::FileStore::new(&config.data_dir);
+            let bytes = ashiato_app::export::archive(&mut conn, &files, member, now())?;
+            // create_new: an operator's typo never overwrites another file.
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(to)
+                .map_err(|e| OpsError::Io(format!("{}: {e}", to.display())))?;
+            std::io::Write::write_all(&mut out, &bytes)
+                .and_then(|()| out.sync_all())
+                .map_err(|e| OpsError::Io(format!("{}: {e}", to.display())))?;
+            eprintln!("{} bytes written to {}", bytes.len(), to.display());
+            Ok(())
+        }
         Command::Member { command: MemberCommand::PostAddress { email, rotate } } => {
             let config = load_config(cli, None)?;
             prepare_data_dir(&config.data_dir)?;
@@ -86,11 +105,8 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             }
             let secret = Secret::load_or_create(&config.data_dir)?;
             let db = open_db(&config)?;
-            let e = Email::parse(email).map_err(|p| OpsError::Usage(format!("--email {p}")))?;
             let mut conn = db.conn()?;
-            let member = accounts::find_by_email(&mut conn, &e)?
-                .ok_or_else(|| OpsError::Usage(format!("--email: no member {email}")))?
-                .id;
+            let member = member_by_email(&mut conn, email)?;
             let token = write(&mut conn, |c| {
                 if *rotate {
                     ashiato_app::mail::rotate_token(c, &secret, member, now())
@@ -267,6 +283,18 @@ fn serve(
     // Footsteps still queued in memory are written before the process ends.
     footsteps.flush();
     served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))
+}
+
+/// The member whose login address is `email` (as the `--email` option): a usage error for
+/// an address that is not one, or nobody's.
+fn member_by_email(
+    conn: &mut ashiato_store::AnyConnection,
+    email: &str,
+) -> Result<MemberId, OpsError> {
+    let e = Email::parse(email).map_err(|p| OpsError::Usage(format!("--email {p}")))?;
+    Ok(accounts::find_by_email(conn, &e)?
+        .ok_or_else(|| OpsError::Usage(format!("--email: no member {email}")))?
+        .id)
 }
 
 /// Validates, hashes and stores a new member. The operator vouches for the address: it counts

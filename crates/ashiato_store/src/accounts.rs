@@ -314,6 +314,19 @@ pub fn create_invitation(
     Ok(IssuedInvitation { id: InvitationId(id), token, expires_at })
 }
 
+/// How many invitations were made for `email` since `since` (the sign-up-by-mail limit).
+pub fn invitations_to_since(
+    conn: &mut AnyConnection,
+    email: &Email,
+    since: Timestamp,
+) -> StoreResult<i64> {
+    Ok(invitations::table
+        .filter(invitations::email.eq(email.as_str()))
+        .filter(invitations::created_at.ge(since.0))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Looks an invitation up by its secret token.
 pub fn find_invitation(conn: &mut AnyConnection, token: &str) -> StoreResult<Invitation> {
     invitations::table

@@ -392,6 +392,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    drafts (key_hash) {
+        key_hash -> Text,
+        member_id -> BigInt,
+        target -> Text,
+        fields -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -418,6 +429,7 @@ diesel::joinable!(member_mail -> members (member_id));
 diesel::joinable!(mail_receipts -> members (member_id));
 diesel::joinable!(mail_outbox -> members (member_id));
 diesel::joinable!(account_tokens -> members (member_id));
+diesel::joinable!(drafts -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     apps,
@@ -453,4 +465,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_receipts,
     mail_outbox,
     account_tokens,
+    drafts,
 );

@@ -34,6 +34,9 @@ pub enum WebError {
     /// A members-only page asked by someone not logged in: a 303 to this login URL.
     #[error("login required")]
     LoginRequired(String),
+    /// Answered by a 303 to this URL (a form sent too late, back to where it came from).
+    #[error("redirect")]
+    Redirect(String),
     /// The database is down or busy (the cause, kept for the log).
     #[error("{0}")]
     Unavailable(AppError),
@@ -114,7 +117,7 @@ impl WebError {
             WebError::Unavailable(_) => ErrorPage::Unavailable,
             WebError::Internal(_) => ErrorPage::Internal,
             // Answered by a redirect, never a page.
-            WebError::LoginRequired(_) => ErrorPage::Forbidden,
+            WebError::LoginRequired(_) | WebError::Redirect(_) => ErrorPage::Forbidden,
         }
     }
 }
@@ -128,7 +131,7 @@ impl ResponseError for WebError {
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            WebError::LoginRequired(_) => StatusCode::SEE_OTHER,
+            WebError::LoginRequired(_) | WebError::Redirect(_) => StatusCode::SEE_OTHER,
         }
     }
 
@@ -140,7 +143,7 @@ impl ResponseError for WebError {
             WebError::Unavailable(cause) => {
                 tracing::warn!(error.cause = %cause, "database unavailable");
             }
-            WebError::LoginRequired(location) => {
+            WebError::LoginRequired(location) | WebError::Redirect(location) => {
                 return HttpResponse::SeeOther()
                     .insert_header((actix_web::http::header::LOCATION, location.as_str()))
                     .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

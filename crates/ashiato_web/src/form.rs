@@ -41,7 +41,7 @@ pub fn input_of(h: &Handset) -> (InputCharset, Carrier) {
 /// An `application/x-www-form-urlencoded` body decoded for the requesting handset. The
 /// per-form token (`csrf`) is kept aside for [`Posted`] and [`MemberPosted`] to check.
 #[derive(Debug)]
-pub struct SjisForm<T>(pub T, Option<String>);
+pub struct SjisForm<T>(pub T, Option<String>, Vec<(String, String)>);
 
 impl<T> SjisForm<T> {
     /// The decoded form.
@@ -81,8 +81,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for SjisForm<T> {
             let pairs = ashiato_charset::parse_pairs(&bytes, charset, carrier);
             let value = ashiato_charset::form_from_pairs(&pairs)
                 .map_err(|e| WebError::BadRequest(e.to_string()))?;
-            let token = pairs.into_iter().find_map(|(k, v)| (k == TOKEN_FIELD).then_some(v));
-            Ok(SjisForm(value, token))
+            let token = pairs.iter().find_map(|(k, v)| (k == TOKEN_FIELD).then(|| v.clone()));
+            Ok(SjisForm(value, token, pairs))
         })
     }
 }
@@ -127,17 +127,28 @@ pub const TOKEN_FIELD: &str = "csrf";
 pub trait TokenBearing: FromRequest<Error = WebError> + 'static {
     /// The token as submitted, if any.
     fn token(&self) -> Option<&str>;
+
+    /// Every text field as submitted (decoded), for keeping a draft of a form sent too late.
+    fn text_fields(&self) -> &[(String, String)];
 }
 
 impl<T: DeserializeOwned + 'static> TokenBearing for SjisForm<T> {
     fn token(&self) -> Option<&str> {
         self.1.as_deref()
     }
+
+    fn text_fields(&self) -> &[(String, String)] {
+        &self.2
+    }
 }
 
 impl TokenBearing for FormData {
     fn token(&self) -> Option<&str> {
         self.fields.iter().find(|(k, _)| k == TOKEN_FIELD).map(|(_, v)| v.as_str())
+    }
+
+    fn text_fields(&self) -> &[(String, String)] {
+        &self.fields
     }
 }
 
@@ -214,9 +225,21 @@ impl<B: TokenBearing> FromRequest for MemberPosted<B> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let post = read_post::<B>(req.clone(), payload.take(), true);
+        // A form whose action carries a draft key is read even when its session has expired
+        // or its token is stale, so that what the member typed can be kept (crate::drafts);
+        // any other form from someone not logged in goes to the login page unread.
+        let key = crate::drafts::key_in(req);
+        let post = read_post::<B>(req.clone(), payload.take(), key.is_none());
+        let req = req.clone();
         Box::pin(async move {
-            let Submitted { visitor, form, .. } = post.await?;
+            let Submitted { visitor, form, fresh } = post.await?;
+            if let Some(key) = key
+                && (visitor.member.is_none() || !fresh)
+                && let Some(answer) =
+                    crate::drafts::rescue(&req, &visitor, &key, form.text_fields()).await?
+            {
+                return Err(answer);
+            }
             visitor.check_csrf(form.token())?;
             Ok(MemberPosted { member: Member::require(visitor)?, form })
         })

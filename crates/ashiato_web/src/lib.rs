@@ -10,6 +10,7 @@
 //! case of `ashiato_app`, builds a page model and has it rendered for the visitor.
 
 pub mod apps;
+pub mod drafts;
 pub mod error;
 pub mod form;
 pub mod handset;

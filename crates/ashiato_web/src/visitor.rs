@@ -66,7 +66,13 @@ impl Visitor {
     /// Where a members-only page sends someone not logged in (the session, if any, travels
     /// along where cookies are missing).
     fn login_url(&self) -> String {
-        format!("{}{}", self.origin, self.link_params().apply("/login"))
+        self.location("/login")
+    }
+
+    /// The absolute URL of one of our pages for this visitor (session and `guid=ON` added as
+    /// the handset needs), for a redirect.
+    pub fn location(&self, path: &str) -> String {
+        format!("{}{}", self.origin, self.link_params().apply(path))
     }
 
     /// The logged-in member's id, if any.
@@ -305,7 +311,7 @@ impl Visitor {
 
     /// A 303 redirect to an internal path, carrying the session where cookies are missing.
     pub fn redirect(&self, path: &str) -> HttpResponse {
-        let location = format!("{}{}", self.origin, self.link_params().apply(path));
+        let location = self.location(path);
         let mut response = HttpResponse::SeeOther();
         response
             .insert_header((header::LOCATION, location))

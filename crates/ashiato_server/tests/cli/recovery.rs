@@ -1,6 +1,7 @@
 //! Account mails end to end through a real SMTP listener: the released binary serves a docomo
 //! handset's password reset and its outbox worker delivers the mail to the relay; `invite
-//! --email` mails the invitation when a relay is configured.
+//! --email` mails the invitation when a relay is configured; `member export` writes a member's
+//! archive.
 
 use std::time::Duration;
 
@@ -15,7 +16,9 @@ use crate::serve::start_with;
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("password_reset_mail_reaches_a_docomo_phone_through_smtp", reset_through_smtp)
-        .on_both("invite_mails_the_invitation_when_a_relay_is_configured", invite_by_mail);
+        .on_both("invite_mails_the_invitation_when_a_relay_is_configured", invite_by_mail)
+        .on_both("member_export_writes_the_archive_once", member_export)
+        .on_both("an_empty_mail_to_join_is_answered_with_a_sign_up_link", empty_mail_sign_up);
 }
 
 const DOCOMO: &str = "DoCoMo/2.0 N905i(c100;TB;W24H16)";
@@ -145,4 +148,140 @@ fn invite_by_mail(t: &TestDb) {
     let text = docomo_text(&got[0]);
     assert!(text.contains("たろうさんから"), "{text}");
     assert_eq!(format!("{SITE}{}", link_path(&text)), link, "the mail carries the printed link");
+}
+
+fn member_export(t: &TestDb) {
+    let site = Site::new(t, &[]);
+    let to = site.dir.path().join("taro.tar");
+    let to_arg = to.to_str().expect("utf-8 path");
+    let ran = site.run(&["member", "export", "--email", "taro@example.jp", "--to", to_arg]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("bytes written to"), "{}", ran.stderr);
+    let listed = std::process::Command::new("tar").arg("-tf").arg(&to).output().expect("tar");
+    assert!(listed.status.success());
+    let names = String::from_utf8_lossy(&listed.stdout).to_string();
+    for name in ["profile.json", "diaries.json", "messages.json", "friends.json", "README.txt"] {
+        assert!(names.contains(&format!("ashiato-export/{name}")), "{name} in {names}");
+    }
+    let first = std::fs::read(&to).expect("archive");
+    // An existing file is never overwritten; an unknown member is a clear refusal.
+    let again = site.run(&["member", "export", "--email", "taro@example.jp", "--to", to_arg]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("taro.tar"), "{}", again.stderr);
+    assert_eq!(std::fs::read(&to).expect("archive"), first, "the file is unchanged");
+    let other = site.dir.path().join("ghost.tar");
+    let ghost = site.run(&[
+        "member",
+        "export",
+        "--email",
+        "ghost@example.jp",
+        "--to",
+        other.to_str().expect("path"),
+    ]);
+    assert_ne!(ghost.code, 0);
+    assert!(ghost.stderr.contains("no member ghost@example.jp"), "{}", ghost.stderr);
+    assert!(!other.exists());
+}
+
+/// `mail-ingest` of `raw` to the sign-up address with `sender` as the envelope sender.
+fn mail_to_join(site: &Site<'_>, raw: &str, sender: &str) -> crate::Ran {
+    mail_to_join_with(site, raw, sender, &[])
+}
+
+fn mail_to_join_with(site: &Site<'_>, raw: &str, sender: &str, env: &[(&str, &str)]) -> crate::Ran {
+    use std::io::Write as _;
+    let mut child = site
+        .command()
+        .envs(env.iter().copied())
+        .args(["mail-ingest", "--recipient", &format!("join@{}", crate::mail::DOMAIN)])
+        .args(["--sender", sender])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mail-ingest");
+    child.stdin.take().expect("stdin").write_all(raw.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("mail-ingest");
+    crate::Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn empty_mail(from: &str, extra: &str, n: u32) -> String {
+    format!(
+        "From: {from}\r\nTo: join@{}\r\nSubject: \r\nMessage-ID: <join{n}@example>\r\n\
+         Date: Tue, 01 Jul 2008 09:00:00 +0900\r\n{extra}\r\n",
+        crate::mail::DOMAIN
+    )
+}
+
+fn empty_mail_sign_up(t: &TestDb) {
+    let site = Site::new(t, &[("ASHIATO_OPEN_SIGNUP", "true"), ("ASHIATO_PUBLIC_URL", SITE)]);
+    let joins = || {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::mail::outbox_rows(&mut conn)
+            .expect("rows")
+            .into_iter()
+            .filter(|r| r.kind == "join")
+            .collect::<Vec<_>>()
+    };
+    // An empty mail from a docomo phone is answered with a sign-up link, in Shift_JIS.
+    let ran =
+        mail_to_join(&site, &empty_mail("hanako.@docomo.ne.jp", "", 1), "hanako.@docomo.ne.jp");
+    assert_eq!((ran.code, ran.stderr.trim()), (0, "ashiato: 250 2.0.0 sign-up link sent"));
+    let rows = joins();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].to, "hanako.@docomo.ne.jp");
+    let message = {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::mail::claim(&mut conn, rows[0].id, ashiato_app::now(), 1000)
+            .expect("claim")
+            .expect("claimable")
+            .message
+    };
+    let text = docomo_text(&Received { from: String::new(), to: vec![], data: message });
+    assert!(text.contains("空メールを受け付けました"), "{text}");
+    let path = link_path(&text);
+    assert!(path.starts_with("/join/"), "{path}");
+    // The link opens the sign-up form with the address filled in.
+    let mut conn = t.db.conn().expect("connection");
+    let token = path.trim_start_matches("/join/");
+    let invitation =
+        ashiato_store::accounts::find_invitation(&mut conn, token).expect("invitation");
+    assert_eq!(invitation.email.as_deref(), Some("hanako.@docomo.ne.jp"));
+    assert_eq!(invitation.inviter, None);
+
+    // Auto-replies, bounces and mailer daemons are never answered.
+    for (name, raw, sender) in [
+        (
+            "auto-reply",
+            empty_mail("hanako.@docomo.ne.jp", "Auto-Submitted: auto-replied\r\n", 2),
+            "hanako.@docomo.ne.jp",
+        ),
+        ("bounce", empty_mail("hanako.@docomo.ne.jp", "", 3), "<>"),
+        ("daemon", empty_mail("MAILER-DAEMON@docomo.ne.jp", "", 4), "MAILER-DAEMON@docomo.ne.jp"),
+    ] {
+        let ran = mail_to_join(&site, &raw, sender);
+        assert_eq!(ran.code, 0, "{name}: {}", ran.stderr);
+        assert!(ran.stderr.contains("automated mail discarded"), "{name}: {}", ran.stderr);
+    }
+    // A PC address is refused (the MTA's bounce tells the sender, we send nothing).
+    let ran = mail_to_join(&site, &empty_mail("someone@example.com", "", 5), "someone@example.com");
+    assert_ne!(ran.code, 0);
+    assert!(ran.stderr.contains("mobile phone address"), "{}", ran.stderr);
+    assert_eq!(joins().len(), 1, "nothing was answered");
+    // One phone gets at most three links a day, however often it writes.
+    for n in 6..10 {
+        let ran =
+            mail_to_join(&site, &empty_mail("hanako.@docomo.ne.jp", "", n), "hanako.@docomo.ne.jp");
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+    }
+    assert_eq!(joins().len(), 3);
+    // Without open sign-up the address does not exist.
+    let closed = [("ASHIATO_OPEN_SIGNUP", "false")];
+    let raw = empty_mail("jiro@ezweb.ne.jp", "", 20);
+    let ran = mail_to_join_with(&site, &raw, "jiro@ezweb.ne.jp", &closed);
+    assert_eq!(ran.code, 67, "{}", ran.stderr);
 }

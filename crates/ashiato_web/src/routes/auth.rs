@@ -24,31 +24,54 @@ pub struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// The key of a draft kept when a form arrived after the session expired.
+    #[serde(default)]
+    draft: String,
 }
 
-fn login_page(visitor: &Visitor, email: &str, error: Option<String>, easy: bool) -> Page {
+/// The easy-login button's form.
+#[derive(Debug, Deserialize)]
+pub struct EasyLoginForm {
+    #[serde(default)]
+    draft: String,
+}
+
+fn login_page(
+    visitor: &Visitor,
+    email: &str,
+    error: Option<String>,
+    easy: bool,
+    draft: &str,
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("login.title"));
     if let Some(e) = error {
         page.push(Block::Notice(Notice::Error(e)));
+    }
+    // A form was sent after the session expired; its text is kept for after the login.
+    let draft_field = (!draft.is_empty()).then(|| Field::hidden("draft", draft.to_owned()));
+    if draft_field.is_some() {
+        page.push(Block::Notice(Notice::Info(cat.t("draft.login_notice").into())));
     }
     if easy {
         // This handset's trusted subscriber ID is bound to a member: one button logs in.
         page.push(Block::Form(Form {
             action: "/login/easy".into(),
             method: Method::Post,
-            fields: vec![],
+            fields: draft_field.iter().cloned().collect(),
             submit: cat.t("login.easy").into(),
             multipart: false,
         }));
     }
+    let mut fields = vec![
+        Field::new("email", cat.t("field.email"), FieldKind::Email(email.to_owned())),
+        Field::new("password", cat.t("field.password"), FieldKind::Password),
+    ];
+    fields.extend(draft_field);
     page.push(Block::Form(Form {
         action: "/login".into(),
         method: Method::Post,
-        fields: vec![
-            Field::new("email", cat.t("field.email"), FieldKind::Email(email.to_owned())),
-            Field::new("password", cat.t("field.password"), FieldKind::Password),
-        ],
+        fields,
         submit: cat.t("login.submit").into(),
         multipart: false,
     }));
@@ -58,20 +81,38 @@ fn login_page(visitor: &Visitor, email: &str, error: Option<String>, easy: bool)
     page
 }
 
-/// `GET /login`.
-pub async fn login_form(mut visitor: Visitor) -> Result<HttpResponse, WebError> {
+/// `GET /login` (`draft=…`: a form was sent after the session expired; its text waits).
+pub async fn login_form(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, WebError> {
+    let draft = crate::drafts::key_in(&req).unwrap_or_default();
+    show_login(visitor, &draft).await
+}
+
+async fn show_login(mut visitor: Visitor, draft: &str) -> Result<HttpResponse, WebError> {
     if visitor.member.is_some() {
         return Ok(visitor.redirect("/home"));
     }
     visitor.ensure_session().await?;
     let bound = uc::easy_login_member(visitor.state(), visitor.subscriber_hash.clone()).await?;
-    let mut page = login_page(&visitor, "", None, bound.is_some());
+    let mut page = login_page(&visitor, "", None, bound.is_some(), draft);
     page.flash = visitor.take_flash().await?;
     Ok(visitor.page(&page))
 }
 
-/// Logged in: the welcome message and the way home.
-async fn welcome(visitor: &Visitor) -> Result<HttpResponse, WebError> {
+/// The login page for `/`, which carries no draft.
+pub async fn top_login(visitor: Visitor) -> Result<HttpResponse, WebError> {
+    show_login(visitor, "").await
+}
+
+/// Logged in: back to the kept draft's form when there is one (it is this member's and still
+/// waiting), else the welcome message and the way home.
+async fn welcome(visitor: &Visitor, draft: &str) -> Result<HttpResponse, WebError> {
+    if let (false, Some(me)) = (draft.is_empty(), visitor.member_id())
+        && let Some(target) =
+            ashiato_app::drafts::resume(visitor.state(), me, draft.to_owned()).await?
+    {
+        visitor.flash(visitor.cat().t("draft.restored").into()).await?;
+        return Ok(visitor.redirect(&crate::drafts::with_key(&target, draft)));
+    }
     let nickname = visitor.member.as_ref().map(|m| m.nickname.clone()).unwrap_or_default();
     visitor.flash(visitor.cat().f("login.welcome", &[("nickname", &nickname)])).await?;
     Ok(visitor.redirect("/home"))
@@ -81,7 +122,7 @@ async fn welcome(visitor: &Visitor) -> Result<HttpResponse, WebError> {
 /// ID alone authorises nothing else: the session is marked as an easy login, and the form still
 /// needs the CSRF token of a page this handset loaded (security.md §2).
 pub async fn easy_login(
-    Posted { mut visitor, .. }: Posted<SjisForm<TokenOnly>>,
+    Posted { mut visitor, form }: Posted<SjisForm<EasyLoginForm>>,
 ) -> Result<HttpResponse, WebError> {
     match uc::easy_login_member(visitor.state(), visitor.subscriber_hash.clone()).await? {
         Some(id) => {
@@ -89,7 +130,7 @@ pub async fn easy_login(
             if let Some(m) = &visitor.member {
                 uc::lift_login_slowdown(visitor.state(), &m.email);
             }
-            welcome(&visitor).await
+            welcome(&visitor, &form.draft).await
         }
         None => {
             let page = login_page(
@@ -97,6 +138,7 @@ pub async fn easy_login(
                 "",
                 Some(visitor.cat().t("login.easy_unavailable").into()),
                 false,
+                &form.draft,
             );
             Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN))
         }
@@ -119,19 +161,26 @@ pub async fn login(
                 &form.email,
                 Some(visitor.cat().t("field.csrf_expired").into()),
                 false,
+                &form.draft,
             );
             return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
         }
     };
     let refused = |error: &str, status: StatusCode| {
-        let page = login_page(&visitor, &form.email, Some(visitor.cat().t(error).into()), false);
+        let page = login_page(
+            &visitor,
+            &form.email,
+            Some(visitor.cat().t(error).into()),
+            false,
+            &form.draft,
+        );
         visitor.page_with_status(&page, status)
     };
     let source = crate::handset::login_source(&req, &visitor.state().trust);
     match uc::check_login(visitor.state(), &form.email, form.password.clone(), source).await {
         Ok(id) => {
             visitor.login(id).await?;
-            welcome(&visitor).await
+            welcome(&visitor, &form.draft).await
         }
         Err(AppError::TooMany) => Ok(refused("login.too_many", StatusCode::TOO_MANY_REQUESTS)),
         Err(AppError::Rejected(Problem::BadCredentials)) => {

@@ -1,7 +1,7 @@
 //! Diaries: lists, entries with comments, writing, editing, deleting.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ashiato_app::diary::{self as uc, Commenter, PHOTOS_PER_ENTRY};
 use ashiato_app::photos::UploadProblem;
 use ashiato_core::content::{DiaryDraft, validate_comment};
@@ -163,7 +163,7 @@ async fn entry_page(
         }
     }
     page.push(post_form(
-        format!("/diary/{}/comments", entry.id),
+        crate::drafts::action(&visitor, me, &format!("/diary/{}/comments", entry.id)),
         vec![comment_field(&visitor, draft_comment, comment_error)],
         cat.t("diary.comment_submit"),
     ));
@@ -194,9 +194,15 @@ async fn entry_page(
     Ok(visitor.page_with_status(&page, status))
 }
 
-/// `GET /diary/{id}`.
-pub async fn show(member: Member, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    entry_page(member, *id, "", None).await
+/// `GET /diary/{id}` (with `draft=…` after a login: the comment typed before it comes back).
+pub async fn show(
+    req: HttpRequest,
+    member: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let kept = crate::drafts::restore(&req, &member.visitor, member.id).await?;
+    let body = kept.map(|f| crate::drafts::field(&f, "body")).unwrap_or_default();
+    entry_page(member, *id, &body, None).await
 }
 
 /// `POST /diary/{id}/comments`.
@@ -332,18 +338,34 @@ fn uploads(data: &FormData) -> Vec<(usize, Vec<u8>)> {
         .collect()
 }
 
-/// `GET /diary/new`.
-pub async fn new_form(Member { mut visitor, .. }: Member) -> Result<HttpResponse, WebError> {
+/// The diary form filled from a kept draft, if this request names one of the member's.
+async fn restored(
+    req: &HttpRequest,
+    visitor: &Visitor,
+    me: ashiato_core::MemberId,
+) -> Result<Option<DiaryForm>, WebError> {
+    Ok(crate::drafts::restore(req, visitor, me).await?.map(|kept| DiaryForm {
+        title: crate::drafts::field(&kept, "title"),
+        body: crate::drafts::field(&kept, "body"),
+        scope: crate::drafts::field(&kept, "scope"),
+    }))
+}
+
+/// `GET /diary/new` (with `draft=…` after a login: what was typed before it comes back).
+pub async fn new_form(
+    req: HttpRequest,
+    Member { mut visitor, id: me, .. }: Member,
+) -> Result<HttpResponse, WebError> {
     visitor.ensure_session().await?;
     let scope = visitor.member.as_ref().map(|m| m.default_diary_scope.as_str().into());
-    let form = DiaryForm { scope: scope.unwrap_or_default(), ..DiaryForm::default() };
-    Ok(visitor.page(&diary_form_page(
-        &visitor,
-        visitor.cat().t("diary.write"),
-        "/diary/new",
-        &form,
-        &[],
-    )))
+    let form = match restored(&req, &visitor, me).await? {
+        Some(kept) => kept,
+        None => DiaryForm { scope: scope.unwrap_or_default(), ..DiaryForm::default() },
+    };
+    let action = crate::drafts::action(&visitor, me, "/diary/new");
+    let mut page = diary_form_page(&visitor, visitor.cat().t("diary.write"), &action, &form, &[]);
+    page.flash = visitor.take_flash().await?;
+    Ok(visitor.page(&page))
 }
 
 /// Validates the diary form and stores its photos; on a refusal, the form page again with
@@ -376,7 +398,8 @@ pub async fn create(
     MemberPosted { member: Member { visitor, id: me, .. }, form: data }: MemberPosted<FormData>,
 ) -> Result<HttpResponse, WebError> {
     let title = visitor.cat().t("diary.write");
-    let (draft, stored) = match checked_draft(&visitor, me, &data, title, "/diary/new").await? {
+    let action = crate::drafts::action(&visitor, me, "/diary/new");
+    let (draft, stored) = match checked_draft(&visitor, me, &data, title, &action).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
@@ -386,22 +409,24 @@ pub async fn create(
     Ok(visitor.redirect(&format!("/diary/{id}")))
 }
 
-/// `GET /diary/{id}/edit`.
+/// `GET /diary/{id}/edit` (with `draft=…` after a login: the edit typed before it).
 pub async fn edit_form(
+    req: HttpRequest,
     Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     let entry = uc::own(visitor.state(), me, DiaryId(*id)).await?;
     visitor.ensure_session().await?;
-    let form =
-        DiaryForm { title: entry.title, body: entry.body, scope: entry.scope.as_str().into() };
-    Ok(visitor.page(&diary_form_page(
-        &visitor,
-        visitor.cat().t("diary.edit"),
-        &format!("/diary/{}/edit", entry.id),
-        &form,
-        &[],
-    )))
+    let form = match restored(&req, &visitor, me).await? {
+        Some(kept) => kept,
+        None => {
+            DiaryForm { title: entry.title, body: entry.body, scope: entry.scope.as_str().into() }
+        }
+    };
+    let action = crate::drafts::action(&visitor, me, &format!("/diary/{}/edit", entry.id));
+    let mut page = diary_form_page(&visitor, visitor.cat().t("diary.edit"), &action, &form, &[]);
+    page.flash = visitor.take_flash().await?;
+    Ok(visitor.page(&page))
 }
 
 /// `POST /diary/{id}/edit`. A photo uploaded as `photoN` replaces the N-th photo.
@@ -410,7 +435,7 @@ pub async fn update(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     let entry = uc::own(visitor.state(), me, DiaryId(*id)).await?;
-    let action = format!("/diary/{}/edit", entry.id);
+    let action = crate::drafts::action(&visitor, me, &format!("/diary/{}/edit", entry.id));
     let title = visitor.cat().t("diary.edit");
     let (draft, stored) = match checked_draft(&visitor, me, &data, title, &action).await? {
         Ok(checked) => checked,

@@ -10,7 +10,7 @@ use crate::visitor::{Member, Visitor};
 
 /// `/`: the home page for members, the login page for everyone else.
 pub async fn top(visitor: Visitor) -> Result<HttpResponse, WebError> {
-    if visitor.member.is_some() { home(visitor).await } else { auth::login_form(visitor).await }
+    if visitor.member.is_some() { home(visitor).await } else { auth::top_login(visitor).await }
 }
 
 /// `/home`.

@@ -1,7 +1,7 @@
 //! Messages between members: inbox, sent, reading, writing, replying, deleting.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use ashiato_app::AppError;
 use ashiato_app::messages as uc;
 use ashiato_core::content::MessageDraft;
@@ -158,7 +158,13 @@ pub struct ComposeForm {
     reply: Option<i64>,
 }
 
-fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[Invalid]) -> Page {
+fn compose_page(
+    visitor: &Visitor,
+    me: MemberId,
+    to_name: &str,
+    form: &ComposeForm,
+    errors: &[Invalid],
+) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.f("messages.write_to", &[("nickname", to_name)]));
     if !errors.is_empty() {
@@ -185,13 +191,15 @@ fn compose_page(visitor: &Visitor, to_name: &str, form: &ComposeForm, errors: &[
         fields.push(Field::hidden("reply", r.to_string()));
     }
     attach_errors(cat, &mut fields, errors);
-    page.push(post_form("/messages/new", fields, cat.t("messages.send")));
+    let action = crate::drafts::action(visitor, me, "/messages/new");
+    page.push(post_form(action, fields, cat.t("messages.send")));
     page.menu = menu(cat, true);
     page
 }
 
 /// `GET /messages/new?to={member}[&reply={message}]`.
 pub async fn compose(
+    req: HttpRequest,
     Member { mut visitor, id: me, .. }: Member,
     query: SjisQuery<ComposeQuery>,
 ) -> Result<HttpResponse, WebError> {
@@ -203,13 +211,21 @@ pub async fn compose(
     let uc::Compose { recipient, reply_subject } =
         uc::compose(visitor.state(), me, MemberId(to), reply).await?;
     visitor.ensure_session().await?;
-    let form = ComposeForm {
+    let mut form = ComposeForm {
         to: Some(to),
         reply: query.reply,
         subject: reply_subject.unwrap_or_default(),
         ..ComposeForm::default()
     };
-    Ok(visitor.page(&compose_page(&visitor, &recipient.nickname, &form, &[])))
+    // Back after a login that the expired session asked for: what was typed comes back.
+    if let Some(kept) = crate::drafts::restore(&req, &visitor, me).await? {
+        form.subject = crate::drafts::field(&kept, "subject");
+        form.body = crate::drafts::field(&kept, "body");
+        form.reply = crate::drafts::field(&kept, "reply").parse().ok().or(form.reply);
+    }
+    let mut page = compose_page(&visitor, me, &recipient.nickname, &form, &[]);
+    page.flash = visitor.take_flash().await?;
+    Ok(visitor.page(&page))
 }
 
 /// `POST /messages/new`. A blocked member's message is refused like a missing recipient.
@@ -223,7 +239,7 @@ pub async fn send(
     let draft = match MessageDraft::validate(&form.subject, &form.body) {
         Ok(d) => d,
         Err(errors) => {
-            let page = compose_page(&visitor, &recipient.nickname, &form, &errors);
+            let page = compose_page(&visitor, me, &recipient.nickname, &form, &errors);
             return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };

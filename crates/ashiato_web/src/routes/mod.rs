@@ -9,6 +9,7 @@ pub mod apps;
 pub mod auth;
 pub mod communities;
 pub mod diary;
+pub mod export;
 pub mod footsteps;
 pub mod friends;
 pub mod handset;
@@ -50,6 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/settings/confirm").route(post().to(recovery::resend)))
         .service(resource("/settings/sessions").route(get().to(sessions::list)))
+        .service(
+            resource("/settings/export")
+                .route(get().to(export::show))
+                .route(post().to(export::download)),
+        )
         .service(
             resource("/settings/sessions/logout-others").route(post().to(sessions::end_others)),
         )

@@ -201,6 +201,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         vec![Inline::link("/settings/easy-login", cat.t("easy.title"))],
         vec![Inline::link("/settings/password", cat.t("settings.password_title"))],
         vec![Inline::link("/settings/sessions", cat.t("sessions.title"))],
+        vec![Inline::link("/settings/export", cat.t("export.title"))],
         vec![Inline::link("/settings/blocks", cat.t("block.list_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
     ]));
@@ -381,6 +382,11 @@ fn withdraw_page(visitor: &Visitor, errors: &[Invalid]) -> Page {
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("settings.withdraw_title"));
     page.push(Block::Notice(Notice::Error(cat.t("settings.withdraw_warning").into())));
+    // What goes cannot come back: the export comes first.
+    page.push(Block::Paragraph(vec![Inline::link(
+        "/settings/export",
+        cat.t("export.before_withdraw"),
+    )]));
     let mut fields = vec![Field::new("password", cat.t("field.password"), FieldKind::Password)];
     attach_errors(cat, &mut fields, errors);
     page.push(post_form("/settings/withdraw", fields, cat.t("settings.withdraw_submit")));

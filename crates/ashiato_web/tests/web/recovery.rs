@@ -17,7 +17,9 @@ pub fn register(suite: &mut Suite) {
         .on_both("password_reset_links_expire_and_die_with_the_password", reset_links_die)
         .on_both("notifications_wait_for_a_confirmed_address", confirmation)
         .on_both("invitations_are_mailed_in_the_invitees_charset", invitations_by_mail)
-        .on_both("sessions_are_listed_and_ended_from_settings", session_list);
+        .on_both("sessions_are_listed_and_ended_from_settings", session_list)
+        .on_both("drafts_survive_an_expired_session", drafts_survive_the_session)
+        .on_both("the_data_export_holds_what_the_member_wrote", data_export);
 }
 
 const SITE: &str = "http://sns.example.jp";
@@ -405,4 +407,291 @@ fn jiro_id(t: &TestDb) -> i64 {
     let mut conn = t.db.conn().expect("connection");
     let email = ashiato_core::account::Email::parse("jiro@example.jp").expect("address");
     ashiato_store::accounts::find_by_email(&mut conn, &email).expect("q").expect("jiro").id.0
+}
+
+/// Ends every session of the member, as an idle timeout would.
+fn expire_sessions(t: &TestDb, who: MemberId) {
+    let mut conn = t.db.conn().expect("connection");
+    ashiato_store::sessions::delete_for_member(&mut conn, who).expect("expire");
+}
+
+fn drafts_survive_the_session(t: &TestDb) {
+    let hanako = member(t, "hanako@example.jp", "花子");
+    let taro = member(t, "taro@example.jp", "太郎");
+    let app = app(t);
+    // On docomo without cookies: the diary form is opened, typed into for a long time…
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("hanako@example.jp");
+    phone.get("/diary/new");
+    let action = phone.form_action("/diary/new?draft=");
+    // …meanwhile the URL session expires.
+    expire_sessions(t, hanako);
+    let (title, body) = ("雨の日", "駅まで歩いたら晴れてきた☀ 長い日記をキーで打った");
+    let res = phone.post_loaded(&action, &[("title", title), ("body", body), ("scope", "friends")]);
+    assert_eq!(res.status, 303, "{}", phone.last);
+    let to_login = res.header("location").expect("location").to_owned();
+    assert!(to_login.contains("/login?draft="), "{to_login}");
+    let key =
+        to_login.split("draft=").nth(1).expect("key").split('&').next().expect("k").to_owned();
+    assert!(!to_login.contains("ksid"), "the dead session is not carried along: {to_login}");
+    // Nothing was posted yet; the login page says the text waits.
+    let mut conn = t.db.conn().expect("connection");
+    assert_eq!(
+        ashiato_store::diary::list_by_author(&mut conn, hanako, 10, 0).expect("list").len(),
+        0
+    );
+    phone.follow(&res);
+    assert!(phone.last.contains("書きかけの内容に戻ります"), "{}", phone.last);
+    let res = phone.post_loaded(
+        "/login",
+        &[("email", "hanako@example.jp"), ("password", PASSWORD), ("draft", &key)],
+    );
+    assert_eq!(res.status, 303, "{}", phone.last);
+    let back = res.header("location").expect("location").to_owned();
+    assert!(back.contains("/diary/new?draft=") && back.contains("ksid="), "{back}");
+    phone.follow(&res);
+    assert!(phone.last.contains("書きかけの内容を戻しました"), "{}", phone.last);
+    assert!(phone.last.contains(title) && phone.last.contains(body), "{}", phone.last);
+    // Sent again from the restored form, it posts; the draft was handed back once.
+    let action = phone.form_action("/diary/new?draft=");
+    let res = phone.post_loaded(&action, &[("title", title), ("body", body), ("scope", "friends")]);
+    assert_eq!(res.status, 303, "{}", phone.last);
+    let posted = ashiato_store::diary::list_by_author(&mut conn, hanako, 10, 0).expect("list");
+    assert_eq!(posted.len(), 1);
+    assert_eq!((posted[0].title.as_str(), posted[0].body.as_str()), (title, body));
+    phone.get(&format!("/diary/new?draft={key}"));
+    assert!(!phone.last.contains(body), "a draft comes back once");
+
+    // A comment on a PC whose cookie session expired: back on the entry with the text.
+    let entry = posted[0].id;
+    let mut pc = Phone::new(&app, crate::support::PC);
+    pc.login("taro@example.jp");
+    // Taro may read it: make them friends.
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            ashiato_store::friends::befriend(c, hanako, taro, ashiato_app::now())
+        })
+        .expect("friends");
+    }
+    pc.get(&format!("/diary/{entry}"));
+    let action = pc.form_action(&format!("/diary/{entry}/comments?draft="));
+    expire_sessions(t, taro);
+    let res = pc.post_loaded(&action, &[("body", "傘は大事")]);
+    assert_eq!(res.status, 303);
+    let key = res.header("location").expect("l").split("draft=").nth(1).expect("k").to_owned();
+    pc.follow(&res);
+    let res = pc.post_loaded(
+        "/login",
+        &[("email", "taro@example.jp"), ("password", PASSWORD), ("draft", &key)],
+    );
+    assert_eq!(res.status, 303);
+    pc.follow(&res);
+    assert!(pc.last.contains("傘は大事"), "the comment box is filled: {}", pc.last);
+    assert!(pc.last.contains(title), "on the entry's page");
+
+    // Someone else's draft key: Taro cannot take Hanako's text, nor store text under it.
+    phone.get(&format!("/messages/new?to={taro}"));
+    let action = phone.form_action("/messages/new?draft=");
+    expire_sessions(t, hanako);
+    let res = phone.post_loaded(
+        &action,
+        &[("to", &taro.to_string()), ("subject", "秘密"), ("body", "内緒の話")],
+    );
+    assert_eq!(res.status, 303);
+    let location = res.header("location").expect("l");
+    let hanakos = location.split("draft=").nth(1).expect("k").split('&').next().expect("key");
+    let hanakos = hanakos.to_owned();
+    pc.get(&format!("/messages/new?to={hanako}&draft={hanakos}"));
+    assert!(!pc.last.contains("内緒の話"), "another member's draft is refused");
+    // Nor can Taro store text under Hanako's key with a form whose token went stale.
+    pc.get(&format!("/messages/new?to={hanako}"));
+    let old_form = pc.last.clone();
+    assert_eq!(pc.submit("/logout", "/logout", &[]).status, 303);
+    pc.login("taro@example.jp");
+    pc.last = old_form;
+    let res = pc.post_loaded(
+        &format!("/messages/new?draft={hanakos}"),
+        &[("to", &hanako.to_string()), ("subject", "x"), ("body", "乗っ取り")],
+    );
+    assert_eq!(res.status, 403, "refused as any stale form is");
+    // Hanako still gets her own draft back.
+    let mut again = Phone::new(&app, DOCOMO_FOMA);
+    again.get(&format!("/login?draft={hanakos}"));
+    let res = again.post_loaded(
+        "/login",
+        &[("email", "hanako@example.jp"), ("password", PASSWORD), ("draft", &hanakos)],
+    );
+    again.follow(&res);
+    assert!(again.last.contains("内緒の話") && again.last.contains("秘密"), "{}", again.last);
+    // Her own form with a stale token on a PC (she logged in again in another tab
+    // meanwhile): straight back to the form, text kept, no login needed. (On keitai the old
+    // form's action carries its dead ksid: that is the expired-session case above.)
+    let mut tab = Phone::new(&app, crate::support::PC);
+    tab.login("hanako@example.jp");
+    tab.get("/diary/new");
+    let old_form = tab.last.clone();
+    let action = tab.form_action("/diary/new?draft=");
+    assert_eq!(tab.submit("/logout", "/logout", &[]).status, 303);
+    tab.login("hanako@example.jp");
+    tab.last = old_form;
+    let res =
+        tab.post_loaded(&action, &[("title", "二本目"), ("body", "続き"), ("scope", "public")]);
+    assert_eq!(res.status, 303);
+    let loc = res.header("location").unwrap_or_default().to_owned();
+    assert!(loc.contains("/diary/new?draft="), "{loc}");
+    tab.follow(&res);
+    assert!(tab.last.contains("二本目") && tab.last.contains("続き"), "{}", tab.last);
+    // A forged key keeps nothing: the usual way to the login page, without a draft.
+    let mut stranger = Phone::new(&app, crate::support::PC);
+    stranger.get("/login");
+    let res = stranger.post_loaded(
+        "/diary/new?draft=1.AAAAAAAAAAAA.BBBBBBBBBBBBBBBB",
+        &[("title", "x"), ("body", "y"), ("scope", "public")],
+    );
+    assert_eq!(res.status, 303);
+    let loc = res.header("location").expect("l");
+    assert!(loc.ends_with("/login"), "{loc}");
+}
+
+/// Unpacks a tar archive with the system's `tar` (an independent reader) into a new folder.
+fn untar(bytes: &[u8]) -> tempfile::TempDir {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new("tar")
+        .args(["-x", "-f", "-", "-C"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("tar (the system's) runs");
+    child.stdin.take().expect("stdin").write_all(bytes).expect("write archive");
+    assert!(child.wait().expect("tar").success(), "tar read the archive");
+    dir
+}
+
+fn json_file(dir: &std::path::Path, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("ashiato-export").join(name)).expect(name);
+    serde_json::from_str(&text).expect("JSON")
+}
+
+fn data_export(t: &TestDb) {
+    let hanako = member(t, "hanako@example.jp", "花子");
+    let taro = member(t, "taro@example.jp", "太郎");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::write(&mut conn, |c| {
+            ashiato_store::friends::befriend(c, hanako, taro, ashiato_app::now())?;
+            ashiato_store::messages::send(
+                c,
+                taro,
+                hanako,
+                "週末",
+                "カフェ行こう",
+                None,
+                ashiato_app::now(),
+            )?;
+            ashiato_store::messages::send(
+                c,
+                hanako,
+                taro,
+                "Re: 週末",
+                "いいよ☀",
+                None,
+                ashiato_app::now(),
+            )
+        })
+        .expect("friends and messages");
+    }
+    let data = tempfile::tempdir().expect("data dir");
+    let data_dir = data.path().to_owned();
+    let app = TestApp::start_with(t, move |c| {
+        c.public_url = SITE.into();
+        c.data_dir = data_dir;
+    });
+    let mut pc = Phone::new(&app, crate::support::PC);
+    pc.login("hanako@example.jp");
+    let photo = ashiato_test_support::images::png(64, 48, 48);
+    let res = crate::photos::upload(
+        &mut pc,
+        "/diary/new",
+        "/diary/new",
+        &[("title", "お花見"), ("body", "桜がきれい🌸"), ("scope", "friends")],
+        &[("photo1", "sakura.png", &photo)],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    let entry = res
+        .header("location")
+        .expect("l")
+        .split("/diary/")
+        .nth(1)
+        .expect("id")
+        .split(['?', '&'])
+        .next()
+        .expect("id")
+        .to_owned();
+    let mut tb = Phone::new(&app, crate::support::PC);
+    tb.login("taro@example.jp");
+    let path = format!("/diary/{entry}");
+    let action = {
+        tb.get(&path);
+        tb.form_action(&format!("{path}/comments"))
+    };
+    assert_eq!(tb.post_loaded(&action, &[("body", "見に行きたい")]).status, 303);
+
+    // The page asks for the password; a wrong one gets no archive.
+    pc.get("/settings");
+    assert!(pc.last.contains("/settings/export"));
+    let res = pc.submit("/settings/export", "/settings/export", &[("password", "not-my-password")]);
+    assert_eq!(res.status, 422);
+    let res = pc.submit("/settings/export", "/settings/export", &[("password", PASSWORD)]);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("application/x-tar"));
+    assert!(res.header("content-disposition").is_some_and(|d| d.contains("ashiato-export-")));
+    let dir = untar(&res.body);
+    let profile = json_file(dir.path(), "profile.json");
+    assert_eq!(profile["nickname"], "花子");
+    assert_eq!(profile["email"], "hanako@example.jp");
+    let diaries = json_file(dir.path(), "diaries.json");
+    assert_eq!(diaries[0]["title"], "お花見");
+    assert_eq!(diaries[0]["body"], "桜がきれい🌸");
+    assert_eq!(diaries[0]["scope"], "friends");
+    assert_eq!(diaries[0]["comments"][0]["body"], "見に行きたい");
+    assert_eq!(diaries[0]["comments"][0]["author"]["nickname"], "太郎");
+    // The photo is the stored original, byte for byte.
+    let photo_path = diaries[0]["photos"][0].as_str().expect("photo path").to_owned();
+    let exported =
+        std::fs::read(dir.path().join("ashiato-export").join(&photo_path)).expect("photo");
+    let stored = {
+        let mut conn = t.db.conn().expect("connection");
+        let id: i64 = photo_path
+            .trim_start_matches("photos/")
+            .split('.')
+            .next()
+            .expect("id")
+            .parse()
+            .expect("id");
+        ashiato_store::photos::find(&mut conn, ashiato_core::PhotoId(id)).expect("photo")
+    };
+    let master = std::fs::read(
+        ashiato_store::files::FileStore::new(data.path()).master_path(&stored.sha256, "png"),
+    )
+    .expect("master");
+    assert_eq!(exported, master);
+    let messages = json_file(dir.path(), "messages.json");
+    assert_eq!(messages["received"][0]["body"], "カフェ行こう");
+    assert_eq!(messages["sent"][0]["body"], "いいよ☀");
+    let friends = json_file(dir.path(), "friends.json");
+    assert_eq!(friends[0]["nickname"], "太郎");
+    assert!(json_file(dir.path(), "comments.json")["diary"].as_array().is_some());
+    assert!(dir.path().join("ashiato-export/README.txt").exists());
+
+    // A keitai is told to use a PC; it gets no form and no archive.
+    let mut phone = Phone::new(&app, DOCOMO_FOMA);
+    phone.login("hanako@example.jp");
+    phone.get("/settings/export");
+    assert!(phone.last.contains("PCかスマートフォンから"), "{}", phone.last);
+    assert!(!phone.last.contains("name=\"password\""));
+    // Withdrawal offers the export first.
+    pc.get("/settings/withdraw");
+    assert!(pc.last.contains("/settings/export"), "{}", pc.last);
 }

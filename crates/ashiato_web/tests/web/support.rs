@@ -326,10 +326,26 @@ impl<'a> Phone<'a> {
     /// Submits the form on `page` whose action is `action`, with `fields`, encoded in the page's
     /// charset (Shift_JIS bytes for Shift_JIS pages: emoji as the carrier's codes).
     pub fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
-        let form_page = self.get(page);
-        let sjis = Phone::charset_of(&form_page) == "sjis";
+        self.get(page);
+        self.post_loaded(action, fields)
+    }
+
+    /// The action of the form on the last page whose action starts with `prefix`, as the
+    /// handset would send it (entities decoded).
+    pub fn form_action(&self, prefix: &str) -> String {
+        let marker = format!("action=\"{prefix}");
+        let at =
+            self.last.find(&marker).unwrap_or_else(|| panic!("no form {prefix}: {}", self.last))
+                + "action=\"".len();
+        self.last[at..at + self.last[at..].find('"').expect("end")].replace("&amp;", "&")
+    }
+
+    /// Sends the form of the page already loaded (its CSRF token) to `action` with `fields`,
+    /// as the handset does when the member finally presses the button, however long after.
+    pub fn post_loaded(&mut self, action: &str, fields: &[(&str, &str)]) -> Response {
+        let sjis = self.last_response.as_ref().is_some_and(|r| Phone::charset_of(r) == "sjis");
         let csrf = hidden_value(&self.last, "csrf")
-            .unwrap_or_else(|| panic!("no CSRF field on {page}: {}", self.last));
+            .unwrap_or_else(|| panic!("no CSRF field on {action}: {}", self.last));
         let mut all: Vec<(String, String)> =
             fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         all.push(("csrf".into(), csrf));
