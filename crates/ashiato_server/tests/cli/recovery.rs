@@ -15,7 +15,7 @@ use crate::serve::start_with;
 
 pub fn register(suite: &mut Suite) {
     suite
-        .on_both("password_reset_mail_reaches_a_docomo_phone_through_smtp", reset_through_smtp)
+        .on_both("account_mails_reach_a_docomo_phone_through_smtp", reset_through_smtp)
         .on_both("invite_mails_the_invitation_when_a_relay_is_configured", invite_by_mail)
         .on_both("member_export_writes_the_archive_once", member_export)
         .on_both("an_empty_mail_to_join_is_answered_with_a_sign_up_link", empty_mail_sign_up);
@@ -87,6 +87,7 @@ fn reset_through_smtp(t: &TestDb) {
         .chain([
             ("ASHIATO_SMTP_RELAY_HOST", "127.0.0.1"),
             ("ASHIATO_SMTP_RELAY_PORT", port.as_str()),
+            ("ASHIATO_OPEN_SIGNUP", "true"),
         ])
         .collect();
     let server = start_with(site.dir.path(), &t.url.to_string(), &[], &env);
@@ -112,8 +113,35 @@ fn reset_through_smtp(t: &TestDb) {
     let login =
         docomo_form(server.addr, "/login", "email=hanako%40docomo.ne.jp&password=tsubame-3-sora-8");
     assert_eq!(login.status, 303, "{}", login.text());
+    // Sign-up on a phone: the confirmation mail arrives the same way, and its link confirms.
+    let joined = docomo_form(
+        server.addr,
+        "/join",
+        "email=jiro%40docomo.ne.jp&nickname=jiro&password=kamome-5-umi-2",
+    );
+    assert_eq!(joined.status, 303, "{}", joined.text());
+    let got = sink.wait_for(2, Duration::from_secs(30));
+    assert_eq!(got.len(), 2, "the confirmation mail was delivered");
+    assert_eq!(got[1].to, ["jiro@docomo.ne.jp".to_owned()]);
+    let confirm_text = docomo_text(&got[1]);
+    let at = confirm_text.find("/confirm/").expect("the confirmation link");
+    let confirm = confirm_text[at..].split_whitespace().next().expect("path").to_owned();
+    let done = docomo_form(server.addr, &confirm, "");
+    assert_eq!(done.status, 200);
+    let page = ashiato_charset::decode_form_bytes(
+        &done.body,
+        ashiato_charset::InputCharset::ShiftJis,
+        ashiato_charset::Carrier::Docomo,
+    );
+    assert!(page.contains("jiro@docomo.ne.jp を確認しました"), "{page}");
+    let mut conn = t.db.conn().expect("connection");
+    let jiro = ashiato_core::account::Email::parse("jiro@docomo.ne.jp").expect("address");
+    let jiro = ashiato_store::accounts::find_by_email(&mut conn, &jiro).expect("q").expect("jiro");
+    assert!(jiro.email_confirmed);
+
     let log = server.log.lock().expect("log").clone();
     assert!(!log.contains(&path), "the link's token never reaches the log");
+    assert!(!log.contains(&confirm), "nor the confirmation link's");
     assert!(log.contains("login_failed"), "{log}");
     assert!(log.contains("password_reset"), "{log}");
     assert!(!log.contains("wrong-pass-4321") && !log.contains("tsubame-3-sora-8"), "{log}");
@@ -234,14 +262,17 @@ fn empty_mail_sign_up(t: &TestDb) {
     let rows = joins();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].to, "hanako.@docomo.ne.jp");
-    let message = {
-        let mut conn = t.db.conn().expect("connection");
-        ashiato_store::mail::claim(&mut conn, rows[0].id, ashiato_app::now(), 1000)
-            .expect("claim")
-            .expect("claimable")
-            .message
-    };
-    let text = docomo_text(&Received { from: String::new(), to: vec![], data: message });
+    // The outbox sends it to the relay.
+    let sink = SmtpSink::start();
+    let mut cmd = site.command();
+    cmd.env("ASHIATO_SMTP_RELAY_HOST", "127.0.0.1")
+        .env("ASHIATO_SMTP_RELAY_PORT", sink.addr.port().to_string())
+        .arg("mail-outbox");
+    let sent = crate::run(&mut cmd);
+    assert_eq!(sent.stdout.trim(), "1 sent, 0 deferred, 0 failed", "{}", sent.stderr);
+    let got = sink.wait_for(1, Duration::from_secs(10));
+    assert_eq!(got[0].to, ["hanako.@docomo.ne.jp".to_owned()]);
+    let text = docomo_text(&got[0]);
     assert!(text.contains("空メールを受け付けました"), "{text}");
     let path = link_path(&text);
     assert!(path.starts_with("/join/"), "{path}");

@@ -83,6 +83,19 @@ fn password_reset_on_docomo(t: &TestDb) {
     assert_eq!(pc.get("/home").status, 200);
 
     // On the phone, without cookies: the login page leads to the reset form.
+    // Every handset finds the way from its login page (pages checked against their DTDs).
+    for ua in [
+        "DoCoMo/1.0/P503i/c10",
+        AU_WAP2,
+        "SoftBank/1.0/910T/TJ001 Browser/NetFront/3.3 Profile/MIDP-2.0 Configuration/CLDC-1.1",
+        crate::support::PC,
+    ] {
+        let mut other = Phone::new(&app, ua);
+        other.get("/login");
+        assert!(other.last.contains("パスワードを忘れた方"), "{ua}: {}", other.last);
+        assert_eq!(other.get("/password/reset").status, 200, "{ua}");
+        assert!(other.last.contains("name=\"email\""), "{ua}: {}", other.last);
+    }
     let mut phone = Phone::new(&app, DOCOMO_FOMA);
     phone.get("/login");
     assert!(phone.last.contains("/password/reset"), "{}", phone.last);
