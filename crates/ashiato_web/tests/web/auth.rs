@@ -335,4 +335,28 @@ fn login_limit(t: &TestDb) {
         assert_eq!(res.status, 200, "gateway attempt {n}");
     }
     assert_eq!(from("210.153.84.1").login("other@example.jp", PASSWORD).status, 303);
+
+    // A stranger slows down a member's account; the member's easy login from their bound
+    // docomo handset lifts it at once, and the password works again without waiting.
+    member(t, "easy@docomo.ne.jp", "かんたん");
+    let docomo = |app| {
+        let mut p = crate::support::Phone::new(app, "DoCoMo/2.0 N905i(c100;TB;W24H16)");
+        p.headers.push(("X-DCMGUID".into(), "0a1B2c3".into()));
+        p.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+        p
+    };
+    let mut handset = docomo(&app);
+    handset.login("easy@docomo.ne.jp");
+    let bound =
+        handset.submit("/settings/easy-login", "/settings/easy-login", &[("action", "bind")]);
+    assert_eq!(bound.status, 303);
+    let mut stranger = from("198.51.100.8");
+    for _ in 0..LOGIN_FREE_FAILURES {
+        assert_eq!(stranger.login("easy@docomo.ne.jp", "wrong-guess-123").status, 200);
+    }
+    assert_eq!(from("192.0.2.60").login("easy@docomo.ne.jp", PASSWORD).status, 429);
+    let mut again = docomo(&app);
+    again.get("/login");
+    assert_eq!(again.submit("/login", "/login/easy", &[]).status, 303, "{}", again.last);
+    assert_eq!(from("192.0.2.60").login("easy@docomo.ne.jp", PASSWORD).status, 303);
 }
