@@ -129,6 +129,7 @@ pub async fn check_login(
     match (verify_password(password, hash).await?, id) {
         (true, Some(id)) => {
             app.login_failures.clear(&key);
+            refuse_if_suspended(app, id).await?;
             Ok(id)
         }
         _ => {
@@ -145,6 +146,21 @@ pub async fn check_login(
             Err(AppError::Rejected(Problem::BadCredentials))
         }
     }
+}
+
+/// `Rejected(AccountSuspended)` when the operators suspended the member: no login of any
+/// kind then (the right password only learns that the account is suspended).
+pub async fn refuse_if_suspended(app: &App, id: MemberId) -> AppResult<()> {
+    let member = app.run(move |c| store_accounts::find_member(c, id)).await?;
+    if member.suspended.is_some() {
+        tracing::info!(
+            security.event = "login_suspended",
+            member = id.0,
+            "suspended member refused"
+        );
+        return Err(AppError::Rejected(Problem::AccountSuspended));
+    }
+    Ok(())
 }
 
 /// Lifts the login slowdown of the member's account: they just logged in by their bound

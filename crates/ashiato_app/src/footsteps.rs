@@ -108,6 +108,11 @@ impl Recorder {
         (recorder, rx)
     }
 
+    /// Footsteps queued and not yet written (the writer's backlog).
+    pub fn backlog(&self) -> u64 {
+        lock(&self.shared).queued.values().map(|&n| u64::from(n)).sum()
+    }
+
     /// Notes that `visitor` saw `owner`'s page at `now` (the caller has already applied the
     /// rules of `ashiato_core::footstep`). Repeats within five minutes are dropped here. Never
     /// blocks on the database.

@@ -148,6 +148,9 @@ impl Ingest {
                 accounts::find_member(&mut conn, member).map_err(|e| store_temporary(&e))?;
             (settings, author)
         };
+        if author.suspended.is_some() {
+            return Err(Reply::new(Disposition::Permanent, 550, "5.7.1", "account suspended"));
+        }
         let registered = settings.phone_address.as_deref().and_then(parse_mailbox);
         let accepted = match ashiato_mail::decide(
             &inbound,

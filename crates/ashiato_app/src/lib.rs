@@ -46,6 +46,7 @@ pub mod inbound;
 pub mod limits;
 pub mod mail;
 pub mod messages;
+pub mod moderation;
 pub mod photos;
 pub mod recovery;
 pub mod secret;

@@ -52,6 +52,8 @@ pub enum Problem {
     LinkExpired,
     /// A mailed link that was used already.
     LinkUsed,
+    /// The account is suspended by the operators.
+    AccountSuspended,
 }
 
 impl Problem {
@@ -75,6 +77,7 @@ impl Problem {
             Problem::LinkUnknown => "link_unknown",
             Problem::LinkExpired => "link_expired",
             Problem::LinkUsed => "link_used",
+            Problem::AccountSuspended => "account_suspended",
         }
     }
 
@@ -108,6 +111,7 @@ impl fmt::Display for Problem {
             Problem::LinkUnknown => f.write_str("link not found"),
             Problem::LinkExpired => f.write_str("link has expired"),
             Problem::LinkUsed => f.write_str("link was already used"),
+            Problem::AccountSuspended => f.write_str("account is suspended"),
         }
     }
 }

@@ -72,6 +72,18 @@ pub enum Command {
         #[arg(long, value_name = "MEMBER")]
         from: Option<String>,
     },
+    /// Operator rights.
+    Admin {
+        /// Grant or revoke.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log of admin actions.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// OpenSocial apps.
     App {
         /// What to do with apps.
@@ -111,6 +123,37 @@ pub enum Command {
     },
 }
 
+/// Admin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a member an admin (the web console at /admin).
+    Grant {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Take admin rights away.
+    Revoke {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Audit subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the audit log, newest first.
+    List {
+        /// One JSON object per line instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
+        /// How many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
 /// Member subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MemberCommand {
@@ -135,6 +178,22 @@ pub enum MemberCommand {
         /// Replace the address with a new one first (every old address stops working).
         #[arg(long)]
         rotate: bool,
+    },
+    /// Suspend a member: no login, sessions end, posting address refuses mail, content hidden
+    /// from others until unsuspended (nothing is deleted).
+    Suspend {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        /// Login e-mail.
+        #[arg(long)]
+        email: String,
     },
     /// Write everything a member wrote (JSON and original photos) to a tar archive, as
     /// Settings → data export does.

@@ -13,11 +13,14 @@ use ashiato_app::secret::Secret;
 use ashiato_core::account::{Email, NewMember};
 use ashiato_core::{AppId, MemberId, password};
 use ashiato_handset::{Date, HeaderList, Trust};
+use ashiato_store::audit::Actor;
 use ashiato_store::db::random_bytes;
 use ashiato_store::{Db, DbOptions, StoreError, accounts, write};
 use ashiato_web::server;
 
-use crate::cli::{AppCommand, Cli, Command, ImageCommand, MemberCommand};
+use crate::cli::{
+    AdminCommand, AppCommand, AuditCommand, Cli, Command, ImageCommand, MemberCommand,
+};
 use crate::demo;
 pub use crate::error::OpsError;
 
@@ -74,6 +77,76 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             }
             let pass = crate::mail::outbox::drain_once(&db, &config, *flush)?;
             println!("{} sent, {} deferred, {} failed", pass.sent, pass.retried, pass.failed);
+            Ok(())
+        }
+        Command::Admin { command } => {
+            let (email, admin) = match command {
+                AdminCommand::Grant { email } => (email, true),
+                AdminCommand::Revoke { email } => (email, false),
+            };
+            let config = load_config(cli, None)?;
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            let member = member_by_email(&mut conn, email)?;
+            let changed = write(&mut conn, |c| {
+                ashiato_app::moderation::set_admin(c, Actor::CommandLine, member, admin, now())
+            })?;
+            let what = if admin { "is an admin" } else { "is not an admin" };
+            let note = if changed { "" } else { " (unchanged)" };
+            println!("{email} {what}{note}");
+            Ok(())
+        }
+        Command::Member { command: MemberCommand::Suspend { email, reason } } => {
+            let config = load_config(cli, None)?;
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            let member = member_by_email(&mut conn, email)?;
+            let changed = write(&mut conn, |c| {
+                ashiato_app::moderation::suspend(c, Actor::CommandLine, member, reason, now())
+            })
+            .map_err(|e| match e {
+                StoreError::Rejected(p) => OpsError::Usage(format!("--reason {p}")),
+                other => other.into(),
+            })?;
+            let note = if changed { "" } else { " (already)" };
+            println!("{email} is suspended{note}");
+            Ok(())
+        }
+        Command::Member { command: MemberCommand::Unsuspend { email } } => {
+            let config = load_config(cli, None)?;
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            let member = member_by_email(&mut conn, email)?;
+            let changed = write(&mut conn, |c| {
+                ashiato_app::moderation::unsuspend(c, Actor::CommandLine, member, now())
+            })?;
+            let note = if changed { "" } else { " (was not suspended)" };
+            println!("{email} is not suspended{note}");
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::List { json, limit } } => {
+            let config = load_config(cli, None)?;
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            for e in ashiato_store::audit::list(&mut conn, (*limit).clamp(1, 100_000))? {
+                if *json {
+                    let line = serde_json::json!({
+                        "id": e.id,
+                        "at": e.at.0,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "target": e.target,
+                        "reason": e.reason,
+                    });
+                    println!("{line}");
+                } else {
+                    let reason = e.reason.replace(['\t', '\n'], " ");
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{reason}",
+                        e.id, e.at.0, e.actor, e.action, e.target
+                    );
+                }
+            }
             Ok(())
         }
         Command::Member { command: MemberCommand::Export { email, to } } => {

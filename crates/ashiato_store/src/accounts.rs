@@ -41,6 +41,8 @@ pub struct Member {
     pub updated_at: Timestamp,
     /// Whether the login address was confirmed by the link mailed to it.
     pub email_confirmed: bool,
+    /// Suspended by an admin (cannot log in; content hidden from others), with the reason.
+    pub suspended: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -64,6 +66,8 @@ pub(crate) struct MemberRow {
     created_at: i64,
     updated_at: i64,
     email_confirmed_at: Option<i64>,
+    suspended_at: Option<i64>,
+    suspended_reason: Option<String>,
 }
 
 /// Scopes are written only through [`Scope::as_str`]; a value we cannot read back is treated
@@ -98,6 +102,7 @@ impl From<MemberRow> for Member {
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
             email_confirmed: r.email_confirmed_at.is_some(),
+            suspended: r.suspended_at.map(|_| r.suspended_reason.unwrap_or_default()),
         }
     }
 }
@@ -248,10 +253,35 @@ pub fn set_nickname(
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Marks a member as an operator.
+/// Marks a member as an operator (or not).
 pub fn set_admin(conn: &mut AnyConnection, id: MemberId, admin: bool) -> StoreResult<()> {
-    diesel::update(members::table.find(id.0)).set(members::is_admin.eq(admin)).execute(conn)?;
-    Ok(())
+    let n =
+        diesel::update(members::table.find(id.0)).set(members::is_admin.eq(admin)).execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Suspends a member (`Some(reason)`) or lifts the suspension (`None`). Returns whether the
+/// state changed. Sessions and other effects are the caller's (one transaction, with the
+/// audit row). Call inside [`crate::write`].
+pub fn set_suspended(
+    conn: &mut AnyConnection,
+    id: MemberId,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let was: Option<Option<i64>> =
+        members::table.find(id.0).select(members::suspended_at).first(conn).optional()?;
+    let Some(was) = was else { return Err(StoreError::NotFound) };
+    if was.is_some() == reason.is_some() {
+        return Ok(false);
+    }
+    diesel::update(members::table.find(id.0))
+        .set((
+            members::suspended_at.eq(reason.map(|_| now.0)),
+            members::suspended_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    Ok(true)
 }
 
 /// An invitation as stored (the token itself is never stored, only its hash).

@@ -7,7 +7,9 @@
 //! Functions here are synchronous: the web crate calls them on its blocking pool.
 
 pub mod accounts;
+pub mod admin;
 pub mod apps;
+pub mod audit;
 pub mod bindings;
 mod blocking;
 pub mod communities;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::StoreResult;
 pub use crate::blocking::blocked_either_way;
 use crate::db::{AnyConnection, native};
-use crate::schema::{blocks, friend_requests, friendships};
+use crate::schema::{blocks, friend_requests, friendships, members};
 
 /// Subquery: ids of the members `member` blocked.
 pub(crate) type BlockedIds = diesel::dsl::Select<
@@ -49,7 +49,13 @@ pub fn relation(
                     (blocks::blocker_id.eq(v.0).and(blocks::blocked_id.eq(owner.0)))
                         .or(blocks::blocker_id.eq(owner.0).and(blocks::blocked_id.eq(v.0))),
                 ),
-            ),
+            )
+            // A suspended member's pages are hidden from everyone else as a block hides them.
+            .or(exists(
+                members::table
+                    .filter(members::id.eq(owner.0))
+                    .filter(members::suspended_at.is_not_null()),
+            )),
             exists(
                 friendships::table
                     .filter(friendships::member_id.eq(v.0).and(friendships::friend_id.eq(owner.0))),

@@ -27,6 +27,8 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         email_confirmed_at -> Nullable<BigInt>,
+        suspended_at -> Nullable<BigInt>,
+        suspended_reason -> Nullable<Text>,
     }
 }
 
@@ -403,6 +405,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor -> Text,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target -> Text,
+        reason -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -466,4 +480,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_outbox,
     account_tokens,
     drafts,
+    audit_log,
 );

@@ -437,6 +437,10 @@ impl FromRequest for Visitor {
                 }
                 !mismatch
             });
+            // A suspension deletes the member's sessions; one that raced it (a login finishing
+            // at that moment, on another process) still carries no member.
+            let found =
+                found.map(|(session, member)| (session, member.filter(|m| m.suspended.is_none())));
             if let Some((session, member)) = found {
                 if let Some(m) = &member {
                     visitor.lang = Lang::from_tag(&m.language);

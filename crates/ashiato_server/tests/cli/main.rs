@@ -5,6 +5,7 @@ mod commands;
 mod crash;
 mod lmtp;
 mod mail;
+mod moderation;
 mod opensocial;
 mod recovery;
 mod serve;
@@ -20,6 +21,7 @@ fn main() {
     mail::register(&mut suite);
     lmtp::register(&mut suite);
     recovery::register(&mut suite);
+    moderation::register(&mut suite);
     suite.run();
 }
 

@@ -46,7 +46,7 @@ fn link_path(text: &str) -> String {
 }
 
 /// The value of a hidden field on a page (ASCII values: tokens).
-fn hidden(res: &Response, name: &str) -> String {
+pub(crate) fn hidden(res: &Response, name: &str) -> String {
     let page = String::from_utf8_lossy(&res.body);
     let marker = format!("name=\"{name}\" value=\"");
     let at = page.find(&marker).unwrap_or_else(|| panic!("no {name} on {page}")) + marker.len();
@@ -54,7 +54,7 @@ fn hidden(res: &Response, name: &str) -> String {
 }
 
 /// Loads a form with a docomo handset (no cookies: the session rides in `ksid`) and posts it.
-fn docomo_form(addr: std::net::SocketAddr, path: &str, fields: &str) -> Response {
+pub(crate) fn docomo_form(addr: std::net::SocketAddr, path: &str, fields: &str) -> Response {
     let page = Request::get(path).header("User-Agent", DOCOMO).send(addr).expect("form");
     assert_eq!(page.status, 200, "{}", page.text());
     let (ksid, csrf) = (hidden(&page, "ksid"), hidden(&page, "csrf"));

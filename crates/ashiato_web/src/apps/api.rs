@@ -165,6 +165,10 @@ fn authenticate(
         }
         Err(e) => return Err(internal(&e)),
     };
+    if member.suspended.is_some() {
+        // A suspended member's grants to apps die with the suspension.
+        return Err(ApiError::unauthorized(format!("member {requestor} is suspended")).into());
+    }
     if !apps::is_installed(conn, app.id, member.id).map_err(|e| internal(&e))? {
         return Err(
             ApiError::forbidden(format!("member {requestor} has not installed this app")).into()

@@ -126,6 +126,11 @@ pub async fn easy_login(
 ) -> Result<HttpResponse, WebError> {
     match uc::easy_login_member(visitor.state(), visitor.subscriber_hash.clone()).await? {
         Some(id) => {
+            if let Err(AppError::Rejected(p)) = uc::refuse_if_suspended(visitor.state(), id).await {
+                let error = Some(problem_message(visitor.cat(), p));
+                let page = login_page(&visitor, "", error, false, &form.draft);
+                return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
+            }
             visitor.easy_login(id).await?;
             if let Some(m) = &visitor.member {
                 uc::lift_login_slowdown(visitor.state(), &m.email);
@@ -185,6 +190,9 @@ pub async fn login(
         Err(AppError::TooMany) => Ok(refused("login.too_many", StatusCode::TOO_MANY_REQUESTS)),
         Err(AppError::Rejected(Problem::BadCredentials)) => {
             Ok(refused("login.failed", StatusCode::OK))
+        }
+        Err(AppError::Rejected(Problem::AccountSuspended)) => {
+            Ok(refused("error.account_suspended", StatusCode::FORBIDDEN))
         }
         Err(e) => Err(e.into()),
     }

@@ -5,6 +5,7 @@ use ashiato_core::{Invalid, Problem};
 use ashiato_render::i18n::Catalog;
 use ashiato_render::page::{Block, Field, Form, Inline, Link, MenuItem, Method};
 
+pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod communities;
@@ -51,6 +52,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/settings/confirm").route(post().to(recovery::resend)))
         .service(resource("/settings/sessions").route(get().to(sessions::list)))
+        .service(resource("/admin").route(get().to(admin::dashboard)))
+        .service(resource("/admin/confirm").route(post().to(admin::confirm)))
+        .service(resource("/admin/members").route(get().to(admin::members)))
+        .service(resource("/admin/members/{id}").route(get().to(admin::member)))
+        .service(resource("/admin/members/{id}/{action}").route(post().to(admin::act)))
+        .service(resource("/admin/audit").route(get().to(admin::audit)))
         .service(
             resource("/settings/export")
                 .route(get().to(export::show))

@@ -1,5 +1,6 @@
 //! Web tests: the real router behind a real HTTP listener on loopback, on both backends.
 
+mod admin;
 mod apps;
 mod auth;
 mod dialects;
@@ -14,6 +15,7 @@ use ashiato_test_support::Suite;
 
 fn main() {
     let mut suite = Suite::new();
+    admin::register(&mut suite);
     apps::register(&mut suite);
     auth::register(&mut suite);
     dialects::register(&mut suite);

@@ -1,0 +1,198 @@
+//! The operator's side: admin rights, suspending members, and the audit log every such action
+//! writes in its own transaction (docs/operations.md).
+//!
+//! These work on a connection, so that the command line (which has no [`crate::App`]) and the
+//! web console run the very same code.
+//!
+//! A suspension, in one transaction: the member's row is marked with the reason, every session
+//! of theirs ends, and the audit row is written. Its effects elsewhere follow from the mark:
+//! password and easy login refuse with a clear page ([`crate::accounts::check_login`]), the
+//! Social API refuses the member as requestor, their posting address refuses mail, and their
+//! profile and diaries answer 404 to others (the relation treats them like a block).
+//! Lifting it restores everything; nothing was deleted.
+
+use ashiato_core::{MemberId, Timestamp};
+use ashiato_store::audit::{self, Action, Actor};
+use ashiato_store::{AnyConnection, StoreError, StoreResult, accounts, sessions};
+
+/// Longest reason kept, in characters.
+pub const REASON_MAX: usize = 1000;
+
+/// A reason as typed: required, cleaned of control characters, at most [`REASON_MAX`].
+fn reason_text(reason: &str) -> StoreResult<String> {
+    ashiato_core::text::clean_multiline(reason, REASON_MAX).map_err(StoreError::Rejected)
+}
+
+/// Grants (`admin`) or revokes operator rights; returns whether they changed (an audit row is
+/// written only then). `NotFound` for a missing member, and nothing changes. Call inside
+/// [`ashiato_store::write`].
+pub fn set_admin(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    member: MemberId,
+    admin: bool,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let before = accounts::find_member(conn, member)?;
+    if before.is_admin == admin {
+        return Ok(false);
+    }
+    accounts::set_admin(conn, member, admin)?;
+    let action = if admin { "admin.grant" } else { "admin.revoke" };
+    let target = format!("member:{member}");
+    audit::append(conn, &Action { actor, action, target: &target, reason: "" }, now)?;
+    Ok(true)
+}
+
+/// Suspends a member with a reason (required: `Rejected(Empty)` otherwise): their sessions end
+/// at once. Returns whether the member was not suspended before. Call inside
+/// [`ashiato_store::write`].
+pub fn suspend(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    member: MemberId,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let reason = reason_text(reason)?;
+    if !accounts::set_suspended(conn, member, Some(&reason), now)? {
+        return Ok(false);
+    }
+    let ended = sessions::delete_for_member(conn, member)?;
+    let target = format!("member:{member}");
+    audit::append(
+        conn,
+        &Action { actor, action: "member.suspend", target: &target, reason: &reason },
+        now,
+    )?;
+    tracing::info!(member = member.0, sessions_ended = ended, "member suspended");
+    Ok(true)
+}
+
+/// Lifts a suspension. Returns whether the member was suspended. Call inside
+/// [`ashiato_store::write`].
+pub fn unsuspend(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    if !accounts::set_suspended(conn, member, None, now)? {
+        return Ok(false);
+    }
+    let target = format!("member:{member}");
+    audit::append(
+        conn,
+        &Action { actor, action: "member.unsuspend", target: &target, reason: "" },
+        now,
+    )?;
+    Ok(true)
+}
+
+/// The admin console's dashboard.
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    /// Members, activity, posts, carriers, outbox.
+    pub figures: ashiato_store::admin::Figures,
+    /// Footsteps queued in this process and not yet written.
+    pub footstep_backlog: u64,
+    /// Footsteps this process dropped because its queue was full.
+    pub footsteps_dropped: u64,
+    /// The oldest "last verified" date of the carrier gateway table, `YYYY-MM-DD`.
+    pub gateways_verified: Option<String>,
+}
+
+/// Reads the dashboard.
+pub async fn dashboard(app: &crate::App) -> crate::AppResult<Dashboard> {
+    let figures = app.run(|c| ashiato_store::admin::figures(c, crate::now())).await?;
+    Ok(Dashboard {
+        figures,
+        footstep_backlog: app.footsteps.backlog(),
+        footsteps_dropped: app.footsteps.dropped(),
+        gateways_verified: app.trust.gateways.last_verified().map(|d| d.to_string()),
+    })
+}
+
+/// A member as the console shows them.
+#[derive(Clone, Debug)]
+pub struct MemberFile {
+    /// The account.
+    pub member: accounts::Member,
+    /// Handsets bound for easy login.
+    pub bindings: i64,
+    /// Live sessions.
+    pub sessions: Vec<sessions::ActiveSession>,
+}
+
+/// Members whose address or nickname contains `q` (suspended ones too), newest first.
+pub async fn search(app: &crate::App, q: String) -> crate::AppResult<Vec<accounts::Member>> {
+    app.run(move |c| ashiato_store::admin::search(c, &q, 50)).await
+}
+
+/// One member's file; `NotFound` for a missing member.
+pub async fn member_file(app: &crate::App, id: MemberId) -> crate::AppResult<MemberFile> {
+    app.run(move |c| {
+        Ok(MemberFile {
+            member: accounts::find_member(c, id)?,
+            bindings: ashiato_store::bindings::count_for(c, id)?,
+            sessions: sessions::list_for_member(c, id, crate::now())?,
+        })
+    })
+    .await
+}
+
+/// What an admin does to a member from the console.
+#[derive(Clone, Debug)]
+pub enum MemberAction {
+    /// Suspend, with the reason.
+    Suspend(String),
+    /// Lift the suspension.
+    Unsuspend,
+    /// Remove every easy-login binding (a stolen or passed-on handset).
+    ClearEasyLogin,
+    /// End every session (force logout).
+    Logout,
+}
+
+/// Does `action` to `member` as `admin`, with its audit row, in one transaction; returns
+/// whether anything changed. `NotFound` for a missing member; `Rejected` for a suspension
+/// without a reason (nothing changes).
+pub async fn act(
+    app: &crate::App,
+    admin: MemberId,
+    member: MemberId,
+    action: MemberAction,
+) -> crate::AppResult<bool> {
+    app.write(move |c| {
+        let t = crate::now();
+        let actor = Actor::Member(admin);
+        let target = format!("member:{member}");
+        let record = |c: &mut AnyConnection, name: &str, n: usize| -> StoreResult<bool> {
+            accounts::find_member(c, member)?;
+            audit::append(
+                c,
+                &Action { actor: Actor::Member(admin), action: name, target: &target, reason: "" },
+                t,
+            )?;
+            Ok(n > 0)
+        };
+        match action {
+            MemberAction::Suspend(reason) => suspend(c, actor, member, &reason, t),
+            MemberAction::Unsuspend => unsuspend(c, actor, member, t),
+            MemberAction::ClearEasyLogin => {
+                let n = ashiato_store::bindings::unbind_member(c, member)?;
+                record(c, "member.clear_easy_login", n)
+            }
+            MemberAction::Logout => {
+                let n = sessions::delete_for_member(c, member)?;
+                record(c, "member.logout", n)
+            }
+        }
+    })
+    .await
+}
+
+/// The newest audit entries.
+pub async fn audit_log(app: &crate::App, limit: i64) -> crate::AppResult<Vec<audit::Entry>> {
+    app.run(move |c| audit::list(c, limit)).await
+}

@@ -1,0 +1,134 @@
+//! The operators' console at /admin: only admins see it, it escapes what members wrote, every
+//! action works and is audited, and an easy-login session asks for the password first.
+
+use ashiato_core::MemberId;
+use ashiato_test_support::{Suite, TestDb};
+
+use crate::support::{Browser, PASSWORD, Phone, TestApp, member};
+
+pub fn register(suite: &mut Suite) {
+    suite
+        .on_both("the_console_is_404_for_everyone_but_admins", only_admins)
+        .on_both("the_console_suspends_logs_out_and_audits", console_actions);
+}
+
+fn make_admin(t: &TestDb, id: MemberId) {
+    let mut conn = t.db.conn().expect("connection");
+    ashiato_store::accounts::set_admin(&mut conn, id, true).expect("admin");
+}
+
+fn only_admins(t: &TestDb) {
+    let boss = member(t, "boss@example.jp", "運営");
+    let taro = member(t, "taro@example.jp", "太郎");
+    make_admin(t, boss);
+    let app = TestApp::start(t);
+    for path in
+        ["/admin", "/admin/members?q=taro", &format!("/admin/members/{taro}"), "/admin/audit"]
+    {
+        assert_eq!(Browser::new(&app).get(path).status, 404, "anonymous {path}");
+    }
+    let mut tb = Browser::new(&app);
+    assert_eq!(tb.login("taro@example.jp", PASSWORD).status, 303);
+    for path in ["/admin", &format!("/admin/members/{boss}"), "/admin/audit"] {
+        assert_eq!(tb.get(path).status, 404, "member {path}");
+    }
+    // A member's POST to the console is a 404 too, and changes nothing.
+    let res = tb.submit("/settings", &format!("/admin/members/{boss}/suspend"), &[("reason", "x")]);
+    assert_eq!(res.status, 404);
+    let mut conn = t.db.conn().expect("connection");
+    assert!(
+        ashiato_store::accounts::find_member(&mut conn, boss).expect("boss").suspended.is_none()
+    );
+    assert!(ashiato_store::audit::list(&mut conn, 10).expect("audit").is_empty());
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.login("boss@example.jp", PASSWORD).status, 303);
+    let page = admin.get("/admin");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("会員数"), "{}", page.text());
+}
+
+fn console_actions(t: &TestDb) {
+    let boss = member(t, "boss@docomo.ne.jp", "運営");
+    let hostile = member(t, "evil@example.jp", "<script>alert(1)</script>");
+    make_admin(t, boss);
+    let app = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let mut evil = Browser::new(&app);
+    assert_eq!(evil.login("evil@example.jp", PASSWORD).status, 303);
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.login("boss@docomo.ne.jp", PASSWORD).status, 303);
+
+    // The dashboard counts members and sessions by carrier.
+    let dash = admin.get("/admin").text();
+    assert!(dash.contains("会員数</strong>: 2"), "{dash}");
+    assert!(dash.contains("pc: 2 (100%)"), "{dash}");
+    // Search finds the hostile nickname and shows it escaped.
+    let found = admin.get("/admin/members?q=script").text();
+    assert!(found.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{found}");
+    assert!(!found.contains("<script>alert"), "hostile text reached the page raw");
+    let detail = format!("/admin/members/{hostile}");
+    assert!(admin.get(&detail).text().contains("evil@example.jp"));
+
+    // A suspension needs a reason; with one, the member's session ends at once.
+    let res = admin.submit(&detail, &format!("{detail}/suspend"), &[("reason", "  ")]);
+    assert_eq!(res.status, 422);
+    assert_eq!(evil.get("/home").status, 200);
+    let res =
+        admin.submit(&detail, &format!("{detail}/suspend"), &[("reason", "spam <b>links</b>")]);
+    assert_eq!(res.status, 303);
+    assert_eq!(evil.get("/home").status, 303, "the suspended member's session ended");
+    let res = Browser::new(&app).login("evil@example.jp", PASSWORD);
+    assert_eq!(res.status, 403);
+    assert!(res.text().contains("利用停止中"), "{}", res.text());
+    let page = admin.get(&detail).text();
+    assert!(page.contains("spam &lt;b&gt;links&lt;/b&gt;"), "{page}");
+    // Lifted; then a forced logout ends the sessions again.
+    assert_eq!(admin.submit(&detail, &format!("{detail}/unsuspend"), &[]).status, 303);
+    assert_eq!(evil.login("evil@example.jp", PASSWORD).status, 303);
+    assert_eq!(admin.submit(&detail, &format!("{detail}/logout"), &[]).status, 303);
+    assert_eq!(evil.get("/home").status, 303);
+    assert_eq!(admin.submit(&detail, &format!("{detail}/clear-easy-login"), &[]).status, 303);
+    // Every action is one audit row, by this admin, newest first.
+    let audit = admin.get("/admin/audit").text();
+    let mut conn = t.db.conn().expect("connection");
+    let rows = ashiato_store::audit::list(&mut conn, 10).expect("audit");
+    let actions: Vec<&str> = rows.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["member.clear_easy_login", "member.logout", "member.unsuspend", "member.suspend"]
+    );
+    assert!(rows.iter().all(|e| e.actor == format!("member:{boss}")));
+    assert!(rows.iter().all(|e| e.target == format!("member:{hostile}")));
+    assert!(
+        audit.contains("member.suspend") && audit.contains(&format!("member:{boss}")),
+        "{audit}"
+    );
+    // A missing member: 404, nothing recorded.
+    let res = admin.submit(&detail, "/admin/members/999999/logout", &[]);
+    assert_eq!(res.status, 404);
+    assert_eq!(ashiato_store::audit::list(&mut conn, 10).expect("audit").len(), 4);
+
+    // After an easy login the console asks for the password first.
+    let docomo = |app| {
+        let mut p = Phone::new(app, "DoCoMo/2.0 N905i(c100;TB;W24H16)");
+        p.headers.push(("X-DCMGUID".into(), "7aB8cD9".into()));
+        p.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+        p
+    };
+    let mut handset = docomo(&app);
+    handset.login("boss@docomo.ne.jp");
+    let bound =
+        handset.submit("/settings/easy-login", "/settings/easy-login", &[("action", "bind")]);
+    assert_eq!(bound.status, 303);
+    let mut easy = docomo(&app);
+    easy.get("/login");
+    assert_eq!(easy.submit("/login", "/login/easy", &[]).status, 303);
+    easy.get("/admin");
+    assert!(easy.last.contains("パスワードを入力してください"), "{}", easy.last);
+    assert!(!easy.last.contains("会員数"));
+    let res = easy.submit("/admin", "/admin/confirm", &[("password", "wrong-password-1")]);
+    assert_eq!(res.status, 422);
+    let res = easy.submit("/admin", "/admin/confirm", &[("password", PASSWORD)]);
+    assert_eq!(res.status, 303, "{}", easy.last);
+    easy.follow(&res);
+    assert!(easy.last.contains("会員数"), "{}", easy.last);
+}
