@@ -43,6 +43,8 @@ pub struct Home {
     pub app_activities: Vec<ashiato_store::apps::FeedActivity>,
     /// A registered phone address waits for confirmation (notifications do not go there yet).
     pub phone_unconfirmed: bool,
+    /// The operators' announcements shown now (お知らせ).
+    pub announcements: Vec<ashiato_store::announcements::Announcement>,
 }
 
 /// Reads the home page of `me`.
@@ -64,6 +66,7 @@ pub async fn load(app: &App, me: MemberId) -> AppResult<Home> {
             friends: friends::list_friends(c, me, FRIENDS_SHOWN, 0)?,
             app_activities: ashiato_store::apps::friends_activities(c, me, RECENT_ITEMS)?,
             phone_unconfirmed: counts.phone_unconfirmed,
+            announcements: ashiato_store::announcements::current(c, t)?,
         })
     })
     .await

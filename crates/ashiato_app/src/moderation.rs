@@ -196,3 +196,68 @@ pub async fn act(
 pub async fn audit_log(app: &crate::App, limit: i64) -> crate::AppResult<Vec<audit::Entry>> {
     app.run(move |c| audit::list(c, limit)).await
 }
+
+/// Longest announcement title, in characters.
+pub const ANNOUNCEMENT_TITLE_MAX: usize = 60;
+/// Longest announcement text, in characters (it is shown on every keitai home page).
+pub const ANNOUNCEMENT_BODY_MAX: usize = 300;
+
+/// Publishes an announcement (already validated by the front door) shown on every member's
+/// home between `window.0` and `window.1`, with its audit row. `Rejected(NotAllowed)` when the
+/// window is empty.
+pub async fn announce(
+    app: &crate::App,
+    admin: MemberId,
+    title: String,
+    body: String,
+    window: (Timestamp, Timestamp),
+) -> crate::AppResult<i64> {
+    app.write(move |c| {
+        let t = crate::now();
+        let id = ashiato_store::announcements::create(c, Some(admin), &title, &body, window, t)?;
+        let target = format!("announcement:{id}");
+        audit::append(
+            c,
+            &Action {
+                actor: Actor::Member(admin),
+                action: "announcement.create",
+                target: &target,
+                reason: &title,
+            },
+            t,
+        )?;
+        Ok(id)
+    })
+    .await
+}
+
+/// Takes an announcement down, with its audit row; `NotFound` when it does not exist.
+pub async fn withdraw_announcement(
+    app: &crate::App,
+    admin: MemberId,
+    id: i64,
+) -> crate::AppResult<()> {
+    app.write(move |c| {
+        ashiato_store::announcements::delete(c, id)?;
+        let target = format!("announcement:{id}");
+        audit::append(
+            c,
+            &Action {
+                actor: Actor::Member(admin),
+                action: "announcement.delete",
+                target: &target,
+                reason: "",
+            },
+            crate::now(),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Every announcement, newest first.
+pub async fn announcements(
+    app: &crate::App,
+) -> crate::AppResult<Vec<ashiato_store::announcements::Announcement>> {
+    app.run(|c| ashiato_store::announcements::all(c, 100)).await
+}

@@ -97,9 +97,57 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Reads `YYYY-MM-DD HH:MM` (also with `T` between) as a minute in Japan time, the way
+/// operators type times. Month, day, hour and minute are checked (day 31 in a 30-day month is
+/// refused). `None` for anything else.
+pub fn parse_jst_minute(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    let (date, time) = s.split_once([' ', 'T'])?;
+    let mut d = date.split('-');
+    let (y, m, day) = (
+        d.next()?.parse::<i64>().ok()?,
+        d.next()?.parse::<u32>().ok()?,
+        d.next()?.parse::<u32>().ok()?,
+    );
+    let (hh, mm) = time.trim().split_once(':')?;
+    let (hh, mm) = (hh.parse::<i64>().ok()?, mm.parse::<i64>().ok()?);
+    if d.next().is_some()
+        || !(1..=12).contains(&m)
+        || !(0..24).contains(&hh)
+        || !(0..60).contains(&mm)
+    {
+        return None;
+    }
+    let days = days_from_civil(y, m, day);
+    if civil_from_days(days) != (y, m, day) {
+        return None;
+    }
+    Some(
+        Timestamp::start_of_day(days, JST_OFFSET_MINUTES)
+            .plus_millis(hh * HOUR_MS + mm * MINUTE_MS),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operators_type_japan_time() {
+        // 2008-07-01 09:00 JST is 00:00 UTC.
+        assert_eq!(parse_jst_minute("2008-07-01 09:00"), Some(Timestamp(1_214_870_400_000)));
+        assert_eq!(parse_jst_minute(" 2008-07-01T09:30 "), Some(Timestamp(1_214_872_200_000)));
+        for bad in [
+            "2008-02-30 09:00",
+            "2008-13-01 00:00",
+            "2008-07-01 24:00",
+            "2008-07-01",
+            "tomorrow",
+            "2008-07-01 9",
+        ] {
+            assert_eq!(parse_jst_minute(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn rfc3339_is_utc_to_the_second() {

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod apps;
 pub mod audit;
 pub mod bindings;

@@ -417,6 +417,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        title -> Text,
+        body -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -481,4 +493,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     drafts,
     audit_log,
+    announcements,
 );

@@ -74,6 +74,8 @@ fn console_menu(page: &mut Page, visitor: &Visitor) {
         Inline::text(" | "),
         Inline::link("/admin/audit", cat.t("admin.audit")),
         Inline::text(" | "),
+        Inline::link("/admin/announcements", cat.t("admin.announcements")),
+        Inline::text(" | "),
         Inline::link("/home", cat.t("menu.home")),
     ]));
 }
@@ -337,4 +339,142 @@ pub async fn audit(Admin { mut visitor, .. }: Admin) -> Result<HttpResponse, Web
             .collect(),
     ));
     Ok(visitor.page(&page))
+}
+
+/// Fields of the announcement form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct AnnouncementForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    starts: String,
+    #[serde(default)]
+    ends: String,
+}
+
+/// `YYYY-MM-DD HH:MM` in Japan time.
+fn jst_minute(t: ashiato_core::Timestamp) -> String {
+    let (y, m, d) = t.civil_date(ashiato_core::time::JST_OFFSET_MINUTES);
+    let (hh, mm) = t.hour_minute(ashiato_core::time::JST_OFFSET_MINUTES);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+}
+
+fn announcements_page(
+    visitor: &Visitor,
+    list: &[ashiato_store::announcements::Announcement],
+    form: &AnnouncementForm,
+    errors: &[Invalid],
+) -> Page {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("admin.announcements"));
+    console_menu(&mut page, visitor);
+    for a in list {
+        page.push(Block::Paragraph(vec![
+            Inline::Strong(a.title.clone()),
+            Inline::text(format!(" ({} – {})", jst_minute(a.starts_at), jst_minute(a.ends_at))),
+            Inline::Break,
+            Inline::text(a.body.clone()),
+        ]));
+        page.push(post_form(
+            format!("/admin/announcements/{}/delete", a.id),
+            vec![],
+            cat.t("admin.announcement_delete"),
+        ));
+    }
+    let text = |value: &str, max: usize| FieldKind::Text {
+        value: value.to_owned(),
+        max_chars: Some(max),
+        mode: InputMode::Hiragana,
+    };
+    let mut fields = vec![
+        Field::new(
+            "title",
+            cat.t("admin.announcement_title"),
+            text(&form.title, uc::ANNOUNCEMENT_TITLE_MAX),
+        ),
+        Field::new(
+            "body",
+            cat.t("admin.announcement_body"),
+            FieldKind::TextArea { value: form.body.clone(), rows: 4 },
+        ),
+        Field::new("starts", cat.t("admin.announcement_starts"), text(&form.starts, 16)),
+        Field::new("ends", cat.t("admin.announcement_ends"), text(&form.ends, 16)),
+    ];
+    attach_errors(cat, &mut fields, errors);
+    page.push(Block::Heading(cat.t("admin.announcement_new").into()));
+    page.push(post_form("/admin/announcements", fields, cat.t("admin.announcement_publish")));
+    page
+}
+
+/// `GET /admin/announcements`: the list and the form.
+pub async fn announcements(Admin { mut visitor, .. }: Admin) -> Result<HttpResponse, WebError> {
+    visitor.ensure_session().await?;
+    if let Some(page) = gate(&visitor) {
+        return Ok(page);
+    }
+    let list = uc::announcements(visitor.state()).await?;
+    let now = ashiato_app::now();
+    let form = AnnouncementForm {
+        starts: jst_minute(now),
+        ends: jst_minute(now.plus_millis(7 * ashiato_core::time::DAY_MS)),
+        ..AnnouncementForm::default()
+    };
+    let mut page = announcements_page(&visitor, &list, &form, &[]);
+    page.flash = visitor.take_flash().await?;
+    Ok(visitor.page(&page))
+}
+
+/// `POST /admin/announcements`: publishes one; every problem is shown next to its field.
+pub async fn announce(
+    post: Submitted<SjisForm<AnnouncementForm>>,
+) -> Result<HttpResponse, WebError> {
+    let (Admin { visitor, id: admin }, form) = checked(post)?;
+    if easy_session(&visitor) {
+        return Err(WebError::Forbidden("the console needs a password session".into()));
+    }
+    use ashiato_core::text::{clean_line, clean_multiline};
+    let mut errors = Vec::new();
+    let title = clean_line(&form.title, uc::ANNOUNCEMENT_TITLE_MAX)
+        .map_err(|problem| errors.push(Invalid { field: "title", problem }))
+        .ok();
+    let body = clean_multiline(&form.body, uc::ANNOUNCEMENT_BODY_MAX)
+        .map_err(|problem| errors.push(Invalid { field: "body", problem }))
+        .ok();
+    let starts = ashiato_core::time::parse_jst_minute(&form.starts);
+    if starts.is_none() {
+        errors.push(Invalid { field: "starts", problem: Problem::NotAllowed });
+    }
+    let ends =
+        ashiato_core::time::parse_jst_minute(&form.ends).filter(|e| starts.is_none_or(|s| *e > s));
+    if ends.is_none() {
+        errors.push(Invalid { field: "ends", problem: Problem::NotAllowed });
+    }
+    match (title, body, starts, ends) {
+        (Some(title), Some(body), Some(starts), Some(ends)) if errors.is_empty() => {
+            uc::announce(visitor.state(), admin, title, body, (starts, ends)).await?;
+            visitor.flash(visitor.cat().t("admin.done").into()).await?;
+            Ok(visitor.redirect("/admin/announcements"))
+        }
+        _ => {
+            let list = uc::announcements(visitor.state()).await?;
+            let page = announcements_page(&visitor, &list, &form, &errors);
+            Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+    }
+}
+
+/// `POST /admin/announcements/{id}/delete`.
+pub async fn withdraw(
+    id: web::Path<i64>,
+    post: Submitted<SjisForm<crate::routes::profile::TokenOnly>>,
+) -> Result<HttpResponse, WebError> {
+    let (Admin { visitor, id: admin }, _) = checked(post)?;
+    if easy_session(&visitor) {
+        return Err(WebError::Forbidden("the console needs a password session".into()));
+    }
+    uc::withdraw_announcement(visitor.state(), admin, *id).await?;
+    visitor.flash(visitor.cat().t("admin.done").into()).await?;
+    Ok(visitor.redirect("/admin/announcements"))
 }

@@ -22,6 +22,17 @@ pub async fn home(visitor: Visitor) -> Result<HttpResponse, WebError> {
     page.flash = visitor.take_flash().await?;
     let unconfirmed_email =
         visitor.member.as_ref().filter(|m| !m.email_confirmed).map(|m| m.email.as_str());
+    // The operators' announcements come first, on every handset.
+    if !data.announcements.is_empty() {
+        page.push(Block::Heading(cat.t("home.announcements").into()));
+        for a in &data.announcements {
+            page.push(Block::Paragraph(vec![
+                Inline::Strong(a.title.clone()),
+                Inline::Break,
+                Inline::text(a.body.clone()),
+            ]));
+        }
+    }
     for block in recovery::reminder(&visitor, unconfirmed_email, data.phone_unconfirmed) {
         page.push(block);
     }

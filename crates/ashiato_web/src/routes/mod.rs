@@ -59,6 +59,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/members/{id}/{action}").route(post().to(admin::act)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))
         .service(
+            resource("/admin/announcements")
+                .route(get().to(admin::announcements))
+                .route(post().to(admin::announce)),
+        )
+        .service(resource("/admin/announcements/{id}/delete").route(post().to(admin::withdraw)))
+        .service(
             resource("/settings/export")
                 .route(get().to(export::show))
                 .route(post().to(export::download)),

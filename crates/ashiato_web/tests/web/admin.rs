@@ -9,7 +9,8 @@ use crate::support::{Browser, PASSWORD, Phone, TestApp, member};
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("the_console_is_404_for_everyone_but_admins", only_admins)
-        .on_both("the_console_suspends_logs_out_and_audits", console_actions);
+        .on_both("the_console_suspends_logs_out_and_audits", console_actions)
+        .on_both("announcements_reach_every_home_while_they_run", announcements);
 }
 
 fn make_admin(t: &TestDb, id: MemberId) {
@@ -131,4 +132,95 @@ fn console_actions(t: &TestDb) {
     assert_eq!(res.status, 303, "{}", easy.last);
     easy.follow(&res);
     assert!(easy.last.contains("会員数"), "{}", easy.last);
+}
+
+fn announcements(t: &TestDb) {
+    let boss = member(t, "boss@example.jp", "運営");
+    member(t, "hanako@example.jp", "花子");
+    make_admin(t, boss);
+    let app = TestApp::start(t);
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.login("boss@example.jp", PASSWORD).status, 303);
+    let jst = |t: ashiato_core::Timestamp| {
+        let (y, m, d) = t.civil_date(ashiato_core::time::JST_OFFSET_MINUTES);
+        let (hh, mm) = t.hour_minute(ashiato_core::time::JST_OFFSET_MINUTES);
+        format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}")
+    };
+    let now = ashiato_app::now();
+    let (from, until) = (jst(now.plus_millis(-60_000)), jst(now.plus_millis(3_600_000)));
+    // Refused forms store nothing: an empty title, an end before the start, a bad date.
+    for (title, starts, ends) in [
+        ("", from.as_str(), until.as_str()),
+        ("メンテ", until.as_str(), from.as_str()),
+        ("メンテ", "2026-02-30 10:00", until.as_str()),
+    ] {
+        let res = admin.submit(
+            "/admin/announcements",
+            "/admin/announcements",
+            &[("title", title), ("body", "本文"), ("starts", starts), ("ends", ends)],
+        );
+        assert_eq!(res.status, 422, "{title} {starts} {ends}");
+    }
+    let mut conn = t.db.conn().expect("connection");
+    assert!(ashiato_store::announcements::all(&mut conn, 10).expect("list").is_empty());
+    let res = admin.submit(
+        "/admin/announcements",
+        "/admin/announcements",
+        &[
+            ("title", "メンテナンスのお知らせ"),
+            ("body", "12月8日 2:00〜4:00 はご利用いただけません🙏"),
+            ("starts", &from),
+            ("ends", &until),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.text());
+    // One not yet due is not shown.
+    ashiato_store::write(&mut conn, |c| {
+        ashiato_store::announcements::create(
+            c,
+            Some(boss),
+            "来週の予告",
+            "まだ出ない",
+            (now.plus_millis(86_400_000), now.plus_millis(2 * 86_400_000)),
+            now,
+        )
+    })
+    .expect("future");
+    // Every handset's home shows it at the top, inside its budget (pages DTD-checked).
+    for ua in ["DoCoMo/2.0 N905i(c100;TB;W24H16)", crate::support::AU_WAP2, crate::support::PC] {
+        let mut phone = Phone::new(&app, ua);
+        phone.login("hanako@example.jp");
+        phone.get("/home");
+        let page = phone.last.clone();
+        assert!(
+            page.contains("お知らせ") && page.contains("メンテナンスのお知らせ"),
+            "{ua}: {page}"
+        );
+        // CP932 turns the wave dash 〜 into ～ on Shift_JIS handsets; the times are intact.
+        assert!(page.contains("2:00") && page.contains("4:00"), "{ua}: {page}");
+        assert!(!page.contains("来週の予告"), "{ua}: a future announcement was shown");
+        let at = page.find("メンテナンスのお知らせ").expect("title");
+        let feed = page.find("マイミク最新日記").expect("feed heading");
+        assert!(at < feed, "{ua}: the announcement comes first");
+    }
+    // Taken down: gone from every home; both actions are audited.
+    let id = ashiato_store::announcements::all(&mut conn, 10)
+        .expect("list")
+        .into_iter()
+        .find(|a| a.title == "メンテナンスのお知らせ")
+        .expect("published")
+        .id;
+    let res =
+        admin.submit("/admin/announcements", &format!("/admin/announcements/{id}/delete"), &[]);
+    assert_eq!(res.status, 303);
+    let mut pc = Phone::new(&app, crate::support::PC);
+    pc.login("hanako@example.jp");
+    pc.get("/home");
+    assert!(!pc.last.contains("メンテナンスのお知らせ"));
+    let actions: Vec<String> = ashiato_store::audit::list(&mut conn, 10)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["announcement.delete", "announcement.create"]);
 }
