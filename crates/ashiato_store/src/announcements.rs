@@ -28,6 +28,21 @@ pub struct Announcement {
 
 type Row = (i64, String, String, i64, i64);
 
+/// The columns of a [`Row`].
+const COLUMNS: (
+    announcements::id,
+    announcements::title,
+    announcements::body,
+    announcements::starts_at,
+    announcements::ends_at,
+) = (
+    announcements::id,
+    announcements::title,
+    announcements::body,
+    announcements::starts_at,
+    announcements::ends_at,
+);
+
 fn from_row((id, title, body, starts_at, ends_at): Row) -> Announcement {
     Announcement { id, title, body, starts_at: Timestamp(starts_at), ends_at: Timestamp(ends_at) }
 }
@@ -65,13 +80,7 @@ pub fn current(conn: &mut AnyConnection, now: Timestamp) -> StoreResult<Vec<Anno
         .filter(announcements::starts_at.le(now.0))
         .order((announcements::starts_at.desc(), announcements::id.desc()))
         .limit(SHOWN)
-        .select((
-            announcements::id,
-            announcements::title,
-            announcements::body,
-            announcements::starts_at,
-            announcements::ends_at,
-        ))
+        .select(COLUMNS)
         .load(c))?;
     Ok(rows.into_iter().map(from_row).collect())
 }
@@ -81,13 +90,7 @@ pub fn all(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<Announcement
     let rows: Vec<Row> = announcements::table
         .order(announcements::id.desc())
         .limit(limit)
-        .select((
-            announcements::id,
-            announcements::title,
-            announcements::body,
-            announcements::starts_at,
-            announcements::ends_at,
-        ))
+        .select(COLUMNS)
         .load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
