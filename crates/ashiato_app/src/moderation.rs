@@ -7,8 +7,10 @@
 //! A suspension, in one transaction: the member's row is marked with the reason, every session
 //! of theirs ends, and the audit row is written. Its effects elsewhere follow from the mark:
 //! password and easy login refuse with a clear page ([`crate::accounts::check_login`]), the
-//! Social API refuses the member as requestor, their posting address refuses mail, and their
-//! profile and diaries answer 404 to others (the relation treats them like a block).
+//! Social API refuses the member as requestor, their posting address refuses mail, their
+//! profile and diaries answer 404 to others (the relation treats them like a block), and
+//! their comments, entries, topics, footsteps and names leave every list others read (the
+//! store's list queries skip suspended members).
 //! Lifting it restores everything; nothing was deleted.
 
 use ashiato_core::{MemberId, Timestamp};

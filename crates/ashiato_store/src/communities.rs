@@ -403,6 +403,7 @@ pub fn members(
 ) -> StoreResult<Vec<MemberSummary>> {
     Ok(community_members::table
         .inner_join(members::table.on(members::id.eq(community_members::member_id)))
+        .filter(members::suspended_at.is_null())
         .filter(community_members::community_id.eq(c.0))
         .filter(community_members::state.eq(if pending { "pending" } else { "joined" }))
         .order((community_members::joined_at.asc(), members::id.asc()))
@@ -475,6 +476,7 @@ pub fn topics_of(
 ) -> StoreResult<Vec<Topic>> {
     Ok(topics::table
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(topics::community_id.eq(c.0))
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
@@ -490,6 +492,7 @@ pub fn topics_of(
 pub fn find_topic(conn: &mut AnyConnection, id: TopicId) -> StoreResult<Topic> {
     topics::table
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(topics::id.eq(id.0))
         .select(TopicRow::as_select())
         .first(conn)
@@ -541,6 +544,7 @@ pub fn topic_comments_of(
 ) -> StoreResult<Vec<TopicComment>> {
     Ok(topic_comments::table
         .inner_join(members::table.on(members::id.eq(topic_comments::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(topic_comments::topic_id.eq(t.0))
         .order((topic_comments::created_at.asc(), topic_comments::id.asc()))
         .limit(limit)
@@ -578,6 +582,7 @@ pub fn active_topics_for(
         )
         .inner_join(communities::table.on(communities::id.eq(topics::community_id)))
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(community_members::member_id.eq(member.0))
         .filter(community_members::state.eq("joined"))
         .filter(topics::last_activity_at.ge(since.0))

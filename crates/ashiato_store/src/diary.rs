@@ -330,6 +330,7 @@ pub fn comments(
 ) -> StoreResult<Vec<Comment>> {
     Ok(native!(conn, c => diary_comments::table
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(diary_comments::entry_id.eq(entry.0))
         .order((diary_comments::created_at.asc(), diary_comments::id.asc()))
         .limit(limit)
@@ -396,6 +397,7 @@ pub fn friends_feed(
     Ok(native!(conn, c => diary_entries::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(friendships::member_id.eq(viewer.0))
         .filter(scope_visible(Relation::Friend))
         .filter(diary_entries::author_id.ne_all(blocked_by_viewer))
@@ -421,6 +423,7 @@ pub fn comments_on_mine(
     Ok(native!(conn, c => diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
+        .filter(members::suspended_at.is_null())
         .filter(diary_entries::author_id.eq(owner.0))
         .filter(diary_comments::author_id.ne(owner.0))
         .filter(diary_comments::author_id.ne_all(blocked_by_owner))

@@ -199,6 +199,7 @@ pub fn visitors(
     let last = diesel::dsl::max(footsteps::visited_at);
     Ok(footsteps::table
         .inner_join(members::table.on(members::id.eq(footsteps::visitor_id)))
+        .filter(members::suspended_at.is_null())
         .filter(footsteps::owner_id.eq(owner.0))
         .filter(footsteps::visited_at.ge(since.0))
         .filter(footsteps::visitor_id.ne_all(blocked_by_owner))

@@ -93,6 +93,7 @@ pub fn list_friends(
 ) -> StoreResult<Vec<MemberSummary>> {
     Ok(native!(conn, c => friendships::table
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
+        .filter(members::suspended_at.is_null())
         .filter(friendships::member_id.eq(member.0))
         .order((friendships::created_at.desc(), friendships::friend_id.desc()))
         .limit(limit)
@@ -176,6 +177,7 @@ pub fn request(
 pub fn incoming(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<FriendRequest>> {
     Ok(friend_requests::table
         .inner_join(members::table.on(members::id.eq(friend_requests::from_id)))
+        .filter(members::suspended_at.is_null())
         .filter(friend_requests::to_id.eq(member.0))
         .filter(friend_requests::status.eq("pending"))
         .order(friend_requests::created_at.desc())
@@ -288,6 +290,7 @@ pub fn introductions_of(
 ) -> StoreResult<Vec<(MemberSummary, String)>> {
     Ok(introductions::table
         .inner_join(members::table.on(members::id.eq(introductions::author_id)))
+        .filter(members::suspended_at.is_null())
         .inner_join(
             friendships::table.on(friendships::member_id
                 .eq(introductions::subject_id)

@@ -79,6 +79,7 @@ pub fn search(
     Ok(members::table
         .filter(lower(members::nickname).like(like_pattern(&q.to_lowercase())).escape('\\'))
         .filter(members::search_opt_out.eq(false).or(members::id.eq(viewer.0)))
+        .filter(members::suspended_at.is_null())
         .filter(members::id.ne_all(blocked_by_viewer))
         .filter(members::id.ne_all(blocking_viewer))
         .order((members::nickname.asc(), members::id.asc()))
@@ -205,6 +206,7 @@ pub fn friends_birthdays(
     use crate::schema::friendships;
     let rows: Vec<(MemberSummaryRow, Option<String>, String)> = native!(conn, c => friendships::table
         .inner_join(members::table.on(members::id.eq(friendships::friend_id)))
+        .filter(members::suspended_at.is_null())
         .filter(friendships::member_id.eq(member.0))
         .filter(members::birthday.is_not_null())
         .select((MemberSummaryRow::as_select(), members::birthday, members::birthday_scope))

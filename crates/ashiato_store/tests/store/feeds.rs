@@ -11,6 +11,7 @@ use ashiato_test_support::{Suite, TestDb};
 pub fn register(suite: &mut Suite) {
     suite.on_both("home_feeds_leave_out_blocks_either_way", home_feeds_leave_out_blocks);
     suite.on_both("home_counts_agree_with_each_count", home_counts_agree_with_each_count);
+    suite.on_both("suspended_members_vanish_from_lists", suspended_members_vanish_from_lists);
 }
 
 const NOW: Timestamp = Timestamp(1_764_115_200_000);
@@ -127,4 +128,74 @@ fn home_counts_agree_with_each_count(t: &TestDb) {
     assert_eq!(counts.requests, friends::incoming_count(&mut conn, me).expect("count"));
     assert_eq!(counts.unread, messages::unread_count(&mut conn, me).expect("count"));
     assert_eq!(counts.friends, friends::friend_count(&mut conn, me).expect("count"));
+}
+
+/// A suspended member's content leaves every list others read, and comes back whole when the
+/// suspension ends (nothing is deleted).
+fn suspended_members_vanish_from_lists(t: &TestDb) {
+    use ashiato_store::{footsteps, friends, members};
+    let (me, gone) = (member(t, "me@example.jp"), member(t, "gone@example.jp"));
+    let mut conn = t.db.conn().expect("connection");
+    let (entry, community, topic) = write(&mut conn, |c| -> Result<_, StoreError> {
+        friends::befriend(c, me, gone, NOW)?;
+        let entry = diary::create_entry(c, me, "私の日記", "本文", Scope::Public, NOW)?;
+        diary::add_comment(c, entry, gone, "消えるコメント", NOW.plus_millis(HOUR_MS))?;
+        diary::create_entry(
+            c,
+            gone,
+            "消える日記",
+            "本文",
+            Scope::Public,
+            NOW.plus_millis(HOUR_MS),
+        )?;
+        let community = communities::create(
+            c,
+            &NewCommunity {
+                name: "広場",
+                description: "",
+                category: "雑談",
+                join_policy: JoinPolicy::Open,
+                topic_visibility: TopicVisibility::Members,
+            },
+            me,
+            NOW,
+        )?;
+        communities::join(c, community, gone, NOW)?;
+        let topic = communities::create_topic(c, community, gone, "消えるトピック", "本文", NOW)?;
+        communities::add_topic_comment(c, topic, gone, "消える書込", NOW)?;
+        Ok((entry, community, topic))
+    })
+    .expect("content");
+    let day = NOW.day_in_zone(ashiato_core::time::JST_OFFSET_MINUTES);
+    footsteps::record_batch(
+        &mut conn,
+        &[footsteps::Event { owner: me, visitor: gone, day, at: NOW }],
+    )
+    .expect("footstep");
+    let since = Timestamp(NOW.0 - HOUR_MS);
+    let counts = |conn: &mut ashiato_store::AnyConnection| {
+        [
+            diary::comments(conn, entry, 100, 0).expect("comments").len(),
+            diary::friends_feed(conn, me, 10).expect("feed").len(),
+            diary::comments_on_mine(conn, me, since, 10).expect("mine").len(),
+            friends::list_friends(conn, me, 10, 0).expect("friends").len(),
+            members::search(conn, me, "フィード", 10, 0).expect("search").len(),
+            footsteps::visitors(conn, me, since, 10, 0).expect("footsteps").len(),
+            communities::topics_of(conn, community, 10, 0).expect("topics").len(),
+            communities::topic_comments_of(conn, topic, 10, 0).expect("comments").len(),
+            communities::members(conn, community, false, 10, 0).expect("members").len(),
+        ]
+    };
+    let before = counts(&mut conn);
+    assert_eq!(before, [1, 1, 1, 1, 2, 1, 1, 1, 2], "everything of theirs is listed");
+    write(&mut conn, |c| accounts::set_suspended(c, gone, Some("spam"), NOW)).expect("suspend");
+    assert_eq!(counts(&mut conn), [0, 0, 0, 0, 1, 0, 0, 0, 1], "all of it hidden");
+    assert!(matches!(communities::find_topic(&mut conn, topic), Err(StoreError::NotFound)));
+    assert_eq!(
+        relation::relation(&mut conn, Some(me), gone).expect("relation"),
+        ashiato_core::Relation::Blocked,
+        "their pages answer as a block does"
+    );
+    write(&mut conn, |c| accounts::set_suspended(c, gone, None, NOW)).expect("lift");
+    assert_eq!(counts(&mut conn), before, "all of it back");
 }
