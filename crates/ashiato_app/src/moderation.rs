@@ -263,3 +263,35 @@ pub async fn announcements(
 ) -> crate::AppResult<Vec<ashiato_store::announcements::Announcement>> {
     app.run(|c| ashiato_store::announcements::all(c, 100)).await
 }
+
+/// The newest invitations (the console's list).
+pub async fn invitations(
+    app: &crate::App,
+) -> crate::AppResult<Vec<ashiato_store::admin::InvitationRow>> {
+    app.run(|c| ashiato_store::admin::list_invitations(c, 200)).await
+}
+
+/// Revokes an open invitation, with its audit row; returns whether it was open (a used or
+/// expired one stays as it is and nothing is recorded).
+pub async fn revoke_invitation(
+    app: &crate::App,
+    admin: MemberId,
+    id: i64,
+) -> crate::AppResult<bool> {
+    app.write(move |c| {
+        let t = crate::now();
+        if !ashiato_store::admin::revoke_invitation(c, id, t)? {
+            return Ok(false);
+        }
+        let target = format!("invitation:{id}");
+        let action = Action {
+            actor: Actor::Member(admin),
+            action: "invitation.revoke",
+            target: &target,
+            reason: "",
+        };
+        audit::append(c, &action, t)?;
+        Ok(true)
+    })
+    .await
+}

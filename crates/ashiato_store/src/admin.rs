@@ -9,7 +9,7 @@ use crate::StoreResult;
 use crate::accounts::{Member, MemberRow};
 use crate::db::AnyConnection;
 use crate::schema::{
-    diary_comments, diary_entries, mail_outbox, members, sessions, topic_comments,
+    diary_comments, diary_entries, invitations, mail_outbox, members, sessions, topic_comments,
 };
 
 /// The dashboard's figures.
@@ -105,6 +105,67 @@ pub fn search(conn: &mut AnyConnection, q: &str, limit: i64) -> StoreResult<Vec<
         .into_iter()
         .map(Member::from)
         .collect())
+}
+
+/// An invitation as the console lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRow {
+    /// Id.
+    pub id: i64,
+    /// The address it was made for, if any.
+    pub email: Option<String>,
+    /// The inviter's nickname (none for the operator's, or a withdrawn inviter).
+    pub inviter: Option<String>,
+    /// Made.
+    pub created_at: Timestamp,
+    /// Expires (a revoked invitation expired when it was revoked).
+    pub expires_at: Timestamp,
+    /// Used for a sign-up.
+    pub used: bool,
+}
+
+/// The newest invitations, newest first.
+pub fn list_invitations(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<InvitationRow>> {
+    type Row = (i64, Option<String>, Option<String>, i64, i64, Option<i64>);
+    let rows: Vec<Row> = invitations::table
+        .left_join(members::table.on(members::id.nullable().eq(invitations::inviter_id)))
+        .order(invitations::id.desc())
+        .limit(limit)
+        .select((
+            invitations::id,
+            invitations::email,
+            members::nickname.nullable(),
+            invitations::created_at,
+            invitations::expires_at,
+            invitations::used_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, inviter, created_at, expires_at, used_at)| InvitationRow {
+            id,
+            email,
+            inviter,
+            created_at: Timestamp(created_at),
+            expires_at: Timestamp(expires_at),
+            used: used_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes an invitation that is still open: it expires now, and its link says so. Returns
+/// whether it was open (used and expired ones stay as they are). Call inside
+/// [`crate::write`].
+pub fn revoke_invitation(conn: &mut AnyConnection, id: i64, now: Timestamp) -> StoreResult<bool> {
+    let n = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::used_at.is_null())
+            .filter(invitations::expires_at.gt(now.0)),
+    )
+    .set(invitations::expires_at.eq(now.0))
+    .execute(conn)?;
+    Ok(n > 0)
 }
 
 #[cfg(test)]

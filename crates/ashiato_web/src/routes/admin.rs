@@ -76,6 +76,8 @@ fn console_menu(page: &mut Page, visitor: &Visitor) {
         Inline::text(" | "),
         Inline::link("/admin/announcements", cat.t("admin.announcements")),
         Inline::text(" | "),
+        Inline::link("/admin/invitations", cat.t("admin.invitations")),
+        Inline::text(" | "),
         Inline::link("/home", cat.t("menu.home")),
     ]));
 }
@@ -477,4 +479,59 @@ pub async fn withdraw(
     uc::withdraw_announcement(visitor.state(), admin, *id).await?;
     visitor.flash(visitor.cat().t("admin.done").into()).await?;
     Ok(visitor.redirect("/admin/announcements"))
+}
+
+/// `GET /admin/invitations`: invitations with their state; open ones can be revoked.
+pub async fn invitations(Admin { mut visitor, .. }: Admin) -> Result<HttpResponse, WebError> {
+    visitor.ensure_session().await?;
+    if let Some(page) = gate(&visitor) {
+        return Ok(page);
+    }
+    let list = uc::invitations(visitor.state()).await?;
+    let now = ashiato_app::now();
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("admin.invitations"));
+    page.flash = visitor.take_flash().await?;
+    console_menu(&mut page, &visitor);
+    for inv in &list {
+        let state = if inv.used {
+            cat.t("admin.invitation_used")
+        } else if inv.expires_at <= now {
+            cat.t("admin.invitation_expired")
+        } else {
+            cat.t("admin.invitation_open")
+        };
+        let from = inv.inviter.clone().unwrap_or_else(|| cat.t("admin.operator").to_owned());
+        page.push(Block::Paragraph(vec![Inline::text(format!(
+            "#{} {} → {} ({} – {}) [{state}]",
+            inv.id,
+            from,
+            inv.email.as_deref().unwrap_or("-"),
+            short_time(inv.created_at),
+            short_time(inv.expires_at),
+        ))]));
+        if !inv.used && inv.expires_at > now {
+            page.push(post_form(
+                format!("/admin/invitations/{}/revoke", inv.id),
+                vec![],
+                cat.t("admin.invitation_revoke"),
+            ));
+        }
+    }
+    Ok(visitor.page(&page))
+}
+
+/// `POST /admin/invitations/{id}/revoke`.
+pub async fn revoke_invitation(
+    id: web::Path<i64>,
+    post: Submitted<SjisForm<crate::routes::profile::TokenOnly>>,
+) -> Result<HttpResponse, WebError> {
+    let (Admin { visitor, id: admin }, _) = checked(post)?;
+    if easy_session(&visitor) {
+        return Err(WebError::Forbidden("the console needs a password session".into()));
+    }
+    let revoked = uc::revoke_invitation(visitor.state(), admin, *id).await?;
+    let key = if revoked { "admin.done" } else { "admin.invitation_not_open" };
+    visitor.flash(visitor.cat().t(key).into()).await?;
+    Ok(visitor.redirect("/admin/invitations"))
 }

@@ -64,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(admin::announce)),
         )
         .service(resource("/admin/announcements/{id}/delete").route(post().to(admin::withdraw)))
+        .service(resource("/admin/invitations").route(get().to(admin::invitations)))
+        .service(
+            resource("/admin/invitations/{id}/revoke").route(post().to(admin::revoke_invitation)),
+        )
         .service(
             resource("/settings/export")
                 .route(get().to(export::show))

@@ -10,7 +10,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("the_console_is_404_for_everyone_but_admins", only_admins)
         .on_both("the_console_suspends_logs_out_and_audits", console_actions)
-        .on_both("announcements_reach_every_home_while_they_run", announcements);
+        .on_both("announcements_reach_every_home_while_they_run", announcements)
+        .on_both("invitations_are_listed_and_revoked_from_the_console", invitations);
 }
 
 fn make_admin(t: &TestDb, id: MemberId) {
@@ -223,4 +224,44 @@ fn announcements(t: &TestDb) {
         .map(|e| e.action)
         .collect();
     assert_eq!(actions, ["announcement.delete", "announcement.create"]);
+}
+
+fn invitations(t: &TestDb) {
+    let boss = member(t, "boss@example.jp", "運営");
+    member(t, "taro@example.jp", "太郎");
+    make_admin(t, boss);
+    let app = TestApp::start(t);
+    let mut taro = Browser::new(&app);
+    assert_eq!(taro.login("taro@example.jp", PASSWORD).status, 303);
+    let made = taro.submit("/invite", "/invite", &[("email", "friend@example.jp")]).text();
+    let at = made.find("/join/").expect("the link");
+    let link: String = made[at..].chars().take_while(|c| *c != '<' && *c != '"').collect();
+    assert_eq!(Browser::new(&app).get(&link).status, 200, "open before the revocation");
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.login("boss@example.jp", PASSWORD).status, 303);
+    let page = admin.get("/admin/invitations").text();
+    assert!(page.contains("太郎 → friend@example.jp") && page.contains("[有効]"), "{page}");
+    let mut conn = t.db.conn().expect("connection");
+    let id = ashiato_store::admin::list_invitations(&mut conn, 10).expect("list")[0].id;
+    let revoke = format!("/admin/invitations/{id}/revoke");
+    assert_eq!(admin.submit("/admin/invitations", &revoke, &[]).status, 303);
+    assert_eq!(Browser::new(&app).get(&link).status, 410, "the link is dead");
+    assert!(admin.get("/admin/invitations").text().contains("[期限切れ・取消]"));
+    // Revoking again changes nothing and records nothing more.
+    let page = admin.get("/admin/invitations").text();
+    assert!(!page.contains(&revoke), "no revoke button on a dead invitation");
+    let csrf =
+        crate::support::hidden_value(&admin.get(&format!("/admin/members/{boss}")).text(), "csrf")
+            .expect("token");
+    let body = crate::support::form_body(&[("csrf", &csrf)]);
+    let res = admin.send(ashiato_test_support::http::Request::post_form(&revoke, body));
+    assert_eq!(res.status, 303);
+    let actions: Vec<String> = ashiato_store::audit::list(&mut conn, 10)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["invitation.revoke"]);
+    // Members cannot see or revoke.
+    assert_eq!(taro.get("/admin/invitations").status, 404);
 }
