@@ -60,6 +60,16 @@ fn checked<T>(post: Submitted<SjisForm<T>>) -> Result<(Admin, T), WebError> {
     Ok((admin, form.into_inner()))
 }
 
+/// A console action: [`checked`], and from a password session (an easy-login session sees
+/// the password page instead of any form, so this refuses only a forged POST).
+fn acting<T>(post: Submitted<SjisForm<T>>) -> Result<(Admin, T), WebError> {
+    let (admin, form) = checked(post)?;
+    if easy_session(&admin.visitor) {
+        return Err(WebError::Forbidden("the console needs a password session".into()));
+    }
+    Ok((admin, form))
+}
+
 fn easy_session(visitor: &Visitor) -> bool {
     visitor.session.as_ref().is_some_and(|s| s.easy_login)
 }
@@ -287,10 +297,7 @@ pub async fn act(
     path: web::Path<(i64, String)>,
     post: Submitted<SjisForm<SuspendForm>>,
 ) -> Result<HttpResponse, WebError> {
-    let (Admin { visitor, id: admin }, form) = checked(post)?;
-    if easy_session(&visitor) {
-        return Err(WebError::Forbidden("the console needs a password session".into()));
-    }
+    let (Admin { visitor, id: admin }, form) = acting(post)?;
     let (member, name) = path.into_inner();
     let action = match name.as_str() {
         "suspend" => MemberAction::Suspend(form.reason),
@@ -432,10 +439,7 @@ pub async fn announcements(Admin { mut visitor, .. }: Admin) -> Result<HttpRespo
 pub async fn announce(
     post: Submitted<SjisForm<AnnouncementForm>>,
 ) -> Result<HttpResponse, WebError> {
-    let (Admin { visitor, id: admin }, form) = checked(post)?;
-    if easy_session(&visitor) {
-        return Err(WebError::Forbidden("the console needs a password session".into()));
-    }
+    let (Admin { visitor, id: admin }, form) = acting(post)?;
     use ashiato_core::text::{clean_line, clean_multiline};
     let mut errors = Vec::new();
     let title = clean_line(&form.title, uc::ANNOUNCEMENT_TITLE_MAX)
@@ -472,10 +476,7 @@ pub async fn withdraw(
     id: web::Path<i64>,
     post: Submitted<SjisForm<crate::routes::profile::TokenOnly>>,
 ) -> Result<HttpResponse, WebError> {
-    let (Admin { visitor, id: admin }, _) = checked(post)?;
-    if easy_session(&visitor) {
-        return Err(WebError::Forbidden("the console needs a password session".into()));
-    }
+    let (Admin { visitor, id: admin }, _) = acting(post)?;
     uc::withdraw_announcement(visitor.state(), admin, *id).await?;
     visitor.flash(visitor.cat().t("admin.done").into()).await?;
     Ok(visitor.redirect("/admin/announcements"))
@@ -526,10 +527,7 @@ pub async fn revoke_invitation(
     id: web::Path<i64>,
     post: Submitted<SjisForm<crate::routes::profile::TokenOnly>>,
 ) -> Result<HttpResponse, WebError> {
-    let (Admin { visitor, id: admin }, _) = checked(post)?;
-    if easy_session(&visitor) {
-        return Err(WebError::Forbidden("the console needs a password session".into()));
-    }
+    let (Admin { visitor, id: admin }, _) = acting(post)?;
     let revoked = uc::revoke_invitation(visitor.state(), admin, *id).await?;
     let key = if revoked { "admin.done" } else { "admin.invitation_not_open" };
     visitor.flash(visitor.cat().t(key).into()).await?;
