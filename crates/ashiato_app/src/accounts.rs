@@ -55,11 +55,6 @@ fn login_key(email: &str) -> String {
     Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned())
 }
 
-/// Forgets the failed logins counted against an account (its password was just reset).
-pub(crate) fn forget_login_failures(app: &App, email: &str) {
-    app.login_failures.clear(&login_key(email));
-}
-
 /// Where a password login comes from, for the per-source limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginSource {
@@ -164,9 +159,10 @@ pub async fn refuse_if_suspended(app: &App, id: MemberId) -> AppResult<()> {
 }
 
 /// Lifts the login slowdown of the member's account: they just logged in by their bound
-/// handset (easy login), which a stranger guessing passwords cannot do.
+/// handset (easy login) or reset their password, which a stranger guessing passwords cannot
+/// do.
 pub fn lift_login_slowdown(app: &App, email: &str) {
-    forget_login_failures(app, email);
+    app.login_failures.clear(&login_key(email));
 }
 
 /// Whether `plain` is the password of the account with this (stored) e-mail address: asked
@@ -287,7 +283,7 @@ pub fn invite_in(
         Some(id) => Some(store_accounts::find_member(c, id)?),
         None => None,
     };
-    let mail = crate::mail::AccountMail {
+    let mail = crate::mail::OutgoingMail {
         member: None,
         to: to.as_str().to_owned(),
         lang: crate::mail::lang_of(from.as_ref().map_or("ja", |m| m.language.as_str())),
@@ -298,7 +294,7 @@ pub fn invite_in(
         path: format!("/join/{}", issued.token),
         kind: "invitation",
     };
-    let mailed = crate::mail::enqueue_account_mail(c, config, mail, t)?;
+    let mailed = crate::mail::enqueue_mail(c, config, mail, t)?;
     Ok((issued, mailed))
 }
 
@@ -457,7 +453,8 @@ fn phone_address(typed: &str) -> Result<Option<String>, Problem> {
 }
 
 /// Saves the registered phone address (as typed; empty removes it) and the notification
-/// opt-ins together; a new address is mailed a confirmation link. `Rejected(problem)` when the address is not one, and nothing changes.
+/// opt-ins together; a new address is mailed a confirmation link. `Rejected(problem)` when
+/// the address is not one, and nothing changes.
 pub async fn save_mail_settings(
     app: &App,
     me: MemberId,

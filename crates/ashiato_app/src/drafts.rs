@@ -10,6 +10,7 @@
 //! the form with the text filled in. A key made for another member, or forged, is refused
 //! and the draft handed back only to its owner, once.
 
+use ashiato_core::time::DAY_MS;
 use ashiato_core::{MemberId, Timestamp};
 use ashiato_store::drafts::{self as store, Draft};
 use base64::Engine as _;
@@ -18,7 +19,7 @@ use crate::secret::Secret;
 use crate::{App, AppError, AppResult, now};
 
 /// How long a kept draft waits for its member (7 days).
-pub const TTL_MS: i64 = 7 * 24 * 3_600_000;
+pub const TTL_MS: i64 = 7 * DAY_MS;
 /// Longest kept field value, in bytes (the diary body's limit is 10,000 characters).
 const FIELD_MAX: usize = 64 * 1024;
 

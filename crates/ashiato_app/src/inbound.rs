@@ -227,14 +227,14 @@ impl Ingest {
         let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
         let t = now();
         ashiato_store::write(&mut conn, |c| {
-            let since = Timestamp(t.0 - 86_400_000);
+            let since = Timestamp(t.0 - ashiato_core::time::DAY_MS);
             if accounts::invitations_to_since(c, &email, since)? >= JOIN_LINKS_PER_DAY {
                 tracing::info!(security.event = "join_link_limited", "sign-up link not sent");
                 return Ok(Delivered::JoinLimited);
             }
             let days = config.invitation_days;
             let issued = accounts::create_invitation(c, None, Some(&email), t, days)?;
-            let mail = crate::mail::AccountMail {
+            let mail = crate::mail::OutgoingMail {
                 member: None,
                 to: email.as_str().to_owned(),
                 lang: ashiato_mail::Lang::Ja,
@@ -244,7 +244,7 @@ impl Ingest {
                 path: format!("/join/{}", issued.token),
                 kind: "join",
             };
-            crate::mail::enqueue_account_mail(c, &config, mail, t)?;
+            crate::mail::enqueue_mail(c, &config, mail, t)?;
             Ok(Delivered::JoinLink)
         })
         .map_err(|e| store_temporary(&e))

@@ -140,7 +140,7 @@ pub fn enqueue_notification(
             return Ok(false);
         }
     };
-    let mail = AccountMail {
+    let mail = OutgoingMail {
         member: Some(recipient),
         to,
         lang: lang_of(&member.language),
@@ -148,7 +148,7 @@ pub fn enqueue_notification(
         path,
         kind: kind.as_str(),
     };
-    queue_mail(conn, config, mail, true, now)
+    enqueue_mail(conn, config, mail, now)
 }
 
 /// The mail language for a member's interface language.
@@ -156,10 +156,11 @@ pub fn lang_of(language: &str) -> Lang {
     if language == "en" { Lang::En } else { Lang::Ja }
 }
 
-/// A mail someone asked for (password reset, address confirmation, invitation, sign-up link):
-/// sent whatever the recipient's notification opt-ins, to the address given.
+/// A mail for the outbox: a notification, or an account mail someone asked for (password
+/// reset, address confirmation, invitation, sign-up link), which goes whatever the
+/// recipient's notification opt-ins, to the address given.
 #[derive(Clone, Debug)]
-pub struct AccountMail {
+pub struct OutgoingMail {
     /// The member it concerns, if any (invitations and sign-up links have none).
     pub member: Option<MemberId>,
     /// The address it goes to.
@@ -168,33 +169,24 @@ pub struct AccountMail {
     pub lang: Lang,
     /// What it says.
     pub what: NotificationKind,
-    /// The page on this site it links to, with the link's token (`/password/reset/…`).
+    /// The page on this site it links to (`/diary/12`, `/password/reset/…`).
     pub path: String,
-    /// The outbox kind (`password_reset`, `confirm`, `invitation`, `join`).
+    /// The outbox kind (`comment`, `password_reset`, `confirm`, `invitation`, `join`, …).
     pub kind: &'static str,
 }
 
-/// Queues an account mail under the per-recipient rate limit; returns whether it was queued.
-/// Call inside the [`ashiato_store::write`] transaction that made its link.
-pub fn enqueue_account_mail(
-    conn: &mut AnyConnection,
-    config: &Config,
-    mail: AccountMail,
-    now: Timestamp,
-) -> StoreResult<bool> {
-    queue_mail(conn, config, mail, false, now)
-}
-
 /// Composes a mail for the carrier of its address and puts it in the outbox, unless the
-/// address had `mail_notify_per_hour` mails queued in the last hour.
-fn queue_mail(
+/// address had `mail_notify_per_hour` mails queued in the last hour; returns whether it was
+/// queued. Notifications carry the link to their settings; account mails, which were asked
+/// for, do not. Call inside the [`ashiato_store::write`] transaction of what it reports.
+pub fn enqueue_mail(
     conn: &mut AnyConnection,
     config: &Config,
-    mail: AccountMail,
-    settings_link: bool,
+    mail: OutgoingMail,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let AccountMail { member, to, lang, what, path, kind } = mail;
+    let settings_link = !mail.what.is_account_mail();
+    let OutgoingMail { member, to, lang, what, path, kind } = mail;
     let limit = config.mail_rate_limit();
     let since = Timestamp(now.0 - limit.window_secs * 1000);
     let sent: Vec<i64> = store_mail::queued_since(conn, &to, since)?

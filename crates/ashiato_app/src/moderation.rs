@@ -25,6 +25,19 @@ fn reason_text(reason: &str) -> StoreResult<String> {
     ashiato_core::text::clean_multiline(reason, REASON_MAX).map_err(StoreError::Rejected)
 }
 
+/// Writes the audit row of `action` done to `member`.
+fn audit_member(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    action: &str,
+    member: MemberId,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let target = format!("member:{member}");
+    audit::append(conn, &Action { actor, action, target: &target, reason }, now).map(|_| ())
+}
+
 /// Grants (`admin`) or revokes operator rights; returns whether they changed (an audit row is
 /// written only then). `NotFound` for a missing member, and nothing changes. Call inside
 /// [`ashiato_store::write`].
@@ -41,8 +54,7 @@ pub fn set_admin(
     }
     accounts::set_admin(conn, member, admin)?;
     let action = if admin { "admin.grant" } else { "admin.revoke" };
-    let target = format!("member:{member}");
-    audit::append(conn, &Action { actor, action, target: &target, reason: "" }, now)?;
+    audit_member(conn, actor, action, member, "", now)?;
     Ok(true)
 }
 
@@ -61,12 +73,7 @@ pub fn suspend(
         return Ok(false);
     }
     let ended = sessions::delete_for_member(conn, member)?;
-    let target = format!("member:{member}");
-    audit::append(
-        conn,
-        &Action { actor, action: "member.suspend", target: &target, reason: &reason },
-        now,
-    )?;
+    audit_member(conn, actor, "member.suspend", member, &reason, now)?;
     tracing::info!(member = member.0, sessions_ended = ended, "member suspended");
     Ok(true)
 }
@@ -82,12 +89,7 @@ pub fn unsuspend(
     if !accounts::set_suspended(conn, member, None, now)? {
         return Ok(false);
     }
-    let target = format!("member:{member}");
-    audit::append(
-        conn,
-        &Action { actor, action: "member.unsuspend", target: &target, reason: "" },
-        now,
-    )?;
+    audit_member(conn, actor, "member.unsuspend", member, "", now)?;
     Ok(true)
 }
 
@@ -168,26 +170,20 @@ pub async fn act(
     app.write(move |c| {
         let t = crate::now();
         let actor = Actor::Member(admin);
-        let target = format!("member:{member}");
-        let record = |c: &mut AnyConnection, name: &str, n: usize| -> StoreResult<bool> {
-            accounts::find_member(c, member)?;
-            audit::append(
-                c,
-                &Action { actor: Actor::Member(admin), action: name, target: &target, reason: "" },
-                t,
-            )?;
-            Ok(n > 0)
-        };
         match action {
             MemberAction::Suspend(reason) => suspend(c, actor, member, &reason, t),
             MemberAction::Unsuspend => unsuspend(c, actor, member, t),
             MemberAction::ClearEasyLogin => {
+                accounts::find_member(c, member)?;
                 let n = ashiato_store::bindings::unbind_member(c, member)?;
-                record(c, "member.clear_easy_login", n)
+                audit_member(c, actor, "member.clear_easy_login", member, "", t)?;
+                Ok(n > 0)
             }
             MemberAction::Logout => {
+                accounts::find_member(c, member)?;
                 let n = sessions::delete_for_member(c, member)?;
-                record(c, "member.logout", n)
+                audit_member(c, actor, "member.logout", member, "", t)?;
+                Ok(n > 0)
             }
         }
     })

@@ -8,6 +8,7 @@
 //! member's phone (people pay per packet) by asking again and again.
 
 use ashiato_core::account::{self, Email};
+use ashiato_core::time::HOUR_MS;
 use ashiato_core::{MemberId, Problem, Timestamp};
 use ashiato_mail::NotificationKind;
 use ashiato_store::accounts::{self as store_accounts, Member};
@@ -15,7 +16,7 @@ use ashiato_store::tokens::{self, Link, Purpose};
 use ashiato_store::{AnyConnection, StoreError, StoreResult, mail as store_mail, sessions};
 
 use crate::config::Config;
-use crate::mail::{AccountMail, enqueue_account_mail, lang_of};
+use crate::mail::{OutgoingMail, enqueue_mail, lang_of};
 use crate::{App, AppError, AppResult, now};
 
 /// Minutes a password-reset link lives.
@@ -24,8 +25,6 @@ pub const RESET_MINUTES: u32 = 30;
 pub const CONFIRM_HOURS: i64 = 72;
 /// Links of one purpose mailed to one address per hour, at most.
 pub const LINKS_PER_HOUR: i64 = 3;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// Whether `address` may get another link for `purpose` now.
 fn under_link_limit(
@@ -60,7 +59,7 @@ pub async fn request_reset(app: &App, typed: &str) -> AppResult<()> {
         }
         let ttl = i64::from(RESET_MINUTES) * 60_000;
         let token = tokens::issue(c, Purpose::Reset, member.id, &member.email, t, ttl)?;
-        let mail = AccountMail {
+        let mail = OutgoingMail {
             member: Some(member.id),
             to: member.email.clone(),
             lang: lang_of(&member.language),
@@ -71,7 +70,7 @@ pub async fn request_reset(app: &App, typed: &str) -> AppResult<()> {
             path: format!("/password/reset/{token}"),
             kind: "password_reset",
         };
-        enqueue_account_mail(c, &config, mail, t)?;
+        enqueue_mail(c, &config, mail, t)?;
         tracing::info!(
             security.event = "password_reset_requested",
             member = member.id.0,
@@ -134,7 +133,7 @@ pub async fn reset_password(app: &App, token: String, new: String) -> AppResult<
             Ok(link.member)
         })
         .await?;
-    crate::accounts::forget_login_failures(app, &member.email);
+    crate::accounts::lift_login_slowdown(app, &member.email);
     tracing::info!(security.event = "password_reset", member = id.0, "password set by reset link");
     Ok(id)
 }
@@ -154,7 +153,7 @@ pub fn send_confirmation(
     }
     let token =
         tokens::issue(conn, Purpose::Verify, member.id, address, t, CONFIRM_HOURS * HOUR_MS)?;
-    let mail = AccountMail {
+    let mail = OutgoingMail {
         member: Some(member.id),
         to: address.to_owned(),
         lang: lang_of(&member.language),
@@ -162,32 +161,18 @@ pub fn send_confirmation(
         path: format!("/confirm/{token}"),
         kind: "confirm",
     };
-    enqueue_account_mail(conn, config, mail, t)
+    enqueue_mail(conn, config, mail, t)
 }
 
-/// The member's addresses still waiting for confirmation: the login address and the phone
-/// address, each when it is unconfirmed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Unconfirmed {
-    /// The login address, when unconfirmed.
-    pub email: Option<String>,
-    /// The registered phone address, when unconfirmed.
-    pub phone: Option<String>,
-}
-
-impl Unconfirmed {
-    /// Whether nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.phone.is_none()
-    }
-}
-
-fn unconfirmed_in(conn: &mut AnyConnection, me: MemberId) -> StoreResult<(Member, Unconfirmed)> {
+/// The member and their addresses still waiting for confirmation: the login address and the
+/// phone address, each when it is unconfirmed.
+fn unconfirmed_in(conn: &mut AnyConnection, me: MemberId) -> StoreResult<(Member, Vec<String>)> {
     let member = store_accounts::find_member(conn, me)?;
     let settings = store_mail::settings(conn, me)?;
     let email = (!member.email_confirmed).then(|| member.email.clone());
     let phone = settings.phone_address.filter(|_| !settings.phone_confirmed);
-    Ok((member, Unconfirmed { email, phone }))
+    let waiting = email.into_iter().chain(phone).collect();
+    Ok((member, waiting))
 }
 
 /// Mails a fresh confirmation link to each unconfirmed address of the member (the reminder's
@@ -199,7 +184,7 @@ pub async fn resend_confirmation(app: &App, me: MemberId) -> AppResult<usize> {
         let (member, waiting) = unconfirmed_in(c, me)?;
         let t = now();
         let mut sent = 0;
-        for address in [waiting.email, waiting.phone].into_iter().flatten() {
+        for address in waiting {
             sent += usize::from(send_confirmation(c, &config, &member, &address, t)?);
         }
         Ok(sent)

@@ -84,10 +84,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
                 AdminCommand::Grant { email } => (email, true),
                 AdminCommand::Revoke { email } => (email, false),
             };
-            let config = load_config(cli, None)?;
-            let db = open_db(&config)?;
-            let mut conn = db.conn()?;
-            let member = member_by_email(&mut conn, email)?;
+            let (_, mut conn, member) = member_command(cli, email)?;
             let changed = write(&mut conn, |c| {
                 ashiato_app::moderation::set_admin(c, Actor::CommandLine, member, admin, now())
             })?;
@@ -97,10 +94,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             Ok(())
         }
         Command::Member { command: MemberCommand::Suspend { email, reason } } => {
-            let config = load_config(cli, None)?;
-            let db = open_db(&config)?;
-            let mut conn = db.conn()?;
-            let member = member_by_email(&mut conn, email)?;
+            let (_, mut conn, member) = member_command(cli, email)?;
             let changed = write(&mut conn, |c| {
                 ashiato_app::moderation::suspend(c, Actor::CommandLine, member, reason, now())
             })
@@ -113,10 +107,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             Ok(())
         }
         Command::Member { command: MemberCommand::Unsuspend { email } } => {
-            let config = load_config(cli, None)?;
-            let db = open_db(&config)?;
-            let mut conn = db.conn()?;
-            let member = member_by_email(&mut conn, email)?;
+            let (_, mut conn, member) = member_command(cli, email)?;
             let changed = write(&mut conn, |c| {
                 ashiato_app::moderation::unsuspend(c, Actor::CommandLine, member, now())
             })?;
@@ -150,10 +141,7 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             Ok(())
         }
         Command::Member { command: MemberCommand::Export { email, to } } => {
-            let config = load_config(cli, None)?;
-            let db = open_db(&config)?;
-            let mut conn = db.conn()?;
-            let member = member_by_email(&mut conn, email)?;
+            let (config, mut conn, member) = member_command(cli, email)?;
             let files = ashiato_store::files::FileStore::new(&config.data_dir);
             let bytes = ashiato_app::export::archive(&mut conn, &files, member, now())?;
             // create_new: an operator's typo never overwrites another file.
@@ -356,6 +344,18 @@ fn serve(
     // Footsteps still queued in memory are written before the process ends.
     footsteps.flush();
     served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))
+}
+
+/// What a command about one member starts with: the settings, a connection and the member
+/// named by `--email` (a usage error when there is none).
+fn member_command(
+    cli: &Cli,
+    email: &str,
+) -> Result<(Config, ashiato_store::db::PooledConn, MemberId), OpsError> {
+    let config = load_config(cli, None)?;
+    let mut conn = open_db(&config)?.conn()?;
+    let member = member_by_email(&mut conn, email)?;
+    Ok((config, conn, member))
 }
 
 /// The member whose login address is `email` (as the `--email` option): a usage error for

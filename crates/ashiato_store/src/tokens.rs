@@ -134,9 +134,3 @@ pub fn issued_since(
         .count()
         .get_result(conn)?)
 }
-
-/// Deletes links that expired before `before` (housekeeping).
-pub fn purge_expired(conn: &mut AnyConnection, before: Timestamp) -> StoreResult<usize> {
-    Ok(diesel::delete(account_tokens::table.filter(account_tokens::expires_at.lt(before.0)))
-        .execute(conn)?)
-}

@@ -136,6 +136,24 @@ pub async fn new_password_form(
     Ok(visitor.page(&new_password_page(&visitor, &token, &nickname, None)))
 }
 
+/// The new-password form again with `error` (while the link is still good), or the page saying
+/// why the link can no longer be used.
+async fn form_again(
+    visitor: &Visitor,
+    token: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    match uc::reset_link(visitor.state(), token.to_owned()).await {
+        Ok(nickname) => {
+            let page = new_password_page(visitor, token, &nickname, error);
+            Ok(visitor.page_with_status(&page, status))
+        }
+        Err(AppError::Rejected(p)) => Ok(link_error_page(visitor, p, RESET_AGAIN)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /password/reset/{token}`: sets the password, ends every session of the member and
 /// logs them in here.
 pub async fn set_password(
@@ -147,14 +165,8 @@ pub async fn set_password(
         Submitted { visitor, form, fresh: true } => (visitor, form.into_inner()),
         Submitted { mut visitor, fresh: false, .. } => {
             visitor.ensure_session().await?;
-            let nickname = match uc::reset_link(visitor.state(), token.clone()).await {
-                Ok(n) => n,
-                Err(AppError::Rejected(p)) => return Ok(link_error_page(&visitor, p, RESET_AGAIN)),
-                Err(e) => return Err(e.into()),
-            };
             let error = Some(visitor.cat().t("field.csrf_expired").to_owned());
-            let page = new_password_page(&visitor, &token, &nickname, error);
-            return Ok(visitor.page_with_status(&page, StatusCode::FORBIDDEN));
+            return form_again(&visitor, &token, error, StatusCode::FORBIDDEN).await;
         }
     };
     match uc::reset_password(visitor.state(), token.clone(), form.password).await {
@@ -167,10 +179,8 @@ pub async fn set_password(
             p @ (Problem::LinkUnknown | Problem::LinkUsed | Problem::LinkExpired),
         )) => Ok(link_error_page(&visitor, p, RESET_AGAIN)),
         Err(AppError::Rejected(p)) => {
-            let nickname = uc::reset_link(visitor.state(), token.clone()).await?;
             let error = Some(problem_message(visitor.cat(), p));
-            let page = new_password_page(&visitor, &token, &nickname, error);
-            Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY))
+            form_again(&visitor, &token, error, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
