@@ -119,7 +119,9 @@ pub async fn page(
     app.run(move |c| {
         let (community, standing) = load_in(c, me, id)?;
         let topics = if can_read_topics(&community, standing) {
-            Some(communities::topics_of(c, id, limit, offset)?)
+            let mut topics = communities::topics_of(c, id, limit, offset)?;
+            crate::friends::drop_muted(c, me, &mut topics, |t| t.author.id)?;
+            Some(topics)
         } else {
             None
         };
@@ -148,6 +150,10 @@ pub struct Members {
     pub community: Community,
     /// Whether the reader is its admin.
     pub is_admin: bool,
+    /// The reader's role (moderators remove members).
+    pub role: ashiato_store::community_admin::Role,
+    /// The sub-admins.
+    pub subadmins: Vec<MemberId>,
     /// Up to `limit` joined members from `offset`, oldest first.
     pub joined: Vec<MemberSummary>,
     /// Waiting requests (up to [`PENDING_SHOWN`]); only the admin sees them.
@@ -171,7 +177,9 @@ pub async fn members(
             Vec::new()
         };
         let joined = communities::members(c, id, false, limit, offset)?;
-        Ok(Members { community, is_admin, joined, pending })
+        let role = ashiato_store::community_admin::role(c, id, me)?;
+        let subadmins = ashiato_store::community_admin::subadmins(c, id)?;
+        Ok(Members { community, is_admin, role, subadmins, joined, pending })
     })
     .await
 }
@@ -242,6 +250,8 @@ pub struct TopicPage {
     pub community: Community,
     /// The reader's standing in it.
     pub standing: Membership,
+    /// The reader's role (moderators delete any topic or comment).
+    pub role: ashiato_store::community_admin::Role,
     /// The topic.
     pub topic: Topic,
     /// Its oldest comments, up to the limit asked for.
@@ -267,8 +277,10 @@ pub async fn topic(
         if topic.community != community.id {
             return Err(StoreError::NotFound);
         }
-        let comments = communities::topic_comments_of(c, topic.id, comments, 0)?;
-        Ok(TopicPage { community, standing, topic, comments })
+        let mut comments = communities::topic_comments_of(c, topic.id, comments, 0)?;
+        crate::friends::drop_muted(c, me, &mut comments, |k| k.author.id)?;
+        let role = ashiato_store::community_admin::role(c, id, me)?;
+        Ok(TopicPage { community, standing, role, topic, comments })
     })
     .await
 }

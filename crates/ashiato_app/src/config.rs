@@ -61,7 +61,8 @@ pub struct Config {
     pub log_format: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
-    /// Who may register OpenSocial apps: `members` or `admins`.
+    /// Who may register OpenSocial apps: `review` (every member; members see an app once an
+    /// admin approved it: the default), `members` (live at once) or `admins`.
     pub app_registration: String,
     /// App hosts exempt from the proxy's private-address and port rules (development and
     /// tests: `127.0.0.1`); empty in production.
@@ -115,7 +116,7 @@ impl Default for Config {
             photo_uploads_per_hour: 30,
             log_format: "text".into(),
             workers: 0,
-            app_registration: "members".into(),
+            app_registration: "review".into(),
             app_allow_private_hosts: Vec::new(),
             api_requests_per_5min: 300,
             mail_domain: String::new(),
@@ -242,10 +243,10 @@ impl Config {
             key: "bind",
             reason: format!("{:?} is not ADDRESS:PORT ({e})", self.bind),
         })?;
-        if !matches!(self.app_registration.as_str(), "members" | "admins") {
+        if !matches!(self.app_registration.as_str(), "review" | "members" | "admins") {
             return Err(ConfigError::Value {
                 key: "app_registration",
-                reason: "use members or admins".into(),
+                reason: "use review, members or admins".into(),
             });
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

@@ -55,14 +55,16 @@ pub struct Thread {
 }
 
 /// The thread of a visible entry.
-fn thread_in(c: &mut AnyConnection, seen: &Visible, comments: i64) -> StoreResult<Thread> {
+fn thread_in(
+    c: &mut AnyConnection,
+    viewer: MemberId,
+    seen: &Visible,
+    comments: i64,
+) -> StoreResult<Thread> {
     let (older, newer) = diary::neighbors(c, &seen.entry, seen.relation)?;
-    Ok(Thread {
-        comments: diary::comments(c, seen.entry.id, comments, 0)?,
-        older,
-        newer,
-        photos: photos::entry_photos(c, seen.entry.id)?,
-    })
+    let mut comments = diary::comments(c, seen.entry.id, comments, 0)?;
+    crate::friends::drop_muted(c, viewer, &mut comments, |k| k.author.id)?;
+    Ok(Thread { comments, older, newer, photos: photos::entry_photos(c, seen.entry.id)? })
 }
 
 /// An entry's page for `viewer`: the entry if they may see it ([`visible_in`]) and its
@@ -75,7 +77,7 @@ pub async fn page(
 ) -> AppResult<(Visible, Thread)> {
     app.read(move |c| {
         let seen = visible_in(c, viewer, id)?;
-        let thread = thread_in(c, &seen, comments)?;
+        let thread = thread_in(c, viewer, &seen, comments)?;
         Ok((seen, thread))
     })
     .await

@@ -6,7 +6,7 @@ use ashiato_core::{FriendRequestId, MemberId, Relation};
 use ashiato_store::friends::{FriendRequest, MemberSummary};
 use ashiato_store::photos::{self, Photo};
 use ashiato_store::{
-    AnyConnection, StoreError, StoreResult, accounts, diary, friends, members, relation,
+    AnyConnection, StoreError, StoreResult, accounts, diary, friends, members, mutes, relation,
 };
 
 use crate::mail::{Event, enqueue_notification};
@@ -73,6 +73,8 @@ pub struct Profile {
     pub pending_in: bool,
     /// The viewer blocked them.
     pub blocked: bool,
+    /// The viewer muted them.
+    pub muted: bool,
 }
 
 /// The profile of a member `viewer` may see, read on one connection.
@@ -89,6 +91,7 @@ pub async fn profile(app: &App, viewer: MemberId, id: MemberId) -> AppResult<Pro
             pending_out: friends::has_pending(c, viewer, owner)?,
             pending_in: friends::has_pending(c, owner, viewer)?,
             blocked: relation::has_blocked(c, viewer, owner)?,
+            muted: ashiato_store::mutes::is_muted(c, viewer, owner)?,
             member,
             relation: rel,
         })
@@ -266,6 +269,65 @@ pub async fn toggle_block(app: &App, me: MemberId, other: MemberId) -> AppResult
         })
     })
     .await
+}
+
+/// A member `me` may mute or unmute (one they can see), and whether they are muted now.
+pub async fn mute_target(
+    app: &App,
+    me: MemberId,
+    other: MemberId,
+) -> AppResult<(accounts::Member, bool)> {
+    if other == me {
+        return Err(AppError::NotFound);
+    }
+    app.run(move |c| {
+        let muted = mutes::is_muted(c, me, other)?;
+        // A muted member stays reachable to lift the mute even if a block came later.
+        let member = if muted {
+            accounts::find_member(c, other)?
+        } else {
+            visible_member_in(c, me, other)?.0
+        };
+        Ok((member, muted))
+    })
+    .await
+}
+
+/// Mutes `other` (ミュート: their diaries, comments, topics and footsteps leave `me`'s home,
+/// lists and footsteps; they are not told), or lifts the mute. Returns whether they are muted
+/// now.
+pub async fn toggle_mute(app: &App, me: MemberId, other: MemberId) -> AppResult<bool> {
+    mute_target(app, me, other).await?;
+    app.write(move |c| {
+        if mutes::is_muted(c, me, other)? {
+            mutes::unmute(c, me, other)?;
+            Ok(false)
+        } else {
+            mutes::mute(c, me, other, now())?;
+            Ok(true)
+        }
+    })
+    .await
+}
+
+/// Drops what members `viewer` muted wrote from a loaded list (a thread's comments, a
+/// community's topics); the home feeds and footsteps leave them out in their queries.
+pub fn drop_muted<T>(
+    c: &mut AnyConnection,
+    viewer: MemberId,
+    items: &mut Vec<T>,
+    author: impl Fn(&T) -> MemberId,
+) -> StoreResult<()> {
+    let muted = mutes::muted_ids(c, viewer)?;
+    if !muted.is_empty() {
+        items.retain(|item| !muted.contains(&author(item)));
+    }
+    Ok(())
+}
+
+/// The members `me` muted, newest first (settings lists them to lift a mute).
+pub async fn muted(app: &App, me: MemberId) -> AppResult<Vec<MemberSummary>> {
+    app.run(move |c| mutes::muted_members(c, me)).await
 }
 
 /// A friend to introduce, with the introduction `me` wrote of them already, if any; anyone

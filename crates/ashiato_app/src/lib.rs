@@ -34,6 +34,7 @@ use ashiato_store::{AnyConnection, Db, StoreError};
 pub mod accounts;
 pub mod apps;
 pub mod communities;
+pub mod community_admin;
 pub mod config;
 pub mod diary;
 pub mod drafts;
@@ -49,6 +50,8 @@ pub mod messages;
 pub mod moderation;
 pub mod photos;
 pub mod recovery;
+pub mod removal;
+pub mod reports;
 pub mod secret;
 pub mod trust;
 

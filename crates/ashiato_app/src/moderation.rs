@@ -21,7 +21,7 @@ use ashiato_store::{AnyConnection, StoreError, StoreResult, accounts, sessions};
 pub const REASON_MAX: usize = 1000;
 
 /// A reason as typed: required, cleaned of control characters, at most [`REASON_MAX`].
-fn reason_text(reason: &str) -> StoreResult<String> {
+pub(crate) fn reason_text(reason: &str) -> StoreResult<String> {
     ashiato_core::text::clean_multiline(reason, REASON_MAX).map_err(StoreError::Rejected)
 }
 
@@ -102,15 +102,25 @@ pub struct Dashboard {
     pub footstep_backlog: u64,
     /// Footsteps this process dropped because its queue was full.
     pub footsteps_dropped: u64,
+    /// Reports waiting for an operator.
+    pub open_reports: i64,
     /// The oldest "last verified" date of the carrier gateway table, `YYYY-MM-DD`.
     pub gateways_verified: Option<String>,
 }
 
 /// Reads the dashboard.
 pub async fn dashboard(app: &crate::App) -> crate::AppResult<Dashboard> {
-    let figures = app.run(|c| ashiato_store::admin::figures(c, crate::now())).await?;
+    let (figures, open_reports) = app
+        .run(|c| {
+            Ok((
+                ashiato_store::admin::figures(c, crate::now())?,
+                ashiato_store::reports::open_count(c)?,
+            ))
+        })
+        .await?;
     Ok(Dashboard {
         figures,
+        open_reports,
         footstep_backlog: app.footsteps.backlog(),
         footsteps_dropped: app.footsteps.dropped(),
         gateways_verified: app.trust.gateways.last_verified().map(|d| d.to_string()),
@@ -290,4 +300,60 @@ pub async fn revoke_invitation(
         Ok(true)
     })
     .await
+}
+
+/// Every app with the member who registered it, newest first (the console's app review).
+pub async fn apps(
+    app: &crate::App,
+) -> crate::AppResult<Vec<(ashiato_store::apps::App, Option<ashiato_store::friends::MemberSummary>)>>
+{
+    app.run(|c| {
+        let mut out = Vec::new();
+        for a in ashiato_store::apps::list(c, 1000, 0)? {
+            let by = match a.registered_by {
+                Some(m) => accounts::find_member(c, m)
+                    .map(|m| ashiato_store::friends::MemberSummary {
+                        id: m.id,
+                        nickname: m.nickname,
+                    })
+                    .ok(),
+                None => None,
+            };
+            out.push((a, by));
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Approves an app (members see it, its key works) or suspends it (hidden at once, its
+/// consumer key refused by the Social API). Returns whether it changed; an audit row
+/// (`app.approve` / `app.suspend`) is written only then. Call inside [`ashiato_store::write`].
+pub fn set_app_live(
+    conn: &mut AnyConnection,
+    actor: Actor,
+    id: ashiato_core::AppId,
+    live: bool,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    use ashiato_store::apps::{REVIEW_APPROVED, REVIEW_SUSPENDED, set_review_state};
+    let state = if live { REVIEW_APPROVED } else { REVIEW_SUSPENDED };
+    if !set_review_state(conn, id, state)? {
+        return Ok(false);
+    }
+    let action = if live { "app.approve" } else { "app.suspend" };
+    let target = format!("app:{id}");
+    audit::append(conn, &Action { actor, action, target: &target, reason: "" }, now)?;
+    tracing::info!(app = id.0, live, "app review");
+    Ok(true)
+}
+
+/// [`set_app_live`] by an admin in the console.
+pub async fn review_app(
+    app: &crate::App,
+    admin: MemberId,
+    id: ashiato_core::AppId,
+    live: bool,
+) -> crate::AppResult<bool> {
+    app.write(move |c| set_app_live(c, Actor::Member(admin), id, live, crate::now())).await
 }

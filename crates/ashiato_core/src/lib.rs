@@ -10,6 +10,7 @@ pub mod content;
 pub mod error;
 pub mod footstep;
 pub mod id;
+pub mod moderation;
 pub mod password;
 pub mod scope;
 pub mod text;

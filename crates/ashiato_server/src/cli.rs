@@ -84,6 +84,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Members' reports (通報).
+    Report {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Content the operators remove.
+    Content {
+        /// What to do.
+        #[command(subcommand)]
+        command: ContentCommand,
+    },
     /// OpenSocial apps.
     App {
         /// What to do with apps.
@@ -151,6 +163,37 @@ pub enum AuditCommand {
         /// How many entries.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+    },
+}
+
+/// Report subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Print reports, newest first: id, state, target path, category, reporter, created (ms).
+    List {
+        /// Only the open ones.
+        #[arg(long)]
+        open: bool,
+        /// One JSON object per line instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Content subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ContentCommand {
+    /// Remove content by its page path (/diary/ID, /diary/ID/comments/ID, /c/ID,
+    /// /c/ID/topics/ID, /c/ID/topics/ID/comments/ID, /m/ID/photo, /messages/ID): it is
+    /// deleted with its photos, an old link shows that it was removed, the open reports on it
+    /// are resolved and the audit log records it.
+    Remove {
+        /// The content's page path.
+        #[arg(long)]
+        path: String,
+        /// Why (required; kept in the audit log).
+        #[arg(long)]
+        reason: String,
     },
 }
 

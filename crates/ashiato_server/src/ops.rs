@@ -19,7 +19,8 @@ use ashiato_store::{Db, DbOptions, StoreError, accounts, write};
 use ashiato_web::server;
 
 use crate::cli::{
-    AdminCommand, AppCommand, AuditCommand, Cli, Command, ImageCommand, MemberCommand,
+    AdminCommand, AppCommand, AuditCommand, Cli, Command, ContentCommand, ImageCommand,
+    MemberCommand, ReportCommand,
 };
 use crate::demo;
 pub use crate::error::OpsError;
@@ -139,6 +140,12 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
                 }
             }
             Ok(())
+        }
+        Command::Report { command: ReportCommand::List { open, json } } => {
+            report_list(cli, *open, *json)
+        }
+        Command::Content { command: ContentCommand::Remove { path, reason } } => {
+            remove_content(cli, path, reason)
         }
         Command::Member { command: MemberCommand::Export { email, to } } => {
             let (config, mut conn, member) = member_command(cli, email)?;
@@ -346,6 +353,76 @@ fn serve(
     served.map_err(|e| OpsError::Io(format!("server stopped: {e}")))
 }
 
+/// `report list`: the queue as text or JSON lines.
+fn report_list(cli: &Cli, open: bool, json: bool) -> Result<(), OpsError> {
+    let config = load_config(cli, None)?;
+    let mut conn = open_db(&config)?.conn()?;
+    for r in ashiato_store::reports::list(&mut conn, open, i64::MAX)? {
+        let reporter = r.reporter_email.clone().unwrap_or_else(|| "-".into());
+        if json {
+            let line = serde_json::json!({
+                "id": r.id,
+                "state": r.state.as_str(),
+                "target": r.target,
+                "category": r.category,
+                "reporter": r.reporter_email,
+                "reporter_id": r.reporter.map(|m| m.0),
+                "note": r.note,
+                "created": r.created_at.0,
+                "action": r.action,
+                "resolution": r.resolution,
+                "handled": r.handled_at.map(|t| t.0),
+            });
+            println!("{line}");
+        } else {
+            println!(
+                "{}\t{}\t{}\t{}\t{reporter}\t{}",
+                r.id,
+                r.state.as_str(),
+                r.target,
+                r.category,
+                r.created_at.0
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `content remove --path P --reason R`.
+fn remove_content(cli: &Cli, path: &str, reason: &str) -> Result<(), OpsError> {
+    use ashiato_core::moderation::Target;
+    let target = Target::parse(path).ok_or_else(|| {
+        OpsError::Usage(format!(
+            "--path {path:?} names no content: use /diary/ID, /diary/ID/comments/ID, /c/ID, \
+             /c/ID/topics/ID, /c/ID/topics/ID/comments/ID, /m/ID/photo or /messages/ID"
+        ))
+    })?;
+    if matches!(target, Target::Profile(_)) {
+        return Err(OpsError::Usage(
+            "--path: a profile is not removed; suspend the member (member suspend) or remove \
+             their photo (/m/ID/photo)"
+                .into(),
+        ));
+    }
+    let config = load_config(cli, None)?;
+    let mut conn = open_db(&config)?.conn()?;
+    let files = ashiato_store::files::FileStore::new(&config.data_dir);
+    let done =
+        ashiato_app::removal::remove(&mut conn, &files, &Actor::CommandLine, target, reason, now())
+            .map_err(|e| match e {
+                StoreError::NotFound => OpsError::Usage(format!(
+                    "--path: nothing at {path} (removed already, or never there); nothing changed"
+                )),
+                StoreError::Rejected(p) => OpsError::Usage(format!("--reason {p}")),
+                other => other.into(),
+            })?;
+    println!(
+        "{path} removed ({} report(s) resolved, {} photo file(s) deleted)",
+        done.reports_closed, done.photos_deleted
+    );
+    Ok(())
+}
+
 /// What a command about one member starts with: the settings, a connection and the member
 /// named by `--email` (a usage error when there is none).
 fn member_command(
@@ -450,6 +527,7 @@ fn app(cli: &Cli, command: &AppCommand) -> Result<(), OpsError> {
                     signature == "rsa-sha1",
                     &allow,
                     None,
+                    ashiato_store::apps::REVIEW_APPROVED,
                     now(),
                 ))
                 .map_err(|e| match e {

@@ -45,7 +45,26 @@ pub struct App {
     pub event_method: String,
     /// How the container signs requests to the app: `HMAC-SHA1` or `RSA-SHA1`.
     pub signature_method: String,
+    /// Who registered it (none: the operator, or a withdrawn member).
+    pub registered_by: Option<MemberId>,
+    /// `approved` (members see it and its key works), `pending` (waiting for an admin's
+    /// review) or `suspended` (pulled: hidden, its key refused).
+    pub review_state: String,
 }
+
+impl App {
+    /// Whether members see the app and its consumer key is accepted.
+    pub fn is_live(&self) -> bool {
+        self.review_state == REVIEW_APPROVED
+    }
+}
+
+/// The review state of an app members may use.
+pub const REVIEW_APPROVED: &str = "approved";
+/// The review state of an app waiting for an admin.
+pub const REVIEW_PENDING: &str = "pending";
+/// The review state of an app an admin pulled.
+pub const REVIEW_SUSPENDED: &str = "suspended";
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = apps)]
@@ -63,6 +82,8 @@ struct AppRow {
     removeapp_url: Option<String>,
     event_method: String,
     signature_method: String,
+    registered_by: Option<i64>,
+    review_state: String,
 }
 
 impl From<AppRow> for App {
@@ -81,6 +102,8 @@ impl From<AppRow> for App {
             removeapp_url: r.removeapp_url,
             event_method: r.event_method,
             signature_method: r.signature_method,
+            registered_by: r.registered_by.map(MemberId),
+            review_state: r.review_state,
         }
     }
 }
@@ -114,6 +137,8 @@ pub struct NewApp<'a> {
     pub signature_method: &'a str,
     /// Who registered it.
     pub registered_by: Option<MemberId>,
+    /// [`REVIEW_APPROVED`] or [`REVIEW_PENDING`].
+    pub review_state: &'a str,
 }
 
 /// Registers an app.
@@ -134,6 +159,7 @@ pub fn create(conn: &mut AnyConnection, a: &NewApp<'_>, now: Timestamp) -> Store
                 apps::event_method.eq(a.event_method),
                 apps::signature_method.eq(a.signature_method),
                 apps::registered_by.eq(a.registered_by.map(|m| m.0)),
+                apps::review_state.eq(a.review_state),
                 apps::created_at.eq(now.0),
             ))
             .returning(apps::id)
@@ -151,27 +177,49 @@ pub fn find(conn: &mut AnyConnection, id: AppId) -> StoreResult<App> {
         .map_err(StoreError::from)
 }
 
-/// The app with this consumer key, if any.
+/// The live app with this consumer key, if any: a pending or suspended app's key is refused.
 pub fn by_consumer_key(conn: &mut AnyConnection, key: &str) -> StoreResult<Option<App>> {
     Ok(apps::table
         .filter(apps::consumer_key.eq(key))
+        .filter(apps::review_state.eq(REVIEW_APPROVED))
         .select(AppRow::as_select())
         .first(conn)
         .optional()?
         .map(App::from))
 }
 
-/// All apps, newest first.
+/// Apps newest first: every one, or only the live ones.
+fn listed(
+    conn: &mut AnyConnection,
+    only_live: bool,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<App>> {
+    let mut q = apps::table.order(apps::id.desc()).limit(limit).offset(offset).into_boxed();
+    if only_live {
+        q = q.filter(apps::review_state.eq(REVIEW_APPROVED));
+    }
+    Ok(q.select(AppRow::as_select()).load(conn)?.into_iter().map(App::from).collect())
+}
+
+/// All apps, newest first (the operators' lists).
 pub fn list(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Vec<App>> {
-    Ok(apps::table
-        .order(apps::id.desc())
-        .limit(limit)
-        .offset(offset)
-        .select(AppRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(App::from)
-        .collect())
+    listed(conn, false, limit, offset)
+}
+
+/// The apps members may see (approved), newest first.
+pub fn list_live(conn: &mut AnyConnection, limit: i64, offset: i64) -> StoreResult<Vec<App>> {
+    listed(conn, true, limit, offset)
+}
+
+/// Sets an app's review state; returns whether it changed. `NotFound` for a missing app.
+pub fn set_review_state(conn: &mut AnyConnection, id: AppId, state: &str) -> StoreResult<bool> {
+    let before: String = apps::table.find(id.0).select(apps::review_state).first(conn)?;
+    if before == state {
+        return Ok(false);
+    }
+    diesel::update(apps::table.find(id.0)).set(apps::review_state.eq(state)).execute(conn)?;
+    Ok(true)
 }
 
 /// Installs an app for a member; `false` if it was installed already.
@@ -241,6 +289,7 @@ pub fn installed_by(conn: &mut AnyConnection, member: MemberId) -> StoreResult<V
     Ok(apps::table
         .inner_join(app_installs::table)
         .filter(app_installs::member_id.eq(member.0))
+        .filter(apps::review_state.eq(REVIEW_APPROVED))
         .order(app_installs::installed_at.desc())
         .select(AppRow::as_select())
         .load(conn)?

@@ -576,6 +576,7 @@ pub fn active_topics_for(
 ) -> StoreResult<Vec<(Topic, String)>> {
     // Neither side of a block sees the other in feeds: topics they started are left out here.
     let (blocked_by_me, blocking_me) = crate::relation::blocks_either_way(member);
+    let muted = crate::mutes::muted_by(member);
     Ok(native!(conn, c => topics::table
         .inner_join(
             community_members::table.on(community_members::community_id.eq(topics::community_id)),
@@ -588,6 +589,7 @@ pub fn active_topics_for(
         .filter(topics::last_activity_at.ge(since.0))
         .filter(topics::author_id.ne_all(blocked_by_me))
         .filter(topics::author_id.ne_all(blocking_me))
+        .filter(topics::author_id.ne_all(muted))
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
         .select(ActiveTopicRow::as_select())

@@ -394,6 +394,7 @@ pub fn friends_feed(
     limit: i64,
 ) -> StoreResult<Vec<FeedItem>> {
     let (blocked_by_viewer, blocking_viewer) = crate::relation::blocks_either_way(viewer);
+    let muted = crate::mutes::muted_by(viewer);
     Ok(native!(conn, c => diary_entries::table
         .inner_join(friendships::table.on(friendships::friend_id.eq(diary_entries::author_id)))
         .inner_join(members::table.on(members::id.eq(diary_entries::author_id)))
@@ -402,6 +403,7 @@ pub fn friends_feed(
         .filter(scope_visible(Relation::Friend))
         .filter(diary_entries::author_id.ne_all(blocked_by_viewer))
         .filter(diary_entries::author_id.ne_all(blocking_viewer))
+        .filter(diary_entries::author_id.ne_all(muted))
         .order((diary_entries::created_at.desc(), diary_entries::id.desc()))
         .limit(limit)
         .select((ENTRY_COLUMNS, members::nickname))
@@ -420,6 +422,7 @@ pub fn comments_on_mine(
 ) -> StoreResult<Vec<(Comment, String)>> {
     // Comments written before a block stay on the entry, but not in the owner's home feed.
     let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
+    let muted = crate::mutes::muted_by(owner);
     Ok(native!(conn, c => diary_comments::table
         .inner_join(diary_entries::table.on(diary_entries::id.eq(diary_comments::entry_id)))
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
@@ -428,6 +431,7 @@ pub fn comments_on_mine(
         .filter(diary_comments::author_id.ne(owner.0))
         .filter(diary_comments::author_id.ne_all(blocked_by_owner))
         .filter(diary_comments::author_id.ne_all(blocking_owner))
+        .filter(diary_comments::author_id.ne_all(muted))
         .filter(diary_comments::created_at.ge(since.0))
         .order((diary_comments::created_at.desc(), diary_comments::id.desc()))
         .limit(limit)
@@ -454,4 +458,19 @@ pub fn comments_on_mine(
         )
     })
     .collect())
+}
+
+/// A comment's entry and author, whoever may see them (moderation and reports check the
+/// reader's view themselves). `NotFound` when it is gone.
+pub fn comment_owner(conn: &mut AnyConnection, id: CommentId) -> StoreResult<(DiaryId, MemberId)> {
+    let (entry, author): (i64, i64) = diary_comments::table
+        .find(id.0)
+        .select((diary_comments::entry_id, diary_comments::author_id))
+        .first(conn)?;
+    Ok((DiaryId(entry), MemberId(author)))
+}
+
+/// A comment's text, whoever wrote it.
+pub fn comment_body(conn: &mut AnyConnection, id: CommentId) -> StoreResult<String> {
+    Ok(diary_comments::table.find(id.0).select(diary_comments::body).first(conn)?)
 }

@@ -196,6 +196,7 @@ pub fn visitors(
     offset: i64,
 ) -> StoreResult<Vec<Visitor>> {
     let (blocked_by_owner, blocking_owner) = crate::relation::blocks_either_way(owner);
+    let muted = crate::mutes::muted_by(owner);
     let last = diesel::dsl::max(footsteps::visited_at);
     Ok(footsteps::table
         .inner_join(members::table.on(members::id.eq(footsteps::visitor_id)))
@@ -204,6 +205,7 @@ pub fn visitors(
         .filter(footsteps::visited_at.ge(since.0))
         .filter(footsteps::visitor_id.ne_all(blocked_by_owner))
         .filter(footsteps::visitor_id.ne_all(blocking_owner))
+        .filter(footsteps::visitor_id.ne_all(muted))
         .group_by((members::id, members::nickname))
         .select((MemberSummaryRow::as_select(), last))
         .order((last.desc(), members::id.desc()))

@@ -42,6 +42,14 @@ pub(crate) fn unread_of(member: i64) -> _ {
         .filter(messages::recipient_id.eq(member))
         .filter(messages::read_at.is_null())
         .filter(messages::recipient_deleted.eq(kept))
+        .filter(messages::sender_id.ne_all(suspended_ids()))
+}
+
+/// Subquery: the suspended members, whose messages leave their recipients' inboxes until the
+/// suspension is lifted.
+#[diesel::dsl::auto_type]
+fn suspended_ids() -> _ {
+    members::table.filter(members::suspended_at.is_not_null()).select(members::id)
 }
 
 /// Number of unread messages in a member's inbox.
@@ -126,6 +134,7 @@ pub fn inbox(
     let rows = messages::table
         .filter(messages::recipient_id.eq(member.0))
         .filter(messages::recipient_deleted.eq(false))
+        .filter(messages::sender_id.ne_all(suspended_ids()))
         .order((messages::created_at.desc(), messages::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -194,8 +203,12 @@ pub fn open(
     let row: MessageRow = messages::table
         .filter(messages::id.eq(id.0))
         .filter(
-            (messages::sender_id.eq(member.0).and(messages::sender_deleted.eq(false)))
-                .or(messages::recipient_id.eq(member.0).and(messages::recipient_deleted.eq(false))),
+            (messages::sender_id.eq(member.0).and(messages::sender_deleted.eq(false))).or(
+                messages::recipient_id
+                    .eq(member.0)
+                    .and(messages::recipient_deleted.eq(false))
+                    .and(messages::sender_id.ne_all(suspended_ids())),
+            ),
         )
         .select(MessageRow::as_select())
         .first(conn)?;
@@ -218,4 +231,24 @@ pub fn delete_for(conn: &mut AnyConnection, id: MessageId, member: MemberId) -> 
             .set(messages::recipient_deleted.eq(true))
             .execute(conn)?;
     if as_sender + as_recipient == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// A message's sender and recipient. `NotFound` when it is gone.
+pub fn parties(conn: &mut AnyConnection, id: MessageId) -> StoreResult<(MemberId, MemberId)> {
+    let (s, r): (i64, i64) = messages::table
+        .find(id.0)
+        .select((messages::sender_id, messages::recipient_id))
+        .first(conn)?;
+    Ok((MemberId(s), MemberId(r)))
+}
+
+/// Deletes a message from both sides (the operators' removal). `NotFound` when it is gone.
+pub fn delete_everywhere(conn: &mut AnyConnection, id: MessageId) -> StoreResult<()> {
+    let n = diesel::delete(messages::table.find(id.0)).execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// A message's subject and body, whoever sent it (the operators read reported messages).
+pub fn text(conn: &mut AnyConnection, id: MessageId) -> StoreResult<(String, String)> {
+    Ok(messages::table.find(id.0).select((messages::subject, messages::body)).first(conn)?)
 }

@@ -179,6 +179,7 @@ diesel::table! {
         member_id -> BigInt,
         state -> Text,
         joined_at -> BigInt,
+        role -> Text,
     }
 }
 
@@ -192,6 +193,7 @@ diesel::table! {
         comment_count -> Integer,
         created_at -> BigInt,
         last_activity_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
     }
 }
 
@@ -202,6 +204,7 @@ diesel::table! {
         author_id -> BigInt,
         body -> Text,
         created_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
     }
 }
 
@@ -273,6 +276,7 @@ diesel::table! {
         signature_method -> Text,
         registered_by -> Nullable<BigInt>,
         created_at -> BigInt,
+        review_state -> Text,
     }
 }
 
@@ -429,6 +433,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        reporter_id -> Nullable<BigInt>,
+        target -> Text,
+        category -> Text,
+        note -> Text,
+        state -> Text,
+        action -> Text,
+        resolution -> Text,
+        handled_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        handled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tombstones (target) {
+        target -> Text,
+        reason -> Text,
+        removed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mutes (member_id, muted_id) {
+        member_id -> BigInt,
+        muted_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(profile_fields -> members (member_id));
 diesel::joinable!(sessions -> members (member_id));
 diesel::joinable!(subscriber_bindings -> members (member_id));
@@ -494,4 +530,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     drafts,
     audit_log,
     announcements,
+    reports,
+    tombstones,
+    mutes,
 );

@@ -104,6 +104,7 @@ fn setup() -> Setup {
                     event_method: "GET",
                     signature_method: "HMAC-SHA1",
                     registered_by: None,
+                    review_state: ashiato_store::apps::REVIEW_APPROVED,
                 },
                 NOW,
             )?;

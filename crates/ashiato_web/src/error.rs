@@ -90,7 +90,11 @@ pub enum ErrorPage {
     Unavailable,
     /// 500.
     Internal,
+    /// 410: the operators removed what was here (a tombstone, docs/operations.md).
+    Removed(ashiato_core::moderation::TargetKind),
 }
+
+use ashiato_core::moderation::TargetKind;
 
 impl ErrorPage {
     /// Catalog key of the page text.
@@ -103,6 +107,15 @@ impl ErrorPage {
             ErrorPage::TooMany => "status.too_many",
             ErrorPage::Unavailable => "status.unavailable",
             ErrorPage::Internal => "status.internal",
+            ErrorPage::Removed(kind) => match kind {
+                TargetKind::Diary => "removed.diary",
+                TargetKind::DiaryComment => "removed.diary_comment",
+                TargetKind::Profile | TargetKind::ProfilePhoto => "removed.profile",
+                TargetKind::Community => "removed.community",
+                TargetKind::Topic => "removed.topic",
+                TargetKind::TopicComment => "removed.topic_comment",
+                TargetKind::Message => "removed.message",
+            },
         }
     }
 }

@@ -94,10 +94,26 @@ pub async fn error_pages(
             _ => ErrorPage::BadRequest,
         })
     });
-    let Some(kind) = kind else { return Ok(response) };
-    let (req, res) = response.into_parts();
+    let Some(mut kind) = kind else { return Ok(response) };
+    let (req, mut res) = response.into_parts();
+    // A page the operators removed says so to whoever follows an old link (410, not 404).
+    if kind == ErrorPage::NotFound
+        && req.method() == actix_web::http::Method::GET
+        && let Some(removed) = tombstone(&req).await
+    {
+        kind = ErrorPage::Removed(removed);
+        *res.status_mut() = StatusCode::GONE;
+    }
     let page = error_page(&req, &res, kind);
     Ok(ServiceResponse::new(req, page))
+}
+
+/// The kind of removed content whose tombstone is at this request's path, if any. Asked only
+/// for a GET that found nothing, so ordinary pages pay nothing for it; a failed lookup shows the
+/// plain "not found" page.
+async fn tombstone(req: &actix_web::HttpRequest) -> Option<ashiato_core::moderation::TargetKind> {
+    let app = req.app_data::<actix_web::web::Data<ashiato_app::App>>()?;
+    ashiato_app::removal::tombstone(app, req.path().to_owned()).await.ok().flatten()
 }
 
 fn error_page(req: &actix_web::HttpRequest, res: &HttpResponse, kind: ErrorPage) -> HttpResponse {

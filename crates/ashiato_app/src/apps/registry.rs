@@ -219,6 +219,7 @@ pub fn store(
     conn: &mut AnyConnection,
     p: &Prepared,
     registered_by: Option<MemberId>,
+    review_state: &str,
     now: Timestamp,
 ) -> StoreResult<Registration> {
     let consumer_key = random_token::<12>()?;
@@ -239,6 +240,7 @@ pub fn store(
             event_method: &p.event_method,
             signature_method: &p.signature_method,
             registered_by,
+            review_state,
         },
         now,
     )?;
@@ -263,6 +265,7 @@ pub async fn register(
     rsa_sha1: bool,
     allow_private: &[String],
     registered_by: Option<MemberId>,
+    review_state: &'static str,
     now: Timestamp,
 ) -> Result<Registration, RegisterError> {
     let mut prepared = match source {
@@ -278,7 +281,7 @@ pub async fn register(
     let db = db.clone();
     let reg = tokio::task::spawn_blocking(move || {
         let mut conn = db.conn()?;
-        store(&mut conn, &prepared, registered_by, now)
+        store(&mut conn, &prepared, registered_by, review_state, now)
     })
     .await
     .map_err(|e| StoreError::Unavailable(format!("blocking task: {e}")))??;

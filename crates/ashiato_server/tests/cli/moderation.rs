@@ -12,7 +12,11 @@ use crate::serve::start_with;
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("admin_rights_are_granted_and_revoked_with_an_audit_row", admin_rights)
-        .on_both("a_suspension_stops_login_mail_and_pages_until_lifted", suspension);
+        .on_both("a_suspension_stops_login_mail_and_pages_until_lifted", suspension)
+        .on_both(
+            "reports_are_listed_and_content_removed_from_the_command_line",
+            reports_and_removal,
+        );
 }
 
 const TEXT_MAIL: &str = "From: taro.@docomo.ne.jp\r\nSubject: test\r\nMessage-ID: <m{n}@docomo.ne.jp>\r\n\
@@ -149,4 +153,101 @@ fn suspension(t: &TestDb) {
     let suspend_line = text.stdout.lines().nth(1).expect("the suspension");
     assert_eq!(suspend_line.split('\t').count(), 6, "a tab in the reason stays one column");
     assert!(suspend_line.ends_with("spam links"), "{suspend_line}");
+}
+
+fn reports_and_removal(t: &TestDb) {
+    use ashiato_core::{Scope, Timestamp};
+    use ashiato_store::{diary, messages, reports};
+    let site = Site::new(t, &[]);
+    let added = site.run(&[
+        "member",
+        "add",
+        "--email",
+        "hanako@example.jp",
+        "--nickname",
+        "花子",
+        "--password",
+        "sakura-2008-spring",
+    ]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let hanako = ashiato_core::MemberId(added.stdout.trim().parse().expect("id"));
+    let (entry, message) = {
+        let mut conn = t.db.conn().expect("connection");
+        let now = Timestamp(1_700_000_000_000);
+        let e = diary::create_entry(&mut conn, site.member, "晒し", "本文", Scope::Public, now)
+            .expect("entry");
+        let m = messages::send(&mut conn, site.member, hanako, "件名", "本文", None, now)
+            .expect("message");
+        for target in [format!("/diary/{e}"), format!("/messages/{m}")] {
+            let r = reports::NewReport {
+                reporter: hanako,
+                target: &target,
+                category: "spam",
+                note: "宣伝\tです",
+            };
+            reports::file(&mut conn, &r, now).expect("report");
+        }
+        (e, m)
+    };
+    let entry_path = format!("/diary/{entry}");
+
+    // Listed newest first, six tab-separated fields (the note only in JSON, where a tab is safe).
+    let listed = site.run(&["report", "list"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", listed.stdout);
+    let fields: Vec<&str> = lines[1].split('\t').collect();
+    assert_eq!(fields.len(), 6, "{}", lines[1]);
+    assert_eq!(&fields[1..5], ["open", entry_path.as_str(), "spam", "hanako@example.jp"]);
+    let json = site.run(&["report", "list", "--open", "--json"]);
+    let rows: Vec<serde_json::Value> =
+        json.stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["target"], entry_path);
+    assert_eq!(rows[1]["note"], "宣伝\tです");
+
+    // Bad input: a clear refusal on stderr, exit 64, and nothing changes.
+    for (args, says) in [
+        (vec!["content", "remove", "--path", "/admin", "--reason", "x"], "names no content"),
+        (vec!["content", "remove", "--path", "/diary/1x", "--reason", "x"], "names no content"),
+        (vec!["content", "remove", "--path", &entry_path, "--reason", "  "], "--reason"),
+        (vec!["content", "remove", "--path", "/diary/999999", "--reason", "x"], "nothing at"),
+        (vec!["content", "remove", "--path", "/m/1", "--reason", "x"], "suspend the member"),
+    ] {
+        let out = site.run(&args);
+        assert_eq!(out.code, 64, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    assert!(audit(&site).is_empty());
+
+    // Removed: gone from the database with a tombstone, its report resolved, one audit row.
+    let out = site.run(&["content", "remove", "--path", &entry_path, "--reason", "宣伝の投稿"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("1 report(s) resolved"), "{}", out.stdout);
+    let mut conn = t.db.conn().expect("connection");
+    assert!(diary::find_entry(&mut conn, entry).is_err());
+    assert!(reports::tombstone(&mut conn, &entry_path).expect("tombstone").is_some());
+    let open = site.run(&["report", "list", "--open"]);
+    assert_eq!(open.stdout.lines().count(), 1, "{}", open.stdout);
+    assert!(open.stdout.contains(&format!("/messages/{message}")), "{}", open.stdout);
+    let log = audit(&site);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["action"], "content.remove");
+    assert_eq!(log[0]["target"], entry_path);
+    assert_eq!(log[0]["reason"], "宣伝の投稿");
+    // Again: nothing there any more, nothing more recorded.
+    let again = site.run(&["content", "remove", "--path", &entry_path, "--reason", "x"]);
+    assert_eq!(again.code, 64);
+    assert_eq!(audit(&site).len(), 1);
+    // A message goes from both sides.
+    let out = site.run(&[
+        "content",
+        "remove",
+        "--path",
+        &format!("/messages/{message}"),
+        "--reason",
+        "迷惑",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(messages::parties(&mut conn, message).is_err());
 }

@@ -51,6 +51,7 @@ fn setup(t: &TestDb) -> (AppId, MemberId, MemberId) {
                 event_method: "POST",
                 signature_method: "HMAC-SHA1",
                 registered_by: Some(a),
+                review_state: ashiato_store::apps::REVIEW_APPROVED,
             },
             NOW,
         )?;

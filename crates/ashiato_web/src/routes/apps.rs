@@ -43,16 +43,36 @@ fn policy(visitor: &Visitor, app: &App) -> HostPolicy {
     }
 }
 
+/// An app the visitor may use: a live (approved) app, or one still in review or suspended
+/// only for the member who registered it and for admins (everyone else: 404).
 async fn load_app(visitor: &Visitor, id: AppId) -> Result<App, WebError> {
-    Ok(visitor.state().run(move |c| apps::find(c, id)).await?)
+    let app = visitor.state().run(move |c| apps::find(c, id)).await?;
+    let insider =
+        visitor.member.as_ref().is_some_and(|m| m.is_admin || app.registered_by == Some(m.id));
+    if !app.is_live() && !insider {
+        return Err(WebError::NotFound);
+    }
+    Ok(app)
 }
 
-/// Whether this member may register apps (`app_registration`: `members` or `admins`).
+/// Whether this member may register apps (`app_registration`: `review` or `members`: every
+/// member; `admins`: admins only).
 fn may_register(visitor: &Visitor) -> bool {
     visitor
         .member
         .as_ref()
-        .is_some_and(|m| m.is_admin || visitor.state().config.app_registration == "members")
+        .is_some_and(|m| m.is_admin || visitor.state().config.app_registration != "admins")
+}
+
+/// The review state a new app starts in: under `app_registration = "review"` a member's app
+/// waits for an admin; an admin's app is live at once.
+fn initial_review(visitor: &Visitor) -> &'static str {
+    let admin = visitor.member.as_ref().is_some_and(|m| m.is_admin);
+    if visitor.state().config.app_registration == "review" && !admin {
+        apps::REVIEW_PENDING
+    } else {
+        apps::REVIEW_APPROVED
+    }
 }
 
 /// `GET /apps`: my apps and the directory.
@@ -63,7 +83,7 @@ pub async fn list(
     let offset = paging.offset();
     let (mine, all) = visitor
         .state()
-        .run(move |c| Ok((apps::installed_by(c, me)?, apps::list(c, PAGE_SIZE + 1, offset)?)))
+        .run(move |c| Ok((apps::installed_by(c, me)?, apps::list_live(c, PAGE_SIZE + 1, offset)?)))
         .await?;
     let cat = visitor.cat();
     let mut page = Page::new(cat.t("apps.title"));
@@ -177,12 +197,14 @@ pub async fn create(
         }
     };
     let state = visitor.state();
+    let review = initial_review(&visitor);
     let registered = registry::register(
         &state.db,
         source,
         data.text("signature_method") == "RSA-SHA1",
         &state.config.app_allow_private_hosts,
         Some(me),
+        review,
         now(),
     )
     .await;
@@ -199,6 +221,9 @@ pub async fn create(
     };
     tracing::info!(app.id = reg.app_id.0, "app registered");
     let mut page = Page::new(cat.t("apps.registered"));
+    if review == apps::REVIEW_PENDING {
+        page.push(Block::Notice(Notice::Info(cat.t("apps.in_review").into())));
+    }
     page.push(Block::Paragraph(vec![Inline::text(cat.t("apps.credentials_once"))]));
     page.push(Block::List(vec![
         vec![

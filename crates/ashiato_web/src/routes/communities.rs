@@ -238,9 +238,17 @@ pub async fn show(
         Membership::Joined => page.push(Block::Paragraph(vec![
             Inline::text(cat.t("communities.you_are_admin")),
             Inline::text(" "),
+            Inline::link(format!("/c/{cid}/edit"), cat.t("communities.edit")),
+            Inline::text(" | "),
             Inline::link(format!("/c/{cid}/photo"), cat.t("communities.photo")),
         ])),
     };
+    if community.admin != Some(me) {
+        page.push(Block::Paragraph(vec![Inline::link(
+            format!("/c/{cid}/report"),
+            cat.t("report.link"),
+        )]));
+    }
     page.push(Block::Heading(cat.t("communities.topics").into()));
     match topics {
         None => {
@@ -330,7 +338,7 @@ pub async fn members(
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    let uc::Members { community, is_admin, joined, pending } =
+    let uc::Members { community, is_admin, role, subadmins, joined, pending } =
         uc::members(visitor.state(), me, CommunityId(*id), PAGE_SIZE + 1, paging.offset()).await?;
     visitor.ensure_session().await?;
     let cid = community.id;
@@ -356,11 +364,39 @@ pub async fn members(
                 let mut row = vec![member_link(m)];
                 if community.admin == Some(m.id) {
                     row.push(Inline::text(format!(" [{}]", cat.t("communities.admin"))));
+                } else if subadmins.contains(&m.id) {
+                    row.push(Inline::text(format!(" [{}]", cat.t("communities.subadmin"))));
                 }
                 row
             })
             .collect(),
     ));
+    // Moderators' forms: one per member they may act on (never the admin, never themselves).
+    if role.moderates() {
+        for m in joined.iter().take(take(PAGE_SIZE)) {
+            let sub = subadmins.contains(&m.id);
+            if community.admin == Some(m.id) || m.id == me || (!is_admin && sub) {
+                continue;
+            }
+            page.push(Block::Paragraph(vec![Inline::text(m.nickname.clone())]));
+            page.push(post_form(
+                format!("/c/{cid}/members/{}/remove", m.id),
+                vec![],
+                cat.t("communities.remove_member"),
+            ));
+            if is_admin {
+                page.push(post_form(
+                    format!("/c/{cid}/members/{}/subadmin", m.id),
+                    vec![],
+                    cat.t(if sub {
+                        "communities.unname_subadmin"
+                    } else {
+                        "communities.name_subadmin"
+                    }),
+                ));
+            }
+        }
+    }
     if is_admin {
         let others: Vec<(String, String)> = joined
             .iter()
@@ -526,7 +562,7 @@ async fn topic_page(
     draft: &str,
     error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let uc::TopicPage { community, standing, topic, comments } =
+    let uc::TopicPage { community, standing, role, topic, comments } =
         uc::topic(visitor.state(), me, CommunityId(cid), TopicId(tid), COMMENTS_SHOWN).await?;
     visitor.ensure_session().await?;
     let cat = visitor.cat();
@@ -541,14 +577,36 @@ async fn topic_page(
         Inline::text(format!(" {}", short_time(topic.created_at))),
     ]));
     page.push(member_text(&visitor, &topic.body));
+    let base = format!("/c/{}/topics/{}", community.id, topic.id);
+    page.push(Block::Paragraph(moderation_links(
+        cat,
+        &base,
+        topic.author.id == me,
+        role.moderates(),
+    )));
     page.push(Block::Heading(cat.f("diary.comments", &[("n", &comments.len().to_string())])));
     for (n, cm) in comments.iter().enumerate() {
-        page.push(Block::Paragraph(vec![
+        let mine = cm.author.id == me;
+        let mut byline = vec![
             Inline::text(format!("[{}] ", n + 1)),
             member_link(&cm.author),
-            Inline::text(format!(" {}", short_time(cm.created_at))),
-        ]));
+            Inline::text(format!(" {} ", short_time(cm.created_at))),
+        ];
+        let comment = format!("{base}/comments/{}", cm.id);
+        if mine {
+            byline.push(Inline::link(format!("{comment}/edit"), cat.t("communities.edit")));
+        } else {
+            byline.push(Inline::link(format!("{comment}/report"), cat.t("report.link")));
+        }
+        page.push(Block::Paragraph(byline));
         page.push(member_text(&visitor, &cm.body));
+        if mine || role.moderates() {
+            page.push(post_form(
+                format!("{comment}/delete"),
+                vec![],
+                cat.t("diary.delete_comment"),
+            ));
+        }
     }
     if standing == Membership::Joined {
         let mut f = Field::new(
@@ -568,6 +626,31 @@ async fn topic_page(
     page.menu = menu(cat, true);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(visitor.page_with_status(&page, status))
+}
+
+/// The links under a topic: its author edits and deletes it, a moderator deletes it, anyone
+/// else reports it.
+fn moderation_links(
+    cat: &ashiato_render::i18n::Catalog,
+    base: &str,
+    mine: bool,
+    moderates: bool,
+) -> Vec<Inline> {
+    let mut links = Vec::new();
+    if mine {
+        links.push(Inline::link(format!("{base}/edit"), cat.t("communities.edit")));
+        links.push(Inline::text(" | "));
+    }
+    if mine || moderates {
+        links.push(Inline::link(format!("{base}/delete"), cat.t("communities.delete_topic")));
+    }
+    if !mine {
+        if moderates {
+            links.push(Inline::text(" | "));
+        }
+        links.push(Inline::link(format!("{base}/report"), cat.t("report.link")));
+    }
+    links
 }
 
 /// `GET /c/{id}/topics/{topic}`.

@@ -146,13 +146,24 @@ async fn entry_page(
             Inline::text(" | "),
             Inline::link(format!("/diary/{}/delete", entry.id), cat.t("diary.delete")),
         ]));
+    } else {
+        page.push(Block::Paragraph(vec![Inline::link(
+            format!("/diary/{}/report", entry.id),
+            cat.t("report.link"),
+        )]));
     }
     page.push(Block::Heading(cat.f("diary.comments", &[("n", &comments.len().to_string())])));
     for cm in &comments {
-        page.push(Block::Paragraph(vec![
-            member_link(&cm.author),
-            Inline::text(format!(" {}", short_time(cm.created_at))),
-        ]));
+        let mut byline =
+            vec![member_link(&cm.author), Inline::text(format!(" {}", short_time(cm.created_at)))];
+        if me != cm.author.id {
+            byline.push(Inline::text(" "));
+            byline.push(Inline::link(
+                format!("/diary/{}/comments/{}/report", entry.id, cm.id),
+                cat.t("report.link"),
+            ));
+        }
+        page.push(Block::Paragraph(byline));
         page.push(member_text(&visitor, &cm.body));
         if me == cm.author.id || rel == Relation::Owner {
             page.push(post_form(

@@ -119,6 +119,10 @@ pub async fn show(
                 cat.t("messages.reply"),
             )
         })]));
+        page.push(Block::Paragraph(vec![Inline::link(
+            format!("/messages/{}/report", m.id),
+            cat.t("report.link"),
+        )]));
     }
     page.push(post_form(format!("/messages/{}/delete", m.id), vec![], cat.t("messages.delete")));
     page.menu = menu(cat, true);

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod communities;
+pub mod community_admin;
 pub mod diary;
 pub mod export;
 pub mod footsteps;
@@ -22,6 +23,7 @@ pub mod mail;
 pub mod messages;
 pub mod profile;
 pub mod recovery;
+pub mod report;
 pub mod search;
 pub mod sessions;
 pub mod settings;
@@ -58,6 +60,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/members/{id}").route(get().to(admin::member)))
         .service(resource("/admin/members/{id}/{action}").route(post().to(admin::act)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))
+        .service(resource("/admin/reports").route(get().to(admin::reports::queue)))
+        .service(resource("/admin/reports/{id}").route(get().to(admin::reports::show)))
+        .service(
+            resource("/admin/reports/{id}/{decision}").route(post().to(admin::reports::decide)),
+        )
+        .service(resource("/admin/content").route(get().to(admin::reports::content)))
+        .service(resource("/admin/apps").route(get().to(admin::apps::list)))
+        .service(resource("/admin/apps/{id}/{decision}").route(post().to(admin::apps::decide)))
+        .service(resource("/admin/content/remove").route(post().to(admin::reports::remove)))
         .service(
             resource("/admin/announcements")
                 .route(get().to(admin::announcements))
@@ -112,6 +123,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(profile::block)),
         )
         .service(
+            resource("/m/{member}/mute")
+                .route(get().to(profile::mute_form))
+                .route(post().to(profile::mute)),
+        )
+        .service(
             resource("/m/{member}/introduce")
                 .route(get().to(profile::introduce_form))
                 .route(post().to(profile::introduce)),
@@ -156,6 +172,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(communities::photo_upload)),
         )
         .service(resource("/c/{id}/members").route(get().to(communities::members)))
+        .service(
+            resource("/c/{id}/edit")
+                .route(get().to(community_admin::edit_details_form))
+                .route(post().to(community_admin::edit_details)),
+        )
+        .service(
+            resource("/c/{id}/members/{member}/remove")
+                .route(post().to(community_admin::remove_member)),
+        )
+        .service(
+            resource("/c/{id}/members/{member}/subadmin")
+                .route(post().to(community_admin::subadmin)),
+        )
+        .service(
+            resource("/c/{id}/topics/{topic}/edit")
+                .route(get().to(community_admin::edit_topic_form))
+                .route(post().to(community_admin::edit_topic)),
+        )
+        .service(
+            resource("/c/{id}/topics/{topic}/delete")
+                .route(get().to(community_admin::delete_topic_form))
+                .route(post().to(community_admin::delete_topic)),
+        )
+        .service(
+            resource("/c/{id}/topics/{topic}/comments/{comment}/edit")
+                .route(get().to(community_admin::edit_comment_form))
+                .route(post().to(community_admin::edit_comment)),
+        )
+        .service(
+            resource("/c/{id}/topics/{topic}/comments/{comment}/delete")
+                .route(post().to(community_admin::delete_comment)),
+        )
         .service(resource("/c/{id}/approve/{member}").route(post().to(communities::approve)))
         .service(resource("/c/{id}/admin").route(post().to(communities::transfer)))
         .service(
@@ -178,6 +226,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/settings").route(get().to(settings::show)).route(post().to(settings::save)),
         )
         .service(resource("/settings/blocks").route(get().to(settings::blocks)))
+        .service(resource("/settings/mutes").route(get().to(settings::mutes)))
         .service(
             resource("/settings/photo")
                 .route(get().to(settings::photo_form))
@@ -230,8 +279,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/social/rest/{tail:.*}").route(web::route().to(crate::apps::api::rest)))
         .service(resource("/search").route(get().to(search::search)))
+        .configure(report_routes)
         .service(resource("/handset").route(get().to(handset::show)))
         .service(resource("/healthz").route(get().to(health::healthz)));
+}
+
+/// `…/report` on everything a member can report (one handler reads the content from the path).
+fn report_routes(cfg: &mut web::ServiceConfig) {
+    for pattern in [
+        "/diary/{id}/report",
+        "/diary/{id}/comments/{comment}/report",
+        "/m/{member}/report",
+        "/c/{id}/report",
+        "/c/{id}/topics/{topic}/report",
+        "/c/{id}/topics/{topic}/comments/{comment}/report",
+        "/messages/{id}/report",
+    ] {
+        cfg.service(
+            web::resource(pattern)
+                .route(web::get().to(report::form))
+                .route(web::post().to(report::submit)),
+        );
+    }
 }
 
 /// Items per page on lists (diaries, friends, footsteps, messages, search results).
@@ -368,9 +437,11 @@ mod tests {
     fn every_key_the_code_uses_is_in_both_catalogs() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files = vec![root.join("visitor.rs"), root.join("middleware.rs")];
-        for dir in ["routes", "apps"] {
-            for entry in std::fs::read_dir(root.join(dir)).expect("source dir") {
-                files.push(entry.expect("entry").path());
+        let mut dirs = vec![root.join("routes"), root.join("apps")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).expect("source dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() { dirs.push(path) } else { files.push(path) }
             }
         }
         let mut keys = Vec::new();
@@ -387,6 +458,27 @@ mod tests {
             }
         }
         keys.extend(ashiato_core::Scope::ALL.iter().map(|s| format!("scope.{}", s.as_str())));
+        // Keys the moderation pages build from a value.
+        use ashiato_core::moderation::{ReportCategory, Target};
+        keys.extend(ReportCategory::ALL.iter().map(|c| format!("report.category_{}", c.as_str())));
+        let kinds = [
+            "/diary/1",
+            "/diary/1/comments/1",
+            "/m/1",
+            "/m/1/photo",
+            "/c/1",
+            "/c/1/topics/1",
+            "/c/1/topics/1/comments/1",
+            "/messages/1",
+        ];
+        for path in kinds {
+            let kind = Target::parse(path).expect("target").kind();
+            keys.push(format!("report.what_{}", kind.as_str()));
+            keys.push(crate::error::ErrorPage::Removed(kind).message_key().to_owned());
+        }
+        keys.extend(ashiato_app::reports::ACTIONS.iter().map(|a| format!("admin.action_{a}")));
+        keys.extend(["open", "resolved", "dismissed"].map(|s| format!("admin.report_{s}")));
+        keys.extend(["approved", "pending", "suspended"].map(|s| format!("admin.app_{s}")));
         assert!(keys.len() > 100, "the scan found only {} keys", keys.len());
         for lang in [Lang::Ja, Lang::En] {
             let cat = Catalog::get(lang);

@@ -60,6 +60,7 @@ pub async fn show(
         pending_out,
         pending_in,
         blocked,
+        muted,
     } = profile;
     let owner = member.id;
     let cat = visitor.cat();
@@ -157,9 +158,14 @@ pub async fn show(
             cat.t("profile.send_message"),
         )]);
         actions.push(vec![Inline::link(
+            format!("/m/{owner}/mute"),
+            cat.t(if muted { "profile.unmute" } else { "profile.mute" }),
+        )]);
+        actions.push(vec![Inline::link(
             format!("/m/{owner}/block"),
             cat.t(if blocked { "profile.unblock" } else { "profile.block" }),
         )]);
+        actions.push(vec![Inline::link(format!("/m/{owner}/report"), cat.t("report.link"))]);
         page.push(Block::List(actions));
     }
     page.menu = menu(cat, true);
@@ -312,6 +318,33 @@ pub async fn block(
     let cat = visitor.cat();
     visitor.flash(cat.t(if now_blocked { "block.done" } else { "block.lifted" }).into()).await?;
     Ok(visitor.redirect("/home"))
+}
+
+/// `GET /m/{id}/mute`: confirm muting or unmuting.
+pub async fn mute_form(
+    Member { mut visitor, id: me, .. }: Member,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let (member, muted) = uc::mute_target(visitor.state(), me, MemberId(*id)).await?;
+    visitor.ensure_session().await?;
+    let cat = visitor.cat();
+    let (title, question) = if muted {
+        (cat.t("profile.unmute"), cat.f("mute.unmute_question", &[("nickname", &member.nickname)]))
+    } else {
+        (cat.t("profile.mute"), cat.f("mute.question", &[("nickname", &member.nickname)]))
+    };
+    Ok(confirm(&visitor, title, &question, format!("/m/{}/mute", member.id), title))
+}
+
+/// `POST /m/{id}/mute`: mutes, or lifts the mute if there is one. The muted member is not told.
+pub async fn mute(
+    MemberPosted { member: Member { visitor, id: me, .. }, .. }: MemberPosted<SjisForm<TokenOnly>>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let now_muted = uc::toggle_mute(visitor.state(), me, MemberId(*id)).await?;
+    let cat = visitor.cat();
+    visitor.flash(cat.t(if now_muted { "mute.done" } else { "mute.lifted" }).into()).await?;
+    Ok(visitor.redirect(&format!("/m/{}", *id)))
 }
 
 /// Fields of the introduction form.

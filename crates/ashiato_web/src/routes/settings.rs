@@ -203,6 +203,7 @@ fn settings_page(visitor: &Visitor, f: &SettingsForm, errors: &[Invalid]) -> Pag
         vec![Inline::link("/settings/sessions", cat.t("sessions.title"))],
         vec![Inline::link("/settings/export", cat.t("export.title"))],
         vec![Inline::link("/settings/blocks", cat.t("block.list_title"))],
+        vec![Inline::link("/settings/mutes", cat.t("mute.list_title"))],
         vec![Inline::link("/settings/withdraw", cat.t("settings.withdraw_title"))],
     ]));
     page.menu = menu(cat, true);
@@ -409,6 +410,27 @@ pub async fn blocks(Member { mut visitor, id: me, .. }: Member) -> Result<HttpRe
             blocked
                 .iter()
                 .map(|m| vec![Inline::link(format!("/m/{}/block", m.id), m.nickname.clone())])
+                .collect(),
+        ));
+    }
+    page.menu = menu(cat, true);
+    Ok(visitor.page(&page))
+}
+
+/// `GET /settings/mutes`: the members I muted, each a link to lift the mute.
+pub async fn mutes(Member { mut visitor, id: me, .. }: Member) -> Result<HttpResponse, WebError> {
+    visitor.ensure_session().await?;
+    let muted = ashiato_app::friends::muted(visitor.state(), me).await?;
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("mute.list_title"));
+    if muted.is_empty() {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("mute.list_none"))]));
+    } else {
+        page.push(Block::Paragraph(vec![Inline::text(cat.t("mute.list_hint"))]));
+        page.push(Block::List(
+            muted
+                .iter()
+                .map(|m| vec![Inline::link(format!("/m/{}/mute", m.id), m.nickname.clone())])
                 .collect(),
         ));
     }

@@ -18,7 +18,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("apps_run_on_handsets_through_the_proxy", proxy_on_handsets)
         .on_both("apps_registry_install_and_refusals", registry_and_refusals)
         .on_both("social_api_limits_calls_per_app", api_rate_limit)
-        .on_both("apps_signed_with_the_container_rsa_key", rsa_signed_app);
+        .on_both("apps_signed_with_the_container_rsa_key", rsa_signed_app)
+        .on_both("apps_wait_for_review_and_can_be_pulled_at_once", app_review);
 }
 
 const SOFTBANK: &str =
@@ -133,9 +134,11 @@ fn proxy_on_handsets(t: &TestDb) {
     let c = member(t, "chika@example.jp", "ちか");
     befriend(t, a, b);
     befriend(t, a, c);
+    // Apps live at once: these tests are about the proxy and the API, not the review.
     let app = TestApp::start_with(t, |c| {
         c.app_allow_private_hosts = vec!["127.0.0.1".into()];
         c.trusted_proxies = vec!["127.0.0.1".into()];
+        c.app_registration = "members".into();
     });
     let id = register_example(&app, &ex, "aya@example.jp");
 
@@ -297,9 +300,11 @@ fn proxy_on_handsets(t: &TestDb) {
 fn registry_and_refusals(t: &TestDb) {
     let Some(ex) = ExampleApp::start() else { return };
     member(t, "easy@example.jp", "かんたん");
+    // Apps live at once: these tests are about the proxy and the API, not the review.
     let app = TestApp::start_with(t, |c| {
         c.app_allow_private_hosts = vec!["127.0.0.1".into()];
         c.trusted_proxies = vec!["127.0.0.1".into()];
+        c.app_registration = "members".into();
     });
     let mut pc = Phone::new(&app, PC);
     pc.login("easy@example.jp");
@@ -423,6 +428,7 @@ fn api_rate_limit(t: &TestDb) {
                 event_method: "GET",
                 signature_method: "HMAC-SHA1",
                 registered_by: None,
+                review_state: ashiato_store::apps::REVIEW_APPROVED,
             },
             ashiato_core::Timestamp(1),
         )
@@ -457,7 +463,10 @@ fn rsa_signed_app(t: &TestDb) {
         return;
     }
     let a = member(t, "rsa@example.jp", "あーるえす");
-    let app = TestApp::start_with(t, |c| c.app_allow_private_hosts = vec!["127.0.0.1".into()]);
+    let app = TestApp::start_with(t, |c| {
+        c.app_allow_private_hosts = vec!["127.0.0.1".into()];
+        c.app_registration = "members".into();
+    });
     let id = register_example_signed(&app, &ex, "rsa@example.jp", "RSA-SHA1");
     let key = app.get("/social/container.pem").text();
     assert!(key.starts_with("-----BEGIN PUBLIC KEY-----"), "{key}");
@@ -479,4 +488,95 @@ fn rsa_signed_app(t: &TestDb) {
     let res = phone.get(&format!("/apps/{id}/"));
     assert_eq!(res.status, 502, "{}", phone.last);
     assert!(phone.last.contains("HTTP 401"), "{}", phone.last);
+}
+
+/// Under `app_registration = "review"` (the default) a member's app is seen only by them and
+/// the admins until an admin approves it; its key is refused until then; an admin's
+/// suspension hides it and refuses its key at once. Every decision is audited.
+fn app_review(t: &TestDb) {
+    let dev = member(t, "dev@example.jp", "開発者");
+    let user = member(t, "user@example.jp", "利用者");
+    let boss = member(t, "boss@example.jp", "運営");
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::accounts::set_admin(&mut conn, boss, true).expect("admin");
+    }
+    let app = TestApp::start(t);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("dev@example.jp");
+    let spec =
+        std::fs::read(repo_root().join("fixtures/opensocial/mobile_view.xml")).expect("fixture");
+    let res = upload(&mut pc, "/apps/new", "/apps/new", &[], &[("gadget_xml", "g.xml", &spec)]);
+    assert_eq!(res.status, 200, "{}", pc.last);
+    assert!(pc.last.contains("審査のあとで公開されます"), "{}", pc.last);
+    let id: i64 = shown_value(&pc.last, "アプリID").parse().expect("app id");
+    let key = shown_value(&pc.last, "コンシューマキー");
+    let secret = shown_value(&pc.last, "コンシューマシークレット");
+    let about = format!("/apps/{id}/about");
+    assert_eq!(pc.get(&about).status, 200, "the developer sees their app in review");
+
+    // Another member: not in the directory, its page is a 404, it cannot be installed.
+    let mut other = Phone::new(&app, DOCOMO_FOMA);
+    other.login("user@example.jp");
+    other.get("/apps");
+    assert!(!other.last.contains(&about), "{}", other.last);
+    assert_eq!(other.get(&about).status, 404);
+    assert_eq!(other.get(&format!("/apps/{id}/")).status, 404);
+    // Its key does not open the Social API.
+    let path = format!("/social/rest/people/@me/@self?xoauth_requestor_id={}", dev.0);
+    assert_eq!(signed_get(&app, &path, &key, &secret, "n-1").status, 401);
+
+    // The admin approves it in the console: members see it, the key works.
+    let mut admin = Phone::new(&app, PC);
+    admin.login("boss@example.jp");
+    admin.get("/admin/apps");
+    assert!(admin.last.contains("審査待ち") && admin.last.contains("開発者"), "{}", admin.last);
+    let res = admin.submit("/admin/apps", &format!("/admin/apps/{id}/approve"), &[]);
+    assert_eq!(res.status, 303, "{}", admin.last);
+    {
+        // The API answers for members who installed the app.
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::apps::install(
+            &mut conn,
+            ashiato_core::AppId(id),
+            dev,
+            ashiato_core::Timestamp(1),
+        )
+        .expect("install");
+    }
+    other.get("/apps");
+    assert!(other.last.contains(&about), "{}", other.last);
+    assert_eq!(other.get(&about).status, 200);
+    assert_eq!(signed_get(&app, &path, &key, &secret, "n-2").status, 200);
+
+    // Suspended: hidden and refused at once, even for members who had it installed.
+    {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::apps::install(
+            &mut conn,
+            ashiato_core::AppId(id),
+            user,
+            ashiato_core::Timestamp(1),
+        )
+        .expect("install");
+    }
+    let res = admin.submit("/admin/apps", &format!("/admin/apps/{id}/suspend"), &[]);
+    assert_eq!(res.status, 303, "{}", admin.last);
+    assert_eq!(signed_get(&app, &path, &key, &secret, "n-3").status, 401);
+    assert_eq!(other.get(&about).status, 404);
+    other.get("/apps");
+    assert!(!other.last.contains(&about), "{}", other.last);
+    // A non-admin's POST to the review is a 404 and changes nothing.
+    let res = pc.submit(&about, &format!("/admin/apps/{id}/approve"), &[]);
+    assert_eq!(res.status, 404);
+    let mut conn = t.db.conn().expect("connection");
+    let state =
+        ashiato_store::apps::find(&mut conn, ashiato_core::AppId(id)).expect("app").review_state;
+    assert_eq!(state, "suspended");
+    let actions: Vec<String> = ashiato_store::audit::list(&mut conn, 10)
+        .expect("audit")
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect();
+    assert_eq!(actions, [format!("app.suspend app:{id}"), format!("app.approve app:{id}")]);
 }

@@ -6,6 +6,7 @@ mod auth;
 mod dialects;
 mod handset;
 mod mail;
+mod moderation;
 mod photos;
 mod recovery;
 mod sns;
@@ -21,6 +22,7 @@ fn main() {
     dialects::register(&mut suite);
     handset::register(&mut suite);
     mail::register(&mut suite);
+    moderation::register(&mut suite);
     photos::register(&mut suite);
     recovery::register(&mut suite);
     sns::register(&mut suite);

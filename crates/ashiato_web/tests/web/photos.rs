@@ -97,7 +97,7 @@ fn has_app1(bytes: &[u8]) -> bool {
     bytes.windows(6).any(|w| w == b"Exif\x00\x00") || bytes.windows(2).any(|w| w == [0xFF, 0xE1])
 }
 
-fn img_srcs(page: &str) -> Vec<String> {
+pub fn img_srcs(page: &str) -> Vec<String> {
     page.match_indices("src=\"")
         .map(|(i, _)| page[i + 5..].split('"').next().unwrap_or("").replace("&amp;", "&"))
         .collect()
@@ -272,7 +272,7 @@ fn profile_photo(t: &TestDb) {
 }
 
 /// Names of the files under `dir/kind` (`photos` masters or `variants`), sorted.
-fn files_under(dir: &std::path::Path, kind: &str) -> Vec<String> {
+pub fn files_under(dir: &std::path::Path, kind: &str) -> Vec<String> {
     let mut names = Vec::new();
     for shard in std::fs::read_dir(dir.join(kind)).into_iter().flatten().flatten() {
         for f in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
@@ -284,7 +284,7 @@ fn files_under(dir: &std::path::Path, kind: &str) -> Vec<String> {
 }
 
 /// The hashes of the masters on disk.
-fn masters(dir: &std::path::Path) -> Vec<String> {
+pub fn masters(dir: &std::path::Path) -> Vec<String> {
     files_under(dir, "photos")
         .iter()
         .map(|n| n.split('.').next().unwrap_or("").to_owned())

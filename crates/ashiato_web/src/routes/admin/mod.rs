@@ -18,6 +18,9 @@ use crate::routes::settings::current_password_ok;
 use crate::routes::{attach_errors, post_form, short_time};
 use crate::visitor::Visitor;
 
+pub mod apps;
+pub mod reports;
+
 /// An admin's request: the visitor is a logged-in admin (anyone else: 404).
 pub struct Admin {
     /// The admin's visitor.
@@ -80,7 +83,13 @@ fn console_menu(page: &mut Page, visitor: &Visitor) {
     page.push(Block::Paragraph(vec![
         Inline::link("/admin", cat.t("admin.dashboard")),
         Inline::text(" | "),
+        Inline::link("/admin/reports", cat.t("admin.reports")),
+        Inline::text(" | "),
+        Inline::link("/admin/content", cat.t("admin.content")),
+        Inline::text(" | "),
         Inline::link("/admin/members", cat.t("admin.members")),
+        Inline::text(" | "),
+        Inline::link("/admin/apps", cat.t("admin.apps")),
         Inline::text(" | "),
         Inline::link("/admin/audit", cat.t("admin.audit")),
         Inline::text(" | "),
@@ -130,6 +139,7 @@ pub async fn dashboard(Admin { mut visitor, .. }: Admin) -> Result<HttpResponse,
         ),
         line("admin.fig_active", format!("{} / {}", f.active_today, f.active_week)),
         line("admin.fig_posts", format!("{} / {}", f.entries_today, f.comments_today)),
+        line("admin.fig_reports", d.open_reports.to_string()),
         line("admin.fig_outbox", f.outbox_waiting.to_string()),
         line(
             "admin.fig_footsteps",
