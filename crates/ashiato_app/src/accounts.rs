@@ -26,27 +26,75 @@ use crate::{App, AppError, AppResult, now};
 /// Longest phone address accepted.
 pub const PHONE_MAX: usize = 254;
 
+/// The password-hashing slots: at most one hash per core (at least two) at once, each in a
+/// reused 19 MiB workspace. argon2id takes 19 MiB per hash; without a cap, 400 simultaneous
+/// `POST /login` (no account needed) took the server from 21 MB to 1.9 GB, and allocating the
+/// memory per hash left it there even with the cap (issue 19). Now the process holds at most
+/// one workspace per slot, whatever arrives.
+struct Slots {
+    permits: tokio::sync::Semaphore,
+    spare: std::sync::Mutex<Vec<password::Workspace>>,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Slots {
+            permits: tokio::sync::Semaphore::new(cores.clamp(2, 16)),
+            spare: std::sync::Mutex::new(Vec::new()),
+        }
+    })
+}
+
+/// How long a password check waits for a free slot before the busy page (503) answers: a
+/// member on a slow keitai link would rather retry than wait longer.
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs a password hash or check on the blocking pool once a slot is free (waiting costs no
+/// thread and no memory but the request's own), in a reused workspace; `Unavailable` after
+/// [`HASH_WAIT`].
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce(&mut password::Workspace) -> T + Send + 'static,
+) -> AppResult<T> {
+    let slots = slots();
+    let permit = tokio::time::timeout(HASH_WAIT, slots.permits.acquire())
+        .await
+        .map_err(|_| AppError::unavailable("every password-hashing slot is busy"))?
+        .map_err(AppError::internal)?;
+    let spare = slots.spare.lock().ok().and_then(|mut s| s.pop());
+    let (out, ws) = tokio::task::spawn_blocking(move || {
+        // One workspace per permit at most: a slot without a spare one makes it once.
+        let mut ws = spare.unwrap_or_default();
+        let out = work(&mut ws);
+        (out, ws)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if let Ok(mut s) = slots.spare.lock() {
+        s.push(ws);
+    }
+    drop(permit);
+    Ok(out)
+}
+
 /// Hashes a new password with a fresh salt, off the async threads.
 pub(crate) async fn hash_password(plain: String) -> AppResult<String> {
     let salt: [u8; password::SALT_LEN] = random_bytes()?;
-    tokio::task::spawn_blocking(move || password::hash(&plain, &salt))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
+    hashing(move |ws| password::hash_in(ws, &plain, &salt)).await?.map_err(AppError::internal)
 }
 
 /// Checks `plain` against a stored hash, off the async threads. Without a hash (no such
 /// account) it is checked against a dummy, so the answer takes as long, and fails.
 async fn verify_password(plain: String, hash: Option<String>) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => password::verify(&plain, &hash),
+    hashing(move |ws| match hash {
+        Some(hash) => password::verify_in(ws, &plain, &hash),
         None => {
-            let _ = password::verify(&plain, password::DUMMY_HASH);
+            let _ = password::verify_in(ws, &plain, password::DUMMY_HASH);
             false
         }
     })
     .await
-    .map_err(AppError::internal)
 }
 
 /// What failed logins are counted under: the address as stored, or as typed when it does not

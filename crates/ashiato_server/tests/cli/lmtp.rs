@@ -118,14 +118,7 @@ impl Lmtp {
 }
 
 fn login(addr: SocketAddr) -> String {
-    let form = Request::get("/login").send(addr).expect("login page");
-    let cookie = form
-        .headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("session cookie");
-    let html = form.text();
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    let csrf = &html[at..at + html[at..].find('"').expect("end")];
+    let (cookie, csrf) = crate::serve::login_form(addr);
     let body = format!("email=taro%40example.jp&password=sakura-2008-spring&csrf={csrf}");
     let res =
         Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");

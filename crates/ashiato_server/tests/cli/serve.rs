@@ -13,7 +13,9 @@ use ashiato_test_support::{Suite, TestDb};
 use crate::ashiato;
 
 pub fn register(suite: &mut Suite) {
-    suite.on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo);
+    suite
+        .on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo)
+        .plain("a_thousand_simultaneous_logins_stay_under_a_memory_ceiling", login_storm);
 }
 
 /// A running `ashiato serve`, killed when dropped.
@@ -81,14 +83,7 @@ fn serve_demo(t: &TestDb) {
         assert!(log.contains("with password ashiato-demo"), "{log}");
     }
     // Log in the way a browser does: form, cookie, CSRF token.
-    let form = Request::get("/login").send(addr).expect("login page");
-    let cookie = form
-        .headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("session cookie");
-    let html = form.text();
-    let csrf_at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    let csrf = &html[csrf_at..csrf_at + html[csrf_at..].find('"').expect("end")];
+    let (cookie, csrf) = login_form(addr);
     let body = format!("email=hanako%40demo.ashiato.jp&password=ashiato-demo&csrf={csrf}");
     let login =
         Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
@@ -154,4 +149,102 @@ fn serve_demo(t: &TestDb) {
         1,
         "the demo password appears beyond its banner line: {log}"
     );
+}
+
+/// Loads the login page as a browser does: its session cookie and the form's CSRF token.
+pub(crate) fn login_form(addr: SocketAddr) -> (String, String) {
+    let form = Request::get("/login").send(addr).expect("login page");
+    let cookie = form
+        .headers_named("set-cookie")
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+        .expect("session cookie");
+    let html = form.text();
+    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    (cookie, html[at..at + html[at..].find('"').expect("end")].to_owned())
+}
+
+/// The server's peak resident memory (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM")
+}
+
+/// Peak resident memory the server may reach while a thousand logins arrive at once: what it
+/// uses anyway (under 100 MiB) and one 19 MiB argon2id workspace per hashing slot (one slot
+/// per core, 2 to 16), with a MiB of slack each. Before the slots and their reused workspaces,
+/// 400 simultaneous logins took the server to 1.9 GB and 1,000 to 1.4 GB (issue 19).
+fn login_storm_ceiling_mib() -> u64 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    100 + 20 * u64::try_from(cores.clamp(2, 16)).unwrap_or(16)
+}
+
+/// A thousand browsers press "log in" at the same moment (each with its own session and form
+/// token, the right password): every one is answered with a login (303) or the busy page (503),
+/// never a 500 or a dropped connection; the server's peak memory stays under the ceiling; it
+/// serves normally afterwards.
+fn login_storm() {
+    const CLIENTS: usize = 1000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}", dir.path().join("ashiato.db").display());
+    let added = ashiato()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--database", &database, "member", "add", "--email", "storm@example.jp"])
+        .args(["--nickname", "storm", "--password", "sakura-2008-spring"])
+        .output()
+        .expect("member add");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let running = start_with(dir.path(), &database, &[], &[]);
+    let addr = running.addr;
+    let before = peak_rss_kib(running.child.id());
+    // Every client loads the form first (cookie and token), then all post together.
+    let forms: Vec<(String, String)> = (0..CLIENTS).map(|_| login_form(addr)).collect();
+    let start = Arc::new(std::sync::Barrier::new(CLIENTS));
+    let started = Instant::now();
+    let threads: Vec<_> = forms
+        .into_iter()
+        .map(|(cookie, csrf)| {
+            let start = Arc::clone(&start);
+            std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || {
+                    let body =
+                        format!("email=storm%40example.jp&password=sakura-2008-spring&csrf={csrf}");
+                    let req = Request::post_form("/login", body).header("Cookie", &cookie);
+                    start.wait();
+                    req.send(addr).map(|r| (r.status, r.text()))
+                })
+                .expect("client thread")
+        })
+        .collect();
+    let answers: Vec<_> = threads.into_iter().map(|t| t.join().expect("client")).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_kib(running.child.id());
+    let logged_in = answers.iter().filter(|a| matches!(a, Ok((303, _)))).count();
+    let busy = answers.iter().filter(|a| matches!(a, Ok((503, _)))).count();
+    eprintln!(
+        "login storm: {CLIENTS} clients, {logged_in} logged in, {busy} busy pages, {seconds:.1} s, \
+         peak RSS {} MiB (before {} MiB)",
+        peak / 1024,
+        before / 1024
+    );
+    for a in &answers {
+        match a {
+            Ok((303, _)) => {}
+            Ok((503, page)) => assert!(page.contains("混み合っています"), "{page}"),
+            other => panic!("a login was answered {other:?}"),
+        }
+    }
+    assert!(logged_in > 0, "no login got through");
+    let ceiling = login_storm_ceiling_mib();
+    assert!(
+        peak / 1024 < ceiling,
+        "peak RSS {} MiB is over the {ceiling} MiB ceiling",
+        peak / 1024
+    );
+    assert_eq!(Request::get("/healthz").send(addr).expect("healthz").status, 200);
 }
