@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod error;
+mod logging;
 mod mail;
 mod ops;
 mod seed;

@@ -51,15 +51,7 @@ fn open_db(config: &Config) -> Result<Db, OpsError> {
 }
 
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ASHIATO_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    let _ =
-        if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    crate::logging::init(&config.log_format);
 }
 
 /// Runs the command.

@@ -60,6 +60,19 @@ pub async fn access_log(
     Ok(response)
 }
 
+/// Answers `HEAD` wherever `GET` answers (monitors and proxies probe `/login` with it; it was
+/// a 405): the request is routed as a `GET`, and the HTTP codec, which saw the `HEAD`, sends
+/// the headers alone.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 /// Writes the short page for error responses (those carrying an [`ErrorPage`] marker, and
 /// bare 404/405 from the router), in the reader's language.
 pub async fn error_pages(

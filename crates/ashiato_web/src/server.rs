@@ -32,6 +32,7 @@ pub fn build(state: ashiato_app::App, listener: TcpListener) -> std::io::Result<
             .wrap(from_fn(crate::handset::detect_handset))
             .wrap(from_fn(middleware::access_log))
             .wrap(from_fn(middleware::check_host))
+            .wrap(from_fn(middleware::head_as_get))
     })
     .workers(workers)
     .shutdown_timeout(10)

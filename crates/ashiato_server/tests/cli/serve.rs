@@ -15,7 +15,8 @@ use crate::ashiato;
 pub fn register(suite: &mut Suite) {
     suite
         .on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo)
-        .plain("a_thousand_simultaneous_logins_stay_under_a_memory_ceiling", login_storm);
+        .plain("a_thousand_simultaneous_logins_stay_under_a_memory_ceiling", login_storm)
+        .plain("malformed_requests_are_client_warnings_not_errors", malformed_requests);
 }
 
 /// A running `ashiato serve`, killed when dropped.
@@ -247,4 +248,38 @@ fn login_storm() {
         peak / 1024
     );
     assert_eq!(Request::get("/healthz").send(addr).expect("healthz").status, 200);
+}
+
+/// Malformed requests are normal traffic: each gets a 400 and a WARN line naming it a client's
+/// doing, never an ERROR line (actix reports them at ERROR; the logger re-files them).
+fn malformed_requests() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}", dir.path().join("ashiato.db").display());
+    let running = start_with(dir.path(), &database, &[], &[]);
+    for raw in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"[..],
+        &b"GARBAGE\x00\x01 / HTTP/9.9\r\n\r\n"[..],
+    ] {
+        let mut stream = std::net::TcpStream::connect(running.addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        stream.write_all(raw).expect("send");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(answer.starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&answer));
+    }
+    // The server still serves, and its log says what happened at the right level.
+    assert_eq!(Request::get("/healthz").send(running.addr).expect("healthz").status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = running.log.lock().expect("log").clone();
+        let warnings =
+            log.lines().filter(|l| l.contains("WARN") && l.contains("malformed request")).count();
+        if warnings >= 2 || Instant::now() > deadline {
+            assert_eq!(warnings, 2, "{log}");
+            assert!(!log.lines().any(|l| l.contains("ERROR")), "an ERROR line: {log}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -15,6 +15,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("login_rotates_the_session_and_shows_friends", login_rotates_session)
         .on_both("wrong_password_keeps_the_email_and_logs_nobody_in", wrong_password)
         .on_both("post_without_csrf_token_changes_nothing", post_without_csrf)
+        .on_both("head_answers_like_get_and_a_bare_post_is_403", head_and_bare_post)
         .on_both("unknown_session_token_is_never_adopted", unknown_token_not_adopted)
         .on_both("logout_ends_the_session_on_the_server", logout_ends_session)
         .on_both("invitation_sign_up_makes_friends", invitation_sign_up)
@@ -114,6 +115,42 @@ fn post_without_csrf(t: &TestDb) {
         ]),
     );
     assert_eq!(b.send(wrong).status, 403);
+}
+
+/// `HEAD` is answered wherever `GET` is (it was a 405), with the headers alone; a POST with no
+/// body at all (a bare delete) is refused as a forged form (403, it was a 400) and deletes
+/// nothing.
+fn head_and_bare_post(t: &TestDb) {
+    let hanako = member(t, "hanako@example.jp", "はなこ");
+    let entry = {
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::diary::create_entry(
+            &mut conn,
+            hanako,
+            "日記",
+            "本文",
+            ashiato_core::Scope::Public,
+            ashiato_app::now(),
+        )
+        .expect("entry")
+    };
+    let app = TestApp::start(t);
+    let head = |target: &str| Request { method: "HEAD".into(), ..Request::get(target) };
+    let mut b = Browser::new(&app);
+    let get = b.get("/login");
+    let res = b.send(head("/login"));
+    assert_eq!(res.status, 200);
+    assert!(res.body.is_empty(), "a HEAD answer carries no body");
+    assert_eq!(res.header("content-type"), get.header("content-type"));
+    assert_eq!(b.send(head("/healthz")).status, 200);
+    assert_eq!(b.send(head("/home")).status, 303, "as GET: to the login page");
+    assert_eq!(b.send(head("/no/such/page")).status, 404);
+    assert_eq!(b.login("hanako@example.jp", PASSWORD).status, 303);
+    let bare = Request { method: "POST".into(), ..Request::get(&format!("/diary/{entry}/delete")) };
+    let res = b.send(bare);
+    assert_eq!(res.status, 403, "{}", res.text());
+    let mut conn = t.db.conn().expect("connection");
+    assert!(ashiato_store::diary::find_entry(&mut conn, entry).is_ok(), "nothing was deleted");
 }
 
 fn unknown_token_not_adopted(t: &TestDb) {
