@@ -56,7 +56,14 @@ pub enum Command {
         flush: bool,
     },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Only list every migration and whether it is applied.
+        #[arg(long, conflicts_with = "revert_last")]
+        status: bool,
+        /// Revert the newest applied migration (rolling an upgrade back; take a backup first).
+        #[arg(long)]
+        revert_last: bool,
+    },
     /// Manage members.
     Member {
         /// What to do with members.

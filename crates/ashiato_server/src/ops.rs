@@ -177,7 +177,20 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             println!("{}", ashiato_app::mail::addresses(&config, &token).diary);
             Ok(())
         }
-        Command::Migrate => {
+        Command::Migrate { status: true, .. } => {
+            let config = load_config(cli, None)?;
+            for (name, applied) in ashiato_store::db::migration_status(&config.database())? {
+                println!("{}\t{name}", if applied { "applied" } else { "pending" });
+            }
+            Ok(())
+        }
+        Command::Migrate { revert_last: true, .. } => {
+            let config = load_config(cli, None)?;
+            let version = ashiato_store::db::revert_last(&config.database())?;
+            println!("reverted {version} on {}", config.database());
+            Ok(())
+        }
+        Command::Migrate { .. } => {
             let config = load_config(cli, None)?;
             if let ashiato_store::DatabaseUrl::Sqlite(_) = config.database() {
                 prepare_data_dir(&config.data_dir)?;

@@ -442,6 +442,48 @@ pub fn migrate(url: &DatabaseUrl) -> Result<Vec<String>, OpenError> {
     Ok(pending)
 }
 
+/// Every migration this build carries, oldest first, with whether the database has it
+/// (for `ashiato migrate --status`).
+pub fn migration_status(url: &DatabaseUrl) -> Result<Vec<(String, bool)>, OpenError> {
+    fn status<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        set: &EmbeddedMigrations,
+    ) -> diesel::migration::Result<Vec<(String, bool)>> {
+        let applied = c.applied_migrations()?;
+        Ok(diesel::migration::MigrationSource::<B>::migrations(set)?
+            .iter()
+            .map(|m| {
+                let name = m.name();
+                (name.to_string(), applied.contains(&name.version()))
+            })
+            .collect())
+    }
+    let manager = Manager { url: url.clone(), busy_timeout_ms: 5000 };
+    let mut conn = manager.connect_inner().map_err(|e| connect_error(url, &e))?;
+    match &mut conn {
+        AnyConnection::Sqlite(c) => status(c, &SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => status(c, &POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| OpenError::Migrate { url: url.to_string(), reason: e.to_string() })
+}
+
+/// Reverts the newest applied migration with its `down.sql` and returns its version (for
+/// `ashiato migrate --revert-last`: rolling an upgrade back before starting the previous
+/// release). The server applies it again when it next opens the database.
+pub fn revert_last(url: &DatabaseUrl) -> Result<String, OpenError> {
+    let manager = Manager { url: url.clone(), busy_timeout_ms: 5000 };
+    let mut conn = manager.connect_inner().map_err(|e| connect_error(url, &e))?;
+    match &mut conn {
+        AnyConnection::Sqlite(c) => {
+            c.revert_last_migration(SQLITE_MIGRATIONS).map(|v| v.to_string())
+        }
+        AnyConnection::Postgresql(c) => {
+            c.revert_last_migration(POSTGRES_MIGRATIONS).map(|v| v.to_string())
+        }
+    }
+    .map_err(|e| OpenError::Migrate { url: url.to_string(), reason: e.to_string() })
+}
+
 /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back otherwise.
 ///
 /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the single write lock up

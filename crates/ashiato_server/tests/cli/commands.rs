@@ -9,6 +9,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("member_add_prints_the_id_and_refuses_duplicates", member_add)
         .on_both("invite_prints_a_sign_up_link", invite_prints_link)
         .on_both("seed_builds_the_load_test_community", seed_community)
+        .on_both("the_newest_migration_reverts_and_applies_again", migrate_down_and_up)
         .plain("migrate_reports_what_it_applied", migrate_reports)
         .plain("corrupt_sqlite_file_fails_with_one_line", corrupt_sqlite)
         .plain("unwritable_data_dir_fails_with_one_line", unwritable_data_dir)
@@ -283,4 +284,61 @@ fn seed_community(t: &TestDb) {
     }
     assert!(out.stdout.contains(&format!(", {received} messages, ")), "{}", out.stdout);
     assert!(received >= 80, "{received} of 90 messages");
+}
+
+/// `migrate --status` lists every migration; `--revert-last` runs the newest one's down.sql
+/// (the rollback of an upgrade) and `migrate` applies it again, keeping the data it did not
+/// own.
+fn migrate_down_and_up(t: &TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = |args: &[&str]| {
+        run(ashiato().arg("--data-dir").arg(dir.path()).args(["--database", &db_arg(t)]).args(args))
+    };
+    let added = cli(&[
+        "member",
+        "add",
+        "--email",
+        "keep@example.jp",
+        "--nickname",
+        "keep",
+        "--password",
+        "sakura-2008-spring",
+    ]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let backend = if t.url.to_string().starts_with("postgres") { "postgres" } else { "sqlite" };
+    let shipped = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ashiato_store/migrations")
+            .join(backend),
+    )
+    .expect("migrations")
+    .count();
+    let status = |want_pending: usize| {
+        let out = cli(&["migrate", "--status"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), shipped, "{}", out.stdout);
+        let pending = lines.iter().filter(|l| l.starts_with("pending\t")).count();
+        assert_eq!(pending, want_pending, "{}", out.stdout);
+        lines.last().map(|l| (*l).to_owned()).unwrap_or_default()
+    };
+    assert!(status(0).starts_with("applied\t"));
+    let reverted = cli(&["migrate", "--revert-last"]);
+    assert_eq!(reverted.code, 0, "{}", reverted.stderr);
+    let last = status(1);
+    assert!(last.starts_with("pending\t") && last.ends_with("_reports"), "{last}");
+    {
+        use diesel::RunQueryDsl as _;
+        let mut conn = t.db.conn().expect("connection");
+        let gone = diesel::sql_query("SELECT COUNT(*) FROM reports").execute(&mut *conn);
+        assert!(gone.is_err(), "the reports table is gone after the revert");
+    }
+    let again = cli(&["migrate"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.starts_with("1 migration(s) applied"), "{}", again.stdout);
+    status(0);
+    let mut conn = t.db.conn().expect("connection");
+    let email = ashiato_core::account::Email::parse("keep@example.jp").expect("email");
+    assert!(ashiato_store::accounts::find_by_email(&mut conn, &email).expect("query").is_some());
+    assert!(ashiato_store::reports::list(&mut conn, false, 10).expect("reports table").is_empty());
 }
