@@ -28,8 +28,25 @@ impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => StoreError::NotFound,
+            ref full if is_disk_full(full) => StoreError::Unavailable(format!("disk full: {full}")),
             other => StoreError::Database(other),
         }
+    }
+}
+
+/// Whether a write failed because the disk (or the volume holding the database) is full:
+/// SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full` (53100) "could not extend file … No space
+/// left on device". Busy, not broken: the member gets the "try again later" page and nothing
+/// stored is lost.
+fn is_disk_full(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("database or disk is full")
+                || m.contains("No space left on device")
+                || m.contains("could not extend file")
+        }
+        _ => false,
     }
 }
 

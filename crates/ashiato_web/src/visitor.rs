@@ -116,7 +116,15 @@ impl Visitor {
             device: None,
             carrier: None,
         };
-        let created = self.state.run(move |c| sessions::create(c, &spec, now())).await?;
+        // A page is still served when no session can be written (a full disk): it just
+        // carries no form token, and a form sent from it is refused as expired.
+        let created = match self.state.run(move |c| sessions::create(c, &spec, now())).await {
+            Ok(created) => created,
+            Err(e) => {
+                tracing::warn!(error = %e, "no session could be created; the page goes without one");
+                return Ok(());
+            }
+        };
         self.token = Some(created.token);
         self.session = Some(created.session);
         self.issue_cookie = self.cookies;
@@ -213,7 +221,10 @@ impl Visitor {
         let Some((id, Some(flash))) = self.session.as_ref().map(|s| (s.id, s.flash.clone())) else {
             return Ok(None);
         };
-        self.state.run(move |c| sessions::clear_flash(c, id)).await?;
+        // Failing to clear it (a full disk) only means it may show once more: not worth the page.
+        if let Err(e) = self.state.run(move |c| sessions::clear_flash(c, id)).await {
+            tracing::warn!(error = %e, "the flash message could not be cleared");
+        }
         Ok(Some(flash))
     }
 
@@ -413,15 +424,22 @@ impl FromRequest for Visitor {
             let found = state.read(move |c| sessions::lookup(c, &lookup_token)).await?;
             let t = now();
             let found = match found {
+                // The writes on this path are housekeeping: when they fail (a full disk) the
+                // read goes on, so members can still read while the operator makes room.
                 Some((session, _)) if session.expires_at <= t => {
                     let id = session.id;
-                    state.run(move |c| sessions::delete(c, id)).await?;
+                    if let Err(e) = state.run(move |c| sessions::delete(c, id)).await {
+                        tracing::warn!(error = %e, "an expired session could not be deleted");
+                    }
                     None
                 }
                 Some((session, member)) => {
                     if t.0 - session.last_seen_at.0 >= TOUCH_INTERVAL_MS {
                         let (id, idle_ms) = (session.id, visitor.idle_ms());
-                        state.run(move |c| sessions::touch(c, id, t, idle_ms)).await?;
+                        if let Err(e) = state.run(move |c| sessions::touch(c, id, t, idle_ms)).await
+                        {
+                            tracing::warn!(error = %e, "the session's idle timeout could not be extended");
+                        }
                     }
                     Some((session, member))
                 }

@@ -16,7 +16,8 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo)
         .plain("a_thousand_simultaneous_logins_stay_under_a_memory_ceiling", login_storm)
-        .plain("malformed_requests_are_client_warnings_not_errors", malformed_requests);
+        .plain("malformed_requests_are_client_warnings_not_errors", malformed_requests)
+        .plain("a_full_disk_keeps_pages_readable_and_writes_say_try_later", full_disk);
 }
 
 /// A running `ashiato serve`, killed when dropped.
@@ -282,4 +283,102 @@ fn malformed_requests() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Unmounts the small volume of [`full_disk`] however the test ends.
+struct Volume(std::path::PathBuf);
+
+impl Drop for Volume {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The SQLite volume fills up under a running server: a logged-in member idle for over a
+/// minute still reads her pages (the session's housekeeping writes fail quietly; they took
+/// every page down with a 500), a post answers the busy page (503, 「混み合っています」)
+/// and stores nothing, and once there is room again the same post goes through.
+fn full_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let volume = dir.path().join("volume");
+    std::fs::create_dir(&volume).expect("mount point");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&volume)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        ashiato_test_support::example_app::skipped(
+            "mounting a 16 MiB tmpfs needs root: the full-disk drill did not run",
+        );
+        return;
+    }
+    let volume = Volume(volume);
+    let database = format!("sqlite://{}", volume.0.join("ashiato.db").display());
+    let added = ashiato()
+        .arg("--data-dir")
+        .arg(&volume.0)
+        .args(["--database", &database, "member", "add", "--email", "full@example.jp"])
+        .args(["--nickname", "full", "--password", "sakura-2008-spring"])
+        .output()
+        .expect("member add");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let running = start_with(&volume.0, &database, &[], &[]);
+    let addr = running.addr;
+    let (cookie, csrf) = login_form(addr);
+    let body = format!("email=full%40example.jp&password=sakura-2008-spring&csrf={csrf}");
+    let login =
+        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
+    assert_eq!(login.status, 303, "{}", login.text());
+    let cookie = login
+        .headers_named("set-cookie")
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+        .expect("session cookie");
+    let get = |path: &str| Request::get(path).header("Cookie", &cookie).send(addr).expect("get");
+    let form = get("/diary/new").text();
+    let at = form.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    let token = form[at..at + form[at..].find('"').expect("end")].to_owned();
+    let post = || {
+        let body = format!("title=full&body=disk&scope=public&csrf={token}");
+        Request::post_form("/diary/new", body).header("Cookie", &cookie).send(addr).expect("post")
+    };
+    let entries = || {
+        let url: ashiato_store::DatabaseUrl = database.parse().expect("url");
+        let db = ashiato_store::Db::open(&url, &ashiato_store::DbOptions::default()).expect("db");
+        let mut conn = db.conn().expect("connection");
+        use diesel::RunQueryDsl as _;
+        // The member has been idle for over a minute: the next page wants to touch the session.
+        diesel::sql_query("UPDATE sessions SET last_seen_at = 0")
+            .execute(&mut *conn)
+            .expect("idle");
+        ashiato_store::diary::count_visible(
+            &mut conn,
+            ashiato_core::MemberId(1),
+            ashiato_core::Relation::Owner,
+        )
+        .expect("count")
+    };
+    assert_eq!(entries(), 0);
+    // Fill the volume.
+    let filler = volume.0.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        while f.write_all(&chunk).and_then(|()| f.flush()).is_ok() {}
+        let _ = f.sync_all();
+    }
+    let home = get("/home");
+    assert_eq!(home.status, 200, "{}", home.text());
+    let refused = post();
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(refused.text().contains("混み合っています"), "{}", refused.text());
+    assert_eq!(get("/home").status, 200);
+    // Room again: the same form goes through, and nothing was stored twice.
+    std::fs::remove_file(&filler).expect("free the volume");
+    let posted = post();
+    assert_eq!(posted.status, 303, "{}", posted.text());
+    assert_eq!(entries(), 1);
+    drop(running);
 }
