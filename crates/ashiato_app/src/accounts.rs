@@ -147,6 +147,7 @@ pub async fn check_login(
         && app.login_sources.is_limited(src, LOGIN_SOURCE_FAILURES, LOGIN_WINDOW_MS, t)
     {
         tracing::warn!(security.event = "login_source_paused", client.source = %src, "password login refused: too many failures from this address");
+        app.metrics.login_refused();
         return Err(AppError::TooMany);
     }
     let wait = app.login_failures.wait_ms(
@@ -162,6 +163,7 @@ pub async fn check_login(
             wait_ms = wait,
             "password login refused: the account's slowdown has not run out"
         );
+        app.metrics.login_refused();
         return Err(AppError::TooMany);
     }
     let found = match Email::parse(email).ok() {
@@ -186,6 +188,7 @@ pub async fn check_login(
                 client.source = source_key.as_deref().unwrap_or("carrier gateway"),
                 "password login failed"
             );
+            app.metrics.login_failed();
             Err(AppError::Rejected(Problem::BadCredentials))
         }
     }

@@ -83,6 +83,9 @@ pub struct Config {
     pub lmtp_listen: String,
     /// SMTP relay host for notification mails; empty keeps them queued.
     pub smtp_relay_host: String,
+    /// Bearer token `/metrics` asks for (`Authorization: Bearer …`); empty: `/metrics` answers
+    /// only clients on the loopback address (resolved through `trusted_proxies`).
+    pub metrics_token: String,
     /// SMTP relay port.
     pub smtp_relay_port: u16,
     /// From address of notification mails; empty means `noreply@<mail_domain>`.
@@ -126,6 +129,7 @@ impl Default for Config {
             mail_extra_images: "drop".into(),
             lmtp_listen: String::new(),
             smtp_relay_host: String::new(),
+            metrics_token: String::new(),
             smtp_relay_port: 25,
             mail_from: String::new(),
             mail_notify_per_hour: 10,

@@ -47,6 +47,7 @@ pub mod inbound;
 pub mod limits;
 pub mod mail;
 pub mod messages;
+pub mod metrics;
 pub mod moderation;
 pub mod photos;
 pub mod recovery;
@@ -87,6 +88,8 @@ pub struct App {
     pub lifecycle: apps::lifecycle::Lifecycle,
     /// The container's RSA key pair (RSA-SHA1 apps).
     pub container_keys: apps::keys::ContainerKeys,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl App {
@@ -117,6 +120,7 @@ impl App {
             api_calls: limits::Limiter::default(),
             lifecycle,
             container_keys,
+            metrics: Arc::default(),
         })
     }
 

@@ -336,6 +336,12 @@ impl fmt::Debug for Db {
 }
 
 impl Db {
+    /// Open connections in the pool, and how many of them are idle (for `/metrics`).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Connects, applies pending migrations and builds the pool.
     pub fn open(url: &DatabaseUrl, options: &DbOptions) -> Result<Db, OpenError> {
         let manager =

@@ -615,3 +615,12 @@ pub fn flush(conn: &mut AnyConnection, now: Timestamp) -> StoreResult<usize> {
     .set(mail_outbox::next_attempt_at.eq(now.0))
     .execute(conn)?)
 }
+
+/// Outbox mails by state (for `/metrics`), states in name order.
+pub fn outbox_counts(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(mail_outbox::table
+        .group_by(mail_outbox::status)
+        .select((mail_outbox::status, diesel::dsl::count_star()))
+        .order(mail_outbox::status.asc())
+        .load(conn)?)
+}

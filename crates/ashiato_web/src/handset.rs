@@ -70,18 +70,24 @@ pub fn of(req: &HttpRequest) -> Arc<Handset> {
 /// configured reverse proxies only (a forged `X-Forwarded-For` names nothing).
 pub fn login_source(req: &HttpRequest, trust: &Trust) -> ashiato_app::accounts::LoginSource {
     use ashiato_app::accounts::LoginSource;
-    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-    let headers = ActixHeaders::new(req.headers());
-    let client = ashiato_handset::client_ip(
-        peer,
-        headers.header("x-forwarded-for"),
-        headers.header("x-real-ip"),
-        &trust.proxies,
-    );
+    let client = client_address(req, trust);
     match trust.gateways.classify(client) {
         ashiato_handset::GatewayMatch::Browser(_) => LoginSource::CarrierGateway,
         _ => LoginSource::Address(client),
     }
+}
+
+/// The client's address: the TCP peer, or what a configured reverse proxy says it forwarded
+/// for (a forged `X-Forwarded-For` from anyone else names nothing).
+pub fn client_address(req: &HttpRequest, trust: &Trust) -> IpAddr {
+    let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let headers = ActixHeaders::new(req.headers());
+    ashiato_handset::client_ip(
+        peer,
+        headers.header("x-forwarded-for"),
+        headers.header("x-real-ip"),
+        &trust.proxies,
+    )
 }
 
 /// Detects the handset and stores the profile in the request extensions.

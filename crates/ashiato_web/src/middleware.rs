@@ -49,14 +49,25 @@ pub async fn access_log(
     let started = Instant::now();
     let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
     let span = tracing::info_span!("request", http.method = %req.method(), http.route = %route);
+    let metrics = req.app_data::<web::Data<App>>().map(|app| std::sync::Arc::clone(&app.metrics));
     let response = next.call(req).instrument(span.clone()).await?;
+    let seconds = started.elapsed().as_secs_f64();
     span.in_scope(|| {
         tracing::info!(
             http.status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = seconds * 1000.0,
             "request"
         );
     });
+    if let Some(m) = metrics {
+        m.observe_request(&route, response.status().as_u16(), seconds);
+        // Set by handset detection, inside this middleware (absent when the Host check refused).
+        if let Some(h) =
+            response.request().extensions().get::<std::sync::Arc<ashiato_handset::Handset>>()
+        {
+            m.count_handset(h.carrier.as_str());
+        }
+    }
     Ok(response)
 }
 

@@ -21,6 +21,7 @@ pub mod images;
 pub mod jump;
 pub mod mail;
 pub mod messages;
+pub mod metrics;
 pub mod profile;
 pub mod recovery;
 pub mod report;
@@ -281,7 +282,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/search").route(get().to(search::search)))
         .configure(report_routes)
         .service(resource("/handset").route(get().to(handset::show)))
-        .service(resource("/healthz").route(get().to(health::healthz)));
+        .service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/metrics").route(get().to(metrics::metrics)));
 }
 
 /// `…/report` on everything a member can report (one handler reads the content from the path).

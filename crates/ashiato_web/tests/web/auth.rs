@@ -16,6 +16,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("wrong_password_keeps_the_email_and_logs_nobody_in", wrong_password)
         .on_both("post_without_csrf_token_changes_nothing", post_without_csrf)
         .on_both("head_answers_like_get_and_a_bare_post_is_403", head_and_bare_post)
+        .on_both("metrics_are_prometheus_text_for_loopback_or_a_token", metrics)
         .on_both("unknown_session_token_is_never_adopted", unknown_token_not_adopted)
         .on_both("logout_ends_the_session_on_the_server", logout_ends_session)
         .on_both("invitation_sign_up_makes_friends", invitation_sign_up)
@@ -151,6 +152,82 @@ fn head_and_bare_post(t: &TestDb) {
     assert_eq!(res.status, 403, "{}", res.text());
     let mut conn = t.db.conn().expect("connection");
     assert!(ashiato_store::diary::find_entry(&mut conn, entry).is_ok(), "nothing was deleted");
+}
+
+/// Parses exposition text with the Prometheus project's own Python parser and returns the
+/// metric family names it found (`None` when the parser is not installed).
+fn prometheus_families(text: &str) -> Option<Vec<String>> {
+    let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n\
+                  for f in p(sys.stdin.read()):\n    print(f.name, f.type, len(f.samples))";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    std::io::Write::write_all(&mut child.stdin.take()?, text.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named") {
+        return None;
+    }
+    assert!(out.status.success(), "the Prometheus parser refused the text: {stderr}\n{text}");
+    Some(String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+}
+
+/// `/metrics`: Prometheus text that the Prometheus parser reads, counting requests by route
+/// and status, handsets by class and failed logins; only for loopback clients (not for a
+/// client the trusted reverse proxy forwarded), or for the bearer of `metrics_token`.
+fn metrics(t: &TestDb) {
+    member(t, "hanako@example.jp", "はなこ");
+    let app = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let mut phone = crate::support::Phone::new(&app, crate::support::DOCOMO_FOMA);
+    phone.get("/login");
+    let mut b = Browser::new(&app);
+    b.get("/login");
+    assert_eq!(b.login("hanako@example.jp", "wrong-password-1").status, 200, "the form again");
+    let res = b.get("/metrics");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    let text = res.text();
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in {text}"))
+    };
+    assert!(value("ashiato_http_requests_seconds_count{route=\"/login\",status=\"200\"}") >= 2.0);
+    assert!(value("ashiato_handset_requests_total{class=\"docomo\"}") >= 1.0);
+    assert!(value("ashiato_handset_requests_total{class=\"pc\"}") >= 2.0);
+    assert_eq!(value("ashiato_login_failures_total"), 1.0);
+    assert!(value("ashiato_db_pool_connections") >= 1.0);
+    match prometheus_families(&text) {
+        Some(families) => {
+            for want in [
+                "ashiato_http_requests_seconds histogram",
+                "ashiato_login_failures counter",
+                "ashiato_footstep_backlog gauge",
+            ] {
+                assert!(families.iter().any(|f| f.starts_with(want)), "{want} in {families:?}");
+            }
+        }
+        None => ashiato_test_support::example_app::skipped(
+            "python3 prometheus_client is not installed (.ci/install-test-tools): /metrics not parsed",
+        ),
+    }
+    // A client the reverse proxy forwarded from outside: the page does not exist.
+    let forwarded = Request::get("/metrics").header("X-Forwarded-For", "203.0.113.9");
+    assert_eq!(b.send(forwarded).status, 404);
+    drop(app);
+
+    // With a token, it is the token that counts, from anywhere.
+    let app = TestApp::start_with(t, |c| c.metrics_token = "s3cret-scrape".into());
+    let mut b = Browser::new(&app);
+    assert_eq!(b.get("/metrics").status, 404);
+    let wrong = Request::get("/metrics").header("Authorization", "Bearer nope");
+    assert_eq!(b.send(wrong).status, 404);
+    let right = Request::get("/metrics").header("Authorization", "Bearer s3cret-scrape");
+    assert_eq!(b.send(right).status, 200);
 }
 
 fn unknown_token_not_adopted(t: &TestDb) {
