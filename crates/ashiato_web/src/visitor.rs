@@ -116,15 +116,10 @@ impl Visitor {
             device: None,
             carrier: None,
         };
-        // A page is still served when no session can be written (a full disk): it just
-        // carries no form token, and a form sent from it is refused as expired.
-        let created = match self.state.run(move |c| sessions::create(c, &spec, now())).await {
-            Ok(created) => created,
-            Err(e) => {
-                tracing::warn!(error = %e, "no session could be created; the page goes without one");
-                return Ok(());
-            }
-        };
+        // Pages that call this show a form: without a session to carry its token (a full
+        // disk, a busy database) the busy page is the honest answer, not a form that cannot
+        // be sent.
+        let created = self.state.run(move |c| sessions::create(c, &spec, now())).await?;
         self.token = Some(created.token);
         self.session = Some(created.session);
         self.issue_cookie = self.cookies;
