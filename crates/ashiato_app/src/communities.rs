@@ -119,9 +119,7 @@ pub async fn page(
     app.run(move |c| {
         let (community, standing) = load_in(c, me, id)?;
         let topics = if can_read_topics(&community, standing) {
-            let mut topics = communities::topics_of(c, id, limit, offset)?;
-            crate::friends::drop_muted(c, me, &mut topics, |t| t.author.id)?;
-            Some(topics)
+            Some(communities::topics_of(c, id, me, limit, offset)?)
         } else {
             None
         };
@@ -150,8 +148,8 @@ pub struct Members {
     pub community: Community,
     /// Whether the reader is its admin.
     pub is_admin: bool,
-    /// The reader's role (moderators remove members).
-    pub role: ashiato_store::community_admin::Role,
+    /// Whether the reader moderates it (the admin or a sub-admin: they remove members).
+    pub moderates: bool,
     /// The sub-admins.
     pub subadmins: Vec<MemberId>,
     /// Up to `limit` joined members from `offset`, oldest first.
@@ -177,9 +175,9 @@ pub async fn members(
             Vec::new()
         };
         let joined = communities::members(c, id, false, limit, offset)?;
-        let role = ashiato_store::community_admin::role(c, id, me)?;
         let subadmins = ashiato_store::community_admin::subadmins(c, id)?;
-        Ok(Members { community, is_admin, role, subadmins, joined, pending })
+        let moderates = is_admin || subadmins.contains(&me);
+        Ok(Members { community, is_admin, moderates, subadmins, joined, pending })
     })
     .await
 }
@@ -277,9 +275,8 @@ pub async fn topic(
         if topic.community != community.id {
             return Err(StoreError::NotFound);
         }
-        let mut comments = communities::topic_comments_of(c, topic.id, comments, 0)?;
-        crate::friends::drop_muted(c, me, &mut comments, |k| k.author.id)?;
-        let role = ashiato_store::community_admin::role(c, id, me)?;
+        let comments = communities::topic_comments_of(c, topic.id, me, comments, 0)?;
+        let role = ashiato_store::community_admin::role_of(c, &community, standing, me)?;
         Ok(TopicPage { community, standing, role, topic, comments })
     })
     .await

@@ -7,7 +7,7 @@
 
 use ashiato_core::{CommunityId, MemberId, TopicCommentId, TopicId};
 use ashiato_store::community_admin::{self as store, Role};
-use ashiato_store::{AnyConnection, StoreError, StoreResult, communities};
+use ashiato_store::{AnyConnection, StoreError, StoreResult};
 
 use crate::{App, AppResult, now};
 
@@ -229,21 +229,6 @@ pub async fn toggle_subadmin(
         };
         store::set_subadmin(c, id, member, now_sub)?;
         Ok(now_sub)
-    })
-    .await
-}
-
-/// The community for its edit form, when `me` is its admin.
-pub async fn editable(
-    app: &App,
-    me: MemberId,
-    id: CommunityId,
-) -> AppResult<communities::Community> {
-    app.run(move |c| {
-        if store::role(c, id, me)? != Role::Admin {
-            return Err(StoreError::NotFound);
-        }
-        communities::find(c, id)
     })
     .await
 }

@@ -62,8 +62,7 @@ fn thread_in(
     comments: i64,
 ) -> StoreResult<Thread> {
     let (older, newer) = diary::neighbors(c, &seen.entry, seen.relation)?;
-    let mut comments = diary::comments(c, seen.entry.id, comments, 0)?;
-    crate::friends::drop_muted(c, viewer, &mut comments, |k| k.author.id)?;
+    let comments = diary::comments_for(c, seen.entry.id, viewer, comments, 0)?;
     Ok(Thread { comments, older, newer, photos: photos::entry_photos(c, seen.entry.id)? })
 }
 

@@ -310,21 +310,6 @@ pub async fn toggle_mute(app: &App, me: MemberId, other: MemberId) -> AppResult<
     .await
 }
 
-/// Drops what members `viewer` muted wrote from a loaded list (a thread's comments, a
-/// community's topics); the home feeds and footsteps leave them out in their queries.
-pub fn drop_muted<T>(
-    c: &mut AnyConnection,
-    viewer: MemberId,
-    items: &mut Vec<T>,
-    author: impl Fn(&T) -> MemberId,
-) -> StoreResult<()> {
-    let muted = mutes::muted_ids(c, viewer)?;
-    if !muted.is_empty() {
-        items.retain(|item| !muted.contains(&author(item)));
-    }
-    Ok(())
-}
-
 /// The members `me` muted, newest first (settings lists them to lift a mute).
 pub async fn muted(app: &App, me: MemberId) -> AppResult<Vec<MemberSummary>> {
     app.run(move |c| mutes::muted_members(c, me)).await

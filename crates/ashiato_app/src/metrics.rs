@@ -25,7 +25,8 @@ struct Histogram {
 /// The counters one process keeps.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), Histogram>>,
+    /// Route pattern → status → histogram (nested so a known route costs no allocation).
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, Histogram>>>,
     handsets: Mutex<BTreeMap<&'static str, u64>>,
     login_failures: AtomicU64,
     login_refusals: AtomicU64,
@@ -55,7 +56,11 @@ impl Metrics {
     /// Counts one answered request.
     pub fn observe_request(&self, route: &str, status: u16, seconds: f64) {
         let Ok(mut map) = self.requests.lock() else { return };
-        let h = map.entry((route.to_owned(), status)).or_default();
+        if !map.contains_key(route) {
+            map.insert(route.to_owned(), BTreeMap::new());
+        }
+        let Some(statuses) = map.get_mut(route) else { return };
+        let h = statuses.entry(status).or_default();
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
             h.buckets[i] += 1;
         }
@@ -86,7 +91,8 @@ impl Metrics {
         out.push_str("# HELP ashiato_http_requests_seconds Requests answered, by route pattern and status, and how long they took.\n");
         out.push_str("# TYPE ashiato_http_requests_seconds histogram\n");
         if let Ok(map) = self.requests.lock() {
-            for ((route, status), h) in map.iter() {
+            let all = map.iter().flat_map(|(r, s)| s.iter().map(move |(status, h)| (r, status, h)));
+            for (route, status, h) in all {
                 let labels = format!("route=\"{}\",status=\"{status}\"", label(route));
                 let mut cumulative = 0;
                 for (bound, n) in BUCKETS.iter().zip(h.buckets) {

@@ -308,20 +308,21 @@ pub async fn apps(
 ) -> crate::AppResult<Vec<(ashiato_store::apps::App, Option<ashiato_store::friends::MemberSummary>)>>
 {
     app.run(|c| {
-        let mut out = Vec::new();
-        for a in ashiato_store::apps::list(c, 1000, 0)? {
-            let by = match a.registered_by {
-                Some(m) => accounts::find_member(c, m)
-                    .map(|m| ashiato_store::friends::MemberSummary {
-                        id: m.id,
-                        nickname: m.nickname,
-                    })
-                    .ok(),
-                None => None,
-            };
-            out.push((a, by));
-        }
-        Ok(out)
+        let apps = ashiato_store::apps::list(c, 1000, 0)?;
+        let ids: Vec<MemberId> = apps.iter().filter_map(|a| a.registered_by).collect();
+        // The registrants in one query (a withdrawn one is simply not named).
+        let names: std::collections::HashMap<MemberId, String> =
+            accounts::find_members(c, &ids)?.into_iter().map(|m| (m.id, m.nickname)).collect();
+        Ok(apps
+            .into_iter()
+            .map(|a| {
+                let by = a.registered_by.and_then(|id| {
+                    let nickname = names.get(&id)?.clone();
+                    Some(ashiato_store::friends::MemberSummary { id, nickname })
+                });
+                (a, by)
+            })
+            .collect())
     })
     .await
 }

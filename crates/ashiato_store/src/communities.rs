@@ -467,10 +467,12 @@ impl From<TopicRow> for Topic {
     }
 }
 
-/// A community's topics, most recently active first.
+/// A community's topics as `reader` sees them (without those of members they muted), most
+/// recently active first.
 pub fn topics_of(
     conn: &mut AnyConnection,
     c: CommunityId,
+    reader: MemberId,
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Topic>> {
@@ -478,6 +480,7 @@ pub fn topics_of(
         .inner_join(members::table.on(members::id.eq(topics::author_id)))
         .filter(members::suspended_at.is_null())
         .filter(topics::community_id.eq(c.0))
+        .filter(topics::author_id.ne_all(crate::mutes::muted_by(reader)))
         .order((topics::last_activity_at.desc(), topics::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -535,10 +538,12 @@ impl From<TopicCommentRow> for TopicComment {
     }
 }
 
-/// A topic's comments, oldest first.
+/// A topic's comments as `reader` sees them (without those of members they muted), oldest
+/// first.
 pub fn topic_comments_of(
     conn: &mut AnyConnection,
     t: TopicId,
+    reader: MemberId,
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<TopicComment>> {
@@ -546,6 +551,7 @@ pub fn topic_comments_of(
         .inner_join(members::table.on(members::id.eq(topic_comments::author_id)))
         .filter(members::suspended_at.is_null())
         .filter(topic_comments::topic_id.eq(t.0))
+        .filter(topic_comments::author_id.ne_all(crate::mutes::muted_by(reader)))
         .order((topic_comments::created_at.asc(), topic_comments::id.asc()))
         .limit(limit)
         .offset(offset)

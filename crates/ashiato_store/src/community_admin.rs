@@ -5,7 +5,7 @@
 use ashiato_core::{CommunityId, MemberId, PhotoId, Timestamp, TopicCommentId, TopicId};
 use diesel::prelude::*;
 
-use crate::communities::{Membership, find, membership};
+use crate::communities::{Community, Membership, find, membership};
 use crate::db::AnyConnection;
 use crate::photos::Freed;
 use crate::schema::{communities, community_members, community_photos, topic_comments, topics};
@@ -34,19 +34,29 @@ impl Role {
 /// `member`'s role in `c`. `NotFound` for a missing community.
 pub fn role(conn: &mut AnyConnection, c: CommunityId, member: MemberId) -> StoreResult<Role> {
     let community = find(conn, c)?;
+    let standing = membership(conn, c, member)?;
+    role_of(conn, &community, standing, member)
+}
+
+/// [`role`] for a community and standing the caller loaded already: asks the database only
+/// whether a joined member who is not the admin is a sub-admin.
+pub fn role_of(
+    conn: &mut AnyConnection,
+    community: &Community,
+    standing: Membership,
+    member: MemberId,
+) -> StoreResult<Role> {
     if community.admin == Some(member) {
         return Ok(Role::Admin);
     }
-    let row: Option<(String, String)> = community_members::table
-        .find((c.0, member.0))
-        .select((community_members::state, community_members::role))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
-        Some((state, role)) if state == "joined" && role == "subadmin" => Role::SubAdmin,
-        Some((state, _)) if state == "joined" => Role::Member,
-        _ => Role::Outsider,
-    })
+    if standing != Membership::Joined {
+        return Ok(Role::Outsider);
+    }
+    let role: String = community_members::table
+        .find((community.id.0, member.0))
+        .select(community_members::role)
+        .first(conn)?;
+    Ok(if role == "subadmin" { Role::SubAdmin } else { Role::Member })
 }
 
 /// The community's sub-admins' ids.

@@ -321,17 +321,33 @@ pub struct Comment {
     pub created_at: Timestamp,
 }
 
-/// An entry's comments, oldest first (a conversation reads top down).
+/// An entry's comments, oldest first (a conversation reads top down): every one, for the
+/// author's archive and mail; pages read [`comments_for`].
 pub fn comments(
     conn: &mut AnyConnection,
     entry: DiaryId,
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<Comment>> {
+    // Nobody has id 0, so nobody is muted.
+    comments_for(conn, entry, MemberId(0), limit, offset)
+}
+
+/// An entry's comments as `reader` sees them (without those of members they muted), oldest
+/// first.
+pub fn comments_for(
+    conn: &mut AnyConnection,
+    entry: DiaryId,
+    reader: MemberId,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Comment>> {
+    let muted = crate::mutes::muted_by(reader);
     Ok(native!(conn, c => diary_comments::table
         .inner_join(members::table.on(members::id.eq(diary_comments::author_id)))
         .filter(members::suspended_at.is_null())
         .filter(diary_comments::entry_id.eq(entry.0))
+        .filter(diary_comments::author_id.ne_all(muted))
         .order((diary_comments::created_at.asc(), diary_comments::id.asc()))
         .limit(limit)
         .offset(offset)

@@ -56,11 +56,6 @@ pub fn is_muted(conn: &mut AnyConnection, member: MemberId, other: MemberId) -> 
         .get_result(conn)?)
 }
 
-/// The ids `member` muted (for filtering a loaded list).
-pub fn muted_ids(conn: &mut AnyConnection, member: MemberId) -> StoreResult<Vec<MemberId>> {
-    Ok(muted_by(member).load::<i64>(conn)?.into_iter().map(MemberId).collect())
-}
-
 /// The members `member` muted, newest first.
 pub fn muted_members(
     conn: &mut AnyConnection,

@@ -118,14 +118,7 @@ impl Lmtp {
 }
 
 fn login(addr: SocketAddr) -> String {
-    let (cookie, csrf) = crate::serve::login_form(addr);
-    let body = format!("email=taro%40example.jp&password=sakura-2008-spring&csrf={csrf}");
-    let res =
-        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
-    assert_eq!(res.status, 303, "{}", res.text());
-    res.headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("logged-in cookie")
+    crate::serve::log_in(addr, "taro%40example.jp", "sakura-2008-spring")
 }
 
 fn lmtp(t: &TestDb) {

@@ -85,15 +85,7 @@ fn serve_demo(t: &TestDb) {
         assert!(log.contains("with password ashiato-demo"), "{log}");
     }
     // Log in the way a browser does: form, cookie, CSRF token.
-    let (cookie, csrf) = login_form(addr);
-    let body = format!("email=hanako%40demo.ashiato.jp&password=ashiato-demo&csrf={csrf}");
-    let login =
-        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
-    assert_eq!(login.status, 303, "{}", login.text());
-    let cookie = login
-        .headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("new session cookie");
+    let cookie = log_in(addr, "hanako%40demo.ashiato.jp", "ashiato-demo");
     let home = Request::get("/home").header("Cookie", &cookie).send(addr).expect("home").text();
     for name in ["はなこさんのホーム", "マイミク(5)", "たろう", "ゆき", "みさき", "そら", "えみ"]
     {
@@ -153,16 +145,28 @@ fn serve_demo(t: &TestDb) {
     );
 }
 
+/// The session cookie a response sets.
+fn session_cookie(res: &ashiato_test_support::http::Response) -> String {
+    res.headers_named("set-cookie")
+        .find_map(|c| c.split(';').next().map(str::to_owned))
+        .expect("session cookie")
+}
+
 /// Loads the login page as a browser does: its session cookie and the form's CSRF token.
 pub(crate) fn login_form(addr: SocketAddr) -> (String, String) {
     let form = Request::get("/login").send(addr).expect("login page");
-    let cookie = form
-        .headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("session cookie");
-    let html = form.text();
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    (cookie, html[at..at + html[at..].find('"').expect("end")].to_owned())
+    (session_cookie(&form), crate::recovery::hidden(&form, "csrf"))
+}
+
+/// Logs in through the form as a browser does (`email` percent-encoded as a form sends it);
+/// returns the logged-in session cookie.
+pub(crate) fn log_in(addr: SocketAddr, email: &str, password: &str) -> String {
+    let (cookie, csrf) = login_form(addr);
+    let body = format!("email={email}&password={password}&csrf={csrf}");
+    let login =
+        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
+    assert_eq!(login.status, 303, "{}", login.text());
+    session_cookie(&login)
 }
 
 /// The server's peak resident memory (VmHWM), in KiB.
@@ -326,19 +330,9 @@ fn full_disk() {
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let running = start_with(&volume.0, &database, &[], &[]);
     let addr = running.addr;
-    let (cookie, csrf) = login_form(addr);
-    let body = format!("email=full%40example.jp&password=sakura-2008-spring&csrf={csrf}");
-    let login =
-        Request::post_form("/login", body).header("Cookie", &cookie).send(addr).expect("login");
-    assert_eq!(login.status, 303, "{}", login.text());
-    let cookie = login
-        .headers_named("set-cookie")
-        .find_map(|c| c.split(';').next().map(str::to_owned))
-        .expect("session cookie");
+    let cookie = log_in(addr, "full%40example.jp", "sakura-2008-spring");
     let get = |path: &str| Request::get(path).header("Cookie", &cookie).send(addr).expect("get");
-    let form = get("/diary/new").text();
-    let at = form.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
-    let token = form[at..at + form[at..].find('"').expect("end")].to_owned();
+    let token = crate::recovery::hidden(&get("/diary/new"), "csrf");
     let post = || {
         let body = format!("title=full&body=disk&scope=public&csrf={token}");
         Request::post_form("/diary/new", body).header("Cookie", &cookie).send(addr).expect("post")

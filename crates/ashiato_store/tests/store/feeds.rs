@@ -181,8 +181,8 @@ fn suspended_members_vanish_from_lists(t: &TestDb) {
             friends::list_friends(conn, me, 10, 0).expect("friends").len(),
             members::search(conn, me, "フィード", 10, 0).expect("search").len(),
             footsteps::visitors(conn, me, since, 10, 0).expect("footsteps").len(),
-            communities::topics_of(conn, community, 10, 0).expect("topics").len(),
-            communities::topic_comments_of(conn, topic, 10, 0).expect("comments").len(),
+            communities::topics_of(conn, community, me, 10, 0).expect("topics").len(),
+            communities::topic_comments_of(conn, topic, me, 10, 0).expect("comments").len(),
             communities::members(conn, community, false, 10, 0).expect("members").len(),
         ]
     };

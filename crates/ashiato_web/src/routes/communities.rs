@@ -338,7 +338,7 @@ pub async fn members(
     id: web::Path<i64>,
     paging: SjisQuery<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    let uc::Members { community, is_admin, role, subadmins, joined, pending } =
+    let uc::Members { community, is_admin, moderates, subadmins, joined, pending } =
         uc::members(visitor.state(), me, CommunityId(*id), PAGE_SIZE + 1, paging.offset()).await?;
     visitor.ensure_session().await?;
     let cid = community.id;
@@ -372,7 +372,7 @@ pub async fn members(
             .collect(),
     ));
     // Moderators' forms: one per member they may act on (never the admin, never themselves).
-    if role.moderates() {
+    if moderates {
         for m in joined.iter().take(take(PAGE_SIZE)) {
             let sub = subadmins.contains(&m.id);
             if community.admin == Some(m.id) || m.id == me || (!is_admin && sub) {

@@ -229,7 +229,8 @@ pub async fn edit_details_form(
     Member { mut visitor, id: me, .. }: Member,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
-    let community = uc::editable(visitor.state(), me, CommunityId(*id)).await?;
+    let community =
+        ashiato_app::communities::administered(visitor.state(), me, CommunityId(*id)).await?;
     visitor.ensure_session().await?;
     let form = DetailsForm { name: community.name, description: community.description };
     Ok(visitor.page(&details_form(&visitor, *id, &form, &[])))
@@ -253,7 +254,7 @@ pub async fn edit_details(
     .map_err(|problem| errors.push(Invalid { field: "description", problem }));
     let (Ok(name), Ok(description)) = (name, description) else {
         // The form is refused only to the admin: anyone else meets the 404 first.
-        uc::editable(visitor.state(), me, CommunityId(*id)).await?;
+        ashiato_app::communities::administered(visitor.state(), me, CommunityId(*id)).await?;
         return Ok(refused(&visitor, &details_form(&visitor, *id, &form, &errors)));
     };
     uc::edit_details(visitor.state(), me, CommunityId(*id), name, description).await?;

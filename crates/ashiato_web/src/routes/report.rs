@@ -71,6 +71,15 @@ fn form_page(
     page
 }
 
+/// The clear refusal of a report on one's own content.
+fn own_content(visitor: &Visitor, target: Target) -> HttpResponse {
+    let cat = visitor.cat();
+    let mut page = Page::new(cat.t("report.title"));
+    page.push(Block::Notice(Notice::Error(cat.t("report.own").into())));
+    page.push(Block::Paragraph(vec![Inline::link(target.page_path(), cat.t("report.back"))]));
+    visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
 /// What the reporter may see of the target, with a clear page for their own content.
 async fn seen(
     visitor: &Visitor,
@@ -79,16 +88,7 @@ async fn seen(
 ) -> Result<Result<String, HttpResponse>, WebError> {
     match uc::seen(visitor.state(), me, target).await {
         Ok(label) => Ok(Ok(label)),
-        Err(AppError::Rejected(Problem::NotAllowed)) => {
-            let cat = visitor.cat();
-            let mut page = Page::new(cat.t("report.title"));
-            page.push(Block::Notice(Notice::Error(cat.t("report.own").into())));
-            page.push(Block::Paragraph(vec![Inline::link(
-                target.page_path(),
-                cat.t("report.back"),
-            )]));
-            Ok(Err(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)))
-        }
+        Err(AppError::Rejected(Problem::NotAllowed)) => Ok(Err(own_content(visitor, target))),
         Err(e) => Err(e.into()),
     }
 }
@@ -116,10 +116,6 @@ pub async fn submit(
     >,
 ) -> Result<HttpResponse, WebError> {
     let target = target_of(&req)?;
-    let label = match seen(&visitor, me, target).await? {
-        Ok(label) => label,
-        Err(page) => return Ok(page),
-    };
     let form = form.into_inner();
     let mut errors = Vec::new();
     let category = ReportCategory::parse(&form.category);
@@ -130,10 +126,20 @@ pub async fn submit(
         .map_err(|problem| errors.push(Invalid { field: "note", problem }))
         .unwrap_or_default();
     let Some(category) = category.filter(|_| errors.is_empty()) else {
+        // The form again, for content the reporter may see (anything else: 404).
+        let label = match seen(&visitor, me, target).await? {
+            Ok(label) => label,
+            Err(page) => return Ok(page),
+        };
         let page = form_page(&visitor, target, &label, &form, &errors);
         return Ok(visitor.page_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
-    let fresh = uc::file(visitor.state(), me, target, category, note).await?;
+    // Filing checks what the reporter may see, in the same transaction.
+    let fresh = match uc::file(visitor.state(), me, target, category, note).await {
+        Ok(fresh) => fresh,
+        Err(AppError::Rejected(Problem::NotAllowed)) => return Ok(own_content(&visitor, target)),
+        Err(e) => return Err(e.into()),
+    };
     let cat = visitor.cat();
     visitor.flash(cat.t(if fresh { "report.filed" } else { "report.already" }).into()).await?;
     Ok(visitor.redirect(&target.page_path()))

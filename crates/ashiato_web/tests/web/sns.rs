@@ -632,7 +632,8 @@ fn double_taps(t: &TestDb) {
     let comments = ashiato_store::diary::comments(&mut conn, entry, 10, 0).expect("comments");
     assert_eq!(comments.len(), 2, "{comments:?}");
     assert_eq!(ashiato_store::diary::find_entry(&mut conn, entry).expect("entry").comment_count, 2);
-    let topic_comments = communities::topic_comments_of(&mut conn, tid, 10, 0).expect("topic");
+    let topic_comments =
+        communities::topic_comments_of(&mut conn, tid, author, 10, 0).expect("topic");
     assert_eq!(topic_comments.len(), 2);
     let inbox = ashiato_store::messages::inbox(&mut conn, author, 10, 0).expect("inbox");
     assert_eq!(inbox.len(), 2, "{inbox:?}");
