@@ -64,6 +64,21 @@ pub enum Command {
         #[arg(long)]
         revert_last: bool,
     },
+    /// Copy the database (a consistent snapshot, while the server runs), the photos, their
+    /// cached variants and `secret.key` into a new directory, with a manifest of row counts,
+    /// content digests and file checksums.
+    Backup {
+        /// Directory to create (must not exist yet).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory and database, then verify row counts,
+    /// content digests and file checksums against the backup's manifest.
+    Restore {
+        /// Directory `ashiato backup --to` wrote.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
     /// Manage members.
     Member {
         /// What to do with members.

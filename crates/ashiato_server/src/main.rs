@@ -1,6 +1,7 @@
 //! `ashiato`: the one binary. `ashiato serve` runs the site; the other subcommands are for
 //! operators (and for tests, which drive the real binary).
 
+mod backup;
 mod cli;
 mod demo;
 mod error;

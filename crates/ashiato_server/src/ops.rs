@@ -252,6 +252,18 @@ pub fn run(cli: &Cli) -> Result<(), OpsError> {
             Ok(())
         }
         Command::Handset { headers, peer } => handset(cli, headers, *peer),
+        Command::Backup { to } => {
+            let config = load_config(cli, None)?;
+            let summary = crate::backup::backup(&config, to)?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let config = load_config(cli, None)?;
+            let summary = crate::backup::restore(&config, from)?;
+            println!("{summary}");
+            Ok(())
+        }
     }
 }
 

@@ -473,6 +473,23 @@ pub fn migration_status(url: &DatabaseUrl) -> Result<Vec<(String, bool)>, OpenEr
     .map_err(|e| OpenError::Migrate { url: url.to_string(), reason: e.to_string() })
 }
 
+/// The names of every migration this build carries for the backend, oldest first.
+pub fn embedded_migrations(backend: Backend) -> Result<Vec<String>, OpenError> {
+    fn names<B: diesel::backend::Backend>(
+        set: &EmbeddedMigrations,
+    ) -> diesel::migration::Result<Vec<String>> {
+        Ok(diesel::migration::MigrationSource::<B>::migrations(set)?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect())
+    }
+    match backend {
+        Backend::Sqlite => names::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS),
+        Backend::Postgres => names::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| OpenError::Migrate { url: backend.name().into(), reason: e.to_string() })
+}
+
 /// Reverts the newest applied migration with its `down.sql` and returns its version (for
 /// `ashiato migrate --revert-last`: rolling an upgrade back before starting the previous
 /// release). The server applies it again when it next opens the database.

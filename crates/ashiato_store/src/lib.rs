@@ -11,6 +11,7 @@ pub mod admin;
 pub mod announcements;
 pub mod apps;
 pub mod audit;
+pub mod backup;
 pub mod bindings;
 mod blocking;
 pub mod communities;

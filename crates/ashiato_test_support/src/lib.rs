@@ -78,14 +78,7 @@ impl TestDb {
 
     /// A fresh PostgreSQL database on the server in `ASHIATO_TEST_POSTGRES`.
     pub fn postgres() -> TestDb {
-        let admin =
-            postgres_admin_url().expect("ASHIATO_TEST_POSTGRES is set for PostgreSQL tests");
-        let name = format!("ashiato_test_{}", unique_suffix());
-        let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
-            panic!("cannot reach the PostgreSQL server in {POSTGRES_ENV}: {e}")
-        });
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let (admin, name) = create_postgres_database("ashiato_test");
         let url_text = replace_database(&admin, &name);
         let url = DatabaseUrl::Postgres(url_text);
         let db = Db::open(&url, &DbOptions { pool_size: 4, ..DbOptions::default() })
@@ -101,12 +94,64 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_drop.take()
-            && let Ok(mut conn) = PgConnection::establish(&admin)
-        {
-            // FORCE ends the pool's idle connections (PostgreSQL 13+).
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        if let Some((admin, name)) = self.pg_drop.take() {
+            drop_postgres_database(&admin, &name);
         }
+    }
+}
+
+/// A database that does not exist yet (SQLite: a path in a fresh temporary directory) or is
+/// empty (PostgreSQL: created without tables), for code that must start from nothing, such as
+/// `ashiato restore`. Dropped with the value.
+pub struct EmptyDb {
+    /// Its URL.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl EmptyDb {
+    /// A new empty database on `backend`. Panics (failing the test) if it cannot be created.
+    pub fn new(backend: Backend) -> EmptyDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory for a test database");
+                let url = format!("sqlite://{}", dir.path().join("empty.sqlite3").display());
+                EmptyDb { url, _dir: Some(dir), pg_drop: None }
+            }
+            Backend::Postgres => {
+                let (admin, name) = create_postgres_database("ashiato_empty");
+                let url = replace_database(&admin, &name);
+                EmptyDb { url, _dir: None, pg_drop: Some((admin, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for EmptyDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_drop.take() {
+            drop_postgres_database(&admin, &name);
+        }
+    }
+}
+
+/// Creates a database named `prefix_<unique>` on the server in `ASHIATO_TEST_POSTGRES`;
+/// returns the server's admin URL and the name.
+fn create_postgres_database(prefix: &str) -> (String, String) {
+    let admin = postgres_admin_url().expect("ASHIATO_TEST_POSTGRES is set for PostgreSQL tests");
+    let name = format!("{prefix}_{}", unique_suffix());
+    let mut conn = PgConnection::establish(&admin)
+        .unwrap_or_else(|e| panic!("cannot reach the PostgreSQL server in {POSTGRES_ENV}: {e}"));
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    (admin, name)
+}
+
+fn drop_postgres_database(admin: &str, name: &str) {
+    if let Ok(mut conn) = PgConnection::establish(admin) {
+        // FORCE ends the pool's idle connections (PostgreSQL 13+).
+        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The real `ashiato` binary: operator commands, clear failures, and `serve --demo` on both
 //! backends with a browser logging in over HTTP.
 
+mod backup;
 mod commands;
 mod crash;
 mod lmtp;
@@ -15,6 +16,7 @@ use ashiato_test_support::Suite;
 fn main() {
     let mut suite = Suite::new();
     commands::register(&mut suite);
+    backup::register(&mut suite);
     opensocial::register(&mut suite);
     serve::register(&mut suite);
     crash::register(&mut suite);
