@@ -88,6 +88,16 @@ pub struct Config {
     pub metrics_token: String,
     /// SMTP relay port.
     pub smtp_relay_port: u16,
+    /// `none`, `starttls`, `opportunistic` or `tls` (implicit, port 465).
+    pub smtp_tls: String,
+    /// AUTH user name for the relay; empty for none.
+    pub smtp_username: String,
+    /// AUTH password for the relay (better in `ASHIATO_SMTP_PASSWORD`).
+    pub smtp_password: String,
+    /// PEM file with a further CA certificate the relay's certificate may chain to.
+    pub smtp_ca_file: String,
+    /// Hard bounces after which an address is marked undeliverable.
+    pub mail_bounce_limit: i32,
     /// From address of notification mails; empty means `noreply@<mail_domain>`.
     pub mail_from: String,
     /// Most notification mails per recipient address per hour.
@@ -131,6 +141,11 @@ impl Default for Config {
             smtp_relay_host: String::new(),
             metrics_token: String::new(),
             smtp_relay_port: 25,
+            smtp_tls: "none".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_ca_file: String::new(),
+            mail_bounce_limit: 3,
             mail_from: String::new(),
             mail_notify_per_hour: 10,
         }
@@ -279,6 +294,24 @@ impl Config {
             return Err(ConfigError::Value {
                 key: "mail_extra_images",
                 reason: "use drop or refuse".into(),
+            });
+        }
+        if !matches!(self.smtp_tls.as_str(), "none" | "starttls" | "opportunistic" | "tls") {
+            return Err(ConfigError::Value {
+                key: "smtp_tls",
+                reason: "use none, starttls, opportunistic or tls".into(),
+            });
+        }
+        if !self.smtp_username.is_empty() && self.smtp_tls == "none" {
+            return Err(ConfigError::Value {
+                key: "smtp_username",
+                reason: "a password is only sent over TLS: set smtp_tls too".into(),
+            });
+        }
+        if self.mail_bounce_limit < 1 {
+            return Err(ConfigError::Value {
+                key: "mail_bounce_limit",
+                reason: "at least 1".into(),
             });
         }
         if self.mail_domain.contains(['@', ' ', '/']) {

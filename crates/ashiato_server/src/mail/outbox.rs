@@ -18,7 +18,7 @@ use ashiato_core::Timestamp;
 use ashiato_store::mail as store_mail;
 use ashiato_store::{Db, StoreError};
 
-use crate::mail::smtp::{self, Relay};
+use crate::mail::smtp::{Client, Relay, Security};
 
 /// How long a claim lasts; a send takes far less (connect and I/O timeouts are 30 s).
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -52,11 +52,20 @@ pub fn relay(config: &Config) -> Option<Relay> {
     }
     let from = config.mail_from_address();
     let helo = from.rsplit('@').next().unwrap_or("localhost").to_owned();
+    let ca_file = config.smtp_ca_file.trim();
+    let extra_root_pem = (!ca_file.is_empty()).then(|| std::fs::read(ca_file)).and_then(|read| {
+        read.map_err(|e| tracing::error!(error.cause = %e, "smtp_ca_file {ca_file} unreadable"))
+            .ok()
+    });
+    let user = config.smtp_username.trim();
     Some(Relay {
         host: host.to_owned(),
         port: config.smtp_relay_port,
         helo,
         timeout: Duration::from_secs(30),
+        security: Security::from_setting(&config.smtp_tls),
+        credentials: (!user.is_empty()).then(|| (user.to_owned(), config.smtp_password.clone())),
+        extra_root_pem,
     })
 }
 
@@ -65,6 +74,13 @@ pub fn relay(config: &Config) -> Option<Relay> {
 pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreError> {
     let mut pass = Pass::default();
     let Some(relay) = relay(config) else { return Ok(pass) };
+    let client = match Client::new(&relay) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error.cause = %e, "the SMTP relay settings are not usable");
+            return Ok(pass);
+        }
+    };
     let from = config.mail_from_address();
     let mut conn = db.conn()?;
     if flush {
@@ -72,7 +88,7 @@ pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreEr
     }
     for id in store_mail::due(&mut conn, now(), BATCH)? {
         let Some(mail) = store_mail::claim(&mut conn, id, now(), LEASE_MS)? else { continue };
-        match smtp::send(&relay, &from, &mail.to, &mail.message) {
+        match client.send(&from, &mail.to, &mail.message) {
             Ok(()) => {
                 store_mail::mark_sent(&mut conn, id, now())?;
                 pass.sent += 1;

@@ -9,6 +9,7 @@ mod mail;
 mod moderation;
 mod opensocial;
 mod recovery;
+mod relay;
 mod serve;
 
 use ashiato_test_support::Suite;
@@ -23,6 +24,7 @@ fn main() {
     mail::register(&mut suite);
     lmtp::register(&mut suite);
     recovery::register(&mut suite);
+    relay::register(&mut suite);
     moderation::register(&mut suite);
     suite.run();
 }
