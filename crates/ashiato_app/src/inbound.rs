@@ -47,6 +47,13 @@ pub enum Delivered {
     /// A mail to the sign-up address from an address over its daily number of links:
     /// accepted, not answered.
     JoinLimited,
+    /// A delivery status notification about one of our mails: counted for its recipient.
+    Bounce {
+        /// A permanent failure.
+        hard: bool,
+        /// The address has just become undeliverable.
+        undeliverable: bool,
+    },
 }
 
 impl Delivered {
@@ -60,6 +67,7 @@ impl Delivered {
             Delivered::Discarded => "automated mail discarded",
             Delivered::JoinLink => "sign-up link sent",
             Delivered::JoinLimited => "sign-up links for this address used up today",
+            Delivered::Bounce { .. } => "bounce recorded",
         };
         format!("250 2.0.0 {what}")
     }
@@ -102,8 +110,8 @@ impl Ingest {
         &self.config
     }
 
-    /// Whether `recipient` is a live posting address (its member) or the sign-up address
-    /// (`None`, when open sign-up is on); LMTP answers `RCPT` with this before the message
+    /// Whether `recipient` is a live posting address (its member), the sign-up address
+    /// (`None`, when open sign-up is on) or the bounce address of one of our mails (`None`); LMTP answers `RCPT` with this before the message
     /// arrives. Unknown, malformed and rotated addresses are all `550 5.1.1`.
     pub fn check_recipient(&self, recipient: &str) -> Result<Option<MemberId>, Reply> {
         let unknown =
@@ -113,6 +121,9 @@ impl Ingest {
         }
         if is_join_address(recipient, &self.config.mail_addresses()) {
             return if self.config.open_signup { Ok(None) } else { Err(unknown()) };
+        }
+        if self.bounce_recipient(recipient)?.is_some() {
+            return Ok(None);
         }
         let r = parse_recipient(recipient, &self.config.mail_addresses()).map_err(|e| e.reply())?;
         let digest = hex::encode(r.token.digest());
@@ -131,6 +142,9 @@ impl Ingest {
         recipient: &str,
         sender: Option<&str>,
     ) -> Result<Delivered, Reply> {
+        if let Some((id, address)) = self.bounce_recipient(recipient)? {
+            return self.bounce(raw, id, &address);
+        }
         let Some(member) = self.check_recipient(recipient)? else {
             return self.join(raw, sender);
         };
@@ -187,6 +201,73 @@ impl Ingest {
             Ok(_) => {}
         }
         result
+    }
+
+    /// The outbox id and address of one of our mails, when `recipient` is that mail's bounce address
+    /// (`bounce-<id>-<tag>@<mail_domain>`); a bounce address with a wrong tag is an unknown
+    /// recipient (a forged bounce marks nothing), any other address `None`.
+    fn bounce_recipient(&self, recipient: &str) -> Result<Option<(i64, String)>, Reply> {
+        let domain = self.config.mail_addresses().domain;
+        let Some((id, tag)) = ashiato_mail::parse_bounce_address(recipient, &domain) else {
+            return Ok(None);
+        };
+        let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
+        match store_mail::bounce_recipient(&mut conn, id, &tag).map_err(|e| store_temporary(&e))? {
+            Some(address) => Ok(Some((id, address))),
+            None => {
+                tracing::info!(
+                    security.event = "forged_bounce",
+                    "bounce with an unknown tag refused"
+                );
+                Err(Reply::new(
+                    Disposition::UnknownRecipient,
+                    550,
+                    "5.1.1",
+                    "no such bounce address",
+                ))
+            }
+        }
+    }
+
+    /// Counts a bounce for `address`. Never answered (a bounce has the null sender); a report
+    /// that says nothing failed is accepted and dropped.
+    fn bounce(&self, raw: &[u8], id: i64, address: &str) -> Result<Delivered, Reply> {
+        let Some(report) = ashiato_mail::parse_bounce(raw) else {
+            tracing::info!(mail.action = "bounce", "report without a failure dropped");
+            return Ok(Delivered::Discarded);
+        };
+        let limit = self.config.mail_bounce_limit;
+        let mut conn = self.db.conn().map_err(|e| store_temporary(&e))?;
+        let t = now();
+        let recorded = ashiato_store::write(&mut conn, |c| {
+            let record =
+                store_mail::record_bounce(c, id, address, report.hard, &report.status, t, limit)?;
+            if record.as_ref().is_some_and(|r| r.undeliverable_at == Some(t.0)) {
+                store_mail::unconfirm_address(c, address)?;
+            }
+            Ok::<_, ashiato_store::StoreError>(record)
+        })
+        .map_err(|e| store_temporary(&e))?;
+        let Some(record) = recorded else {
+            tracing::info!(mail.action = "bounce", mail.outbox = id, "bounce counted before");
+            return Ok(Delivered::Bounce { hard: report.hard, undeliverable: false });
+        };
+        let undeliverable = record.undeliverable_at == Some(t.0);
+        tracing::info!(
+            mail.action = "bounce",
+            mail.outbox = id,
+            mail.status = %report.status,
+            mail.hard = report.hard,
+            mail.hard_bounces = record.hard_bounces,
+            "bounce recorded"
+        );
+        if undeliverable {
+            tracing::warn!(
+                mail.hard_bounces = record.hard_bounces,
+                "address marked undeliverable: notification mails to it stop"
+            );
+        }
+        Ok(Delivered::Bounce { hard: report.hard, undeliverable })
     }
 
     /// 空メール登録: answers a mail to the sign-up address with a sign-up link, mailed to the

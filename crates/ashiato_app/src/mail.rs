@@ -140,6 +140,10 @@ pub fn enqueue_notification(
             return Ok(false);
         }
     };
+    if store_mail::is_undeliverable(conn, &to)? {
+        tracing::info!(mail.kind = kind.as_str(), "address undeliverable, notification not queued");
+        return Ok(false);
+    }
     let mail = OutgoingMail {
         member: Some(recipient),
         to,

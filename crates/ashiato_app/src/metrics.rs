@@ -41,6 +41,8 @@ pub struct Gauges {
     pub footsteps_dropped: u64,
     /// Outbox mails by state (`pending`, `sent`, `failed`, …).
     pub outbox: Vec<(String, i64)>,
+    /// Addresses marked undeliverable after hard bounces.
+    pub undeliverable_addresses: i64,
     /// Open database connections in the pool.
     pub pool_connections: u32,
     /// Of which idle.
@@ -159,6 +161,12 @@ impl Metrics {
         }
         gauge(
             &mut out,
+            "ashiato_mail_undeliverable_addresses",
+            "Addresses marked undeliverable after hard bounces (no notification mails).",
+            u64::try_from(g.undeliverable_addresses).unwrap_or(0),
+        );
+        gauge(
+            &mut out,
             "ashiato_db_pool_connections",
             "Open database connections.",
             u64::from(g.pool_connections),
@@ -175,12 +183,20 @@ impl Metrics {
 
 /// Reads the gauges and renders everything.
 pub async fn scrape(app: &crate::App) -> crate::AppResult<String> {
-    let outbox = app.run(ashiato_store::mail::outbox_counts).await?;
+    let (outbox, undeliverable_addresses) = app
+        .run(|c| {
+            Ok((
+                ashiato_store::mail::outbox_counts(c)?,
+                ashiato_store::mail::undeliverable_count(c)?,
+            ))
+        })
+        .await?;
     let (pool_connections, pool_idle) = app.db.pool_state();
     let gauges = Gauges {
         footstep_backlog: app.footsteps.backlog(),
         footsteps_dropped: app.footsteps.dropped(),
         outbox,
+        undeliverable_addresses,
         pool_connections,
         pool_idle,
     };

@@ -205,6 +205,8 @@ pub async fn confirm(app: &App, token: String) -> AppResult<(MemberId, String)> 
             return Err(StoreError::Rejected(Problem::LinkUnknown));
         }
         tokens::consume(c, link.id, t)?;
+        // The owner just read a mail sent there: it works, whatever bounced before.
+        store_mail::clear_bounces(c, &link.email)?;
         Ok((link.member, link.email))
     })
     .await

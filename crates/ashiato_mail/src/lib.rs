@@ -19,6 +19,7 @@
 //! README.
 
 mod address;
+mod bounce;
 mod carrier;
 mod error;
 mod inbound;
@@ -33,6 +34,7 @@ pub use address::{
     TOKEN_BYTES, TOKEN_CHARS, Token, format_recipient, is_join_address, member_addresses,
     new_token, parse_mailbox, parse_recipient,
 };
+pub use bounce::{BounceReport, bounce_address, parse_bounce, parse_bounce_address};
 pub use carrier::{
     CARRIER_DOMAINS, MailCarrier, OutboundEncoding, TransferEncoding, check_domain_list,
     classify_domain,

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::error::is_unique_violation;
-use crate::schema::{mail_outbox, mail_receipts, member_mail};
+use crate::schema::{mail_bounces, mail_outbox, mail_receipts, member_mail};
 use crate::{StoreError, StoreResult};
 
 // ---------------------------------------------------------------------------------------------
@@ -358,6 +358,8 @@ pub mod status {
     pub const SENT: &str = "sent";
     /// Gave up after the last attempt (or refused permanently by the relay).
     pub const FAILED: &str = "failed";
+    /// Sent, then a hard bounce came back for it.
+    pub const BOUNCED: &str = "bounced";
 }
 
 /// A mail to put in the outbox.
@@ -386,6 +388,9 @@ pub struct OutboxMail {
     pub message: Vec<u8>,
     /// Attempts so far, this one included.
     pub attempts: i32,
+    /// Random tag of its VERP envelope sender (`bounce-<id>-<tag>@…`); empty for rows queued
+    /// before bounces were tracked.
+    pub bounce_tag: String,
 }
 
 impl std::fmt::Debug for OutboxMail {
@@ -412,6 +417,7 @@ pub fn enqueue(conn: &mut AnyConnection, mail: &NewMail<'_>, now: Timestamp) -> 
             mail_outbox::attempts.eq(0),
             mail_outbox::next_attempt_at.eq(now.0),
             mail_outbox::created_at.eq(now.0),
+            mail_outbox::bounce_tag.eq(hex::encode(crate::db::random_bytes::<8>()?)),
         ))
         .returning(mail_outbox::id)
         .get_result::<i64>(conn)?)
@@ -465,16 +471,17 @@ pub fn claim(
     if won != 1 {
         return Ok(None);
     }
-    let (to, kind, message, attempts) = mail_outbox::table
+    let (to, kind, message, attempts, bounce_tag) = mail_outbox::table
         .find(id)
         .select((
             mail_outbox::to_address,
             mail_outbox::kind,
             mail_outbox::message,
             mail_outbox::attempts,
+            mail_outbox::bounce_tag,
         ))
-        .first::<(String, String, Vec<u8>, i32)>(conn)?;
-    Ok(Some(OutboxMail { id, to, kind, message, attempts }))
+        .first::<(String, String, Vec<u8>, i32, String)>(conn)?;
+    Ok(Some(OutboxMail { id, to, kind, message, attempts, bounce_tag }))
 }
 
 /// Marks a claimed row as sent. Returns whether this call did it (false: the claim had
@@ -623,4 +630,163 @@ pub fn outbox_counts(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>
         .select((mail_outbox::status, diesel::dsl::count_star()))
         .order(mail_outbox::status.asc())
         .load(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounces
+
+/// The recipient of outbox row `id` if `tag` is its bounce tag: the address a delivery status
+/// notification to `bounce-<id>-<tag>@…` is about. A wrong or empty tag names nothing, so a
+/// forged bounce cannot mark an address undeliverable.
+pub fn bounce_recipient(
+    conn: &mut AnyConnection,
+    id: i64,
+    tag: &str,
+) -> StoreResult<Option<String>> {
+    let row = mail_outbox::table
+        .find(id)
+        .select((mail_outbox::to_address, mail_outbox::bounce_tag))
+        .first::<(String, String)>(conn)
+        .optional()?;
+    Ok(row.and_then(|(to, stored)| {
+        let same = !stored.is_empty()
+            && subtle::ConstantTimeEq::ct_eq(stored.as_bytes(), tag.as_bytes()).into();
+        same.then_some(to)
+    }))
+}
+
+/// An address's bounce record after [`record_bounce`].
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = mail_bounces)]
+pub struct BounceRecord {
+    /// The address (lower case).
+    pub address: String,
+    /// Hard bounces counted.
+    pub hard_bounces: i32,
+    /// Soft bounces counted.
+    pub soft_bounces: i32,
+    /// The last DSN status (`5.1.1`).
+    pub last_status: String,
+    /// Last bounce (ms).
+    pub last_bounce_at: i64,
+    /// When it was marked undeliverable (ms).
+    pub undeliverable_at: Option<i64>,
+}
+
+/// Counts one bounce of outbox mail `id` for `address` (hard: a permanent failure, `5.x.x`);
+/// with the hard count at `limit` the address becomes undeliverable (once: the first time
+/// stays). A mail's hard bounce counts once: the row turns `bounced`, and the same report
+/// again (an MTA retrying it, a bounce storm) returns `None` and counts nothing. Call inside
+/// a [`crate::write`] transaction.
+pub fn record_bounce(
+    conn: &mut AnyConnection,
+    id: i64,
+    address: &str,
+    hard: bool,
+    dsn_status: &str,
+    now: Timestamp,
+    limit: i32,
+) -> StoreResult<Option<BounceRecord>> {
+    if hard {
+        let first = diesel::update(
+            mail_outbox::table.find(id).filter(mail_outbox::status.ne(status::BOUNCED)),
+        )
+        .set((
+            mail_outbox::status.eq(status::BOUNCED),
+            mail_outbox::last_error.eq(Some(format!("bounced: {dsn_status}"))),
+        ))
+        .execute(conn)?;
+        if first == 0 {
+            return Ok(None);
+        }
+    }
+    let address = address.trim().to_ascii_lowercase();
+    let (hard_add, soft_add) = if hard { (1, 0) } else { (0, 1) };
+    let updated = diesel::update(mail_bounces::table.find(&address))
+        .set((
+            mail_bounces::hard_bounces.eq(mail_bounces::hard_bounces + hard_add),
+            mail_bounces::soft_bounces.eq(mail_bounces::soft_bounces + soft_add),
+            mail_bounces::last_status.eq(dsn_status),
+            mail_bounces::last_bounce_at.eq(now.0),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(mail_bounces::table)
+            .values((
+                mail_bounces::address.eq(&address),
+                mail_bounces::hard_bounces.eq(hard_add),
+                mail_bounces::soft_bounces.eq(soft_add),
+                mail_bounces::last_status.eq(dsn_status),
+                mail_bounces::last_bounce_at.eq(now.0),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(
+        mail_bounces::table
+            .find(&address)
+            .filter(mail_bounces::hard_bounces.ge(limit))
+            .filter(mail_bounces::undeliverable_at.is_null()),
+    )
+    .set(mail_bounces::undeliverable_at.eq(Some(now.0)))
+    .execute(conn)?;
+    Ok(Some(mail_bounces::table.find(&address).select(BounceRecord::as_select()).first(conn)?))
+}
+
+/// Takes the confirmation back from every member's login or phone address equal to
+/// `address` (case-insensitive), as an address that bounces again and again no longer works:
+/// notifications, which go only to confirmed addresses, stop, and the member's home asks them
+/// to confirm it again (the link's mail is an account mail, sent anyway). Returns how many
+/// addresses changed.
+pub fn unconfirm_address(conn: &mut AnyConnection, address: &str) -> StoreResult<usize> {
+    use crate::members::lower;
+    use crate::schema::members;
+    let address = address.trim().to_ascii_lowercase();
+    let logins = diesel::update(members::table.filter(lower(members::email).eq(&address)))
+        .set(members::email_confirmed_at.eq(None::<i64>))
+        .execute(conn)?;
+    let phones = diesel::update(
+        member_mail::table.filter(lower(member_mail::phone_address.assume_not_null()).eq(&address)),
+    )
+    .set(member_mail::phone_confirmed_at.eq(None::<i64>))
+    .execute(conn)?;
+    Ok(logins + phones)
+}
+
+/// Whether `address` is marked undeliverable (notification mails to it are not queued).
+pub fn is_undeliverable(conn: &mut AnyConnection, address: &str) -> StoreResult<bool> {
+    let address = address.trim().to_ascii_lowercase();
+    Ok(mail_bounces::table
+        .find(address)
+        .select(mail_bounces::undeliverable_at)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten()
+        .is_some())
+}
+
+/// Forgets an address's bounces (its owner confirmed it again: it works).
+pub fn clear_bounces(conn: &mut AnyConnection, address: &str) -> StoreResult<()> {
+    let address = address.trim().to_ascii_lowercase();
+    diesel::delete(mail_bounces::table.find(address)).execute(conn)?;
+    Ok(())
+}
+
+/// Addresses with bounces, the undeliverable first, then by last bounce, newest first.
+pub fn bounces(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<BounceRecord>> {
+    Ok(mail_bounces::table
+        .order((
+            mail_bounces::undeliverable_at.is_null().asc(),
+            mail_bounces::last_bounce_at.desc(),
+        ))
+        .select(BounceRecord::as_select())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// How many addresses are undeliverable (for `/metrics`).
+pub fn undeliverable_count(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Ok(mail_bounces::table
+        .filter(mail_bounces::undeliverable_at.is_not_null())
+        .count()
+        .get_result(conn)?)
 }

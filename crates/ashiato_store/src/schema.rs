@@ -343,6 +343,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_bounces (address) {
+        address -> Text,
+        hard_bounces -> Integer,
+        soft_bounces -> Integer,
+        last_status -> Text,
+        last_bounce_at -> BigInt,
+        undeliverable_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     member_mail (member_id) {
         member_id -> BigInt,
         token_nonce -> Nullable<Text>,
@@ -395,6 +406,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
+        bounce_tag -> Text,
     }
 }
 
@@ -494,6 +506,7 @@ diesel::joinable!(account_tokens -> members (member_id));
 diesel::joinable!(drafts -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    mail_bounces,
     apps,
     container_keys,
     app_installs,

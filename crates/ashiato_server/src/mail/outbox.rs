@@ -69,6 +69,17 @@ pub fn relay(config: &Config) -> Option<Relay> {
     })
 }
 
+/// The envelope sender of one mail: its bounce address (VERP, `bounce-<id>-<tag>@<mail_domain>`)
+/// when posting by mail is on, so a bounce comes back through the MTA to `mail-ingest` or LMTP
+/// and names the mail it is about; the From address otherwise.
+fn envelope_sender(config: &Config, mail: &store_mail::OutboxMail, from: &str) -> String {
+    if config.mail_enabled() && !mail.bounce_tag.is_empty() {
+        ashiato_mail::bounce_address(mail.id, &mail.bounce_tag, &config.mail_addresses().domain)
+    } else {
+        from.to_owned()
+    }
+}
+
 /// Sends what is due. With `flush`, queued rows are taken even before their retry time
 /// (`ashiato mail-outbox --flush`, like `postqueue -f`).
 pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreError> {
@@ -88,7 +99,8 @@ pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreEr
     }
     for id in store_mail::due(&mut conn, now(), BATCH)? {
         let Some(mail) = store_mail::claim(&mut conn, id, now(), LEASE_MS)? else { continue };
-        match client.send(&from, &mail.to, &mail.message) {
+        let envelope_from = envelope_sender(config, &mail, &from);
+        match client.send(&envelope_from, &mail.to, &mail.message) {
             Ok(()) => {
                 store_mail::mark_sent(&mut conn, id, now())?;
                 pass.sent += 1;

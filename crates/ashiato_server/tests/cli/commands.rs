@@ -326,12 +326,16 @@ fn migrate_down_and_up(t: &TestDb) {
     let reverted = cli(&["migrate", "--revert-last"]);
     assert_eq!(reverted.code, 0, "{}", reverted.stderr);
     let last = status(1);
-    assert!(last.starts_with("pending\t") && last.ends_with("_reports"), "{last}");
+    assert!(last.starts_with("pending\t") && last.ends_with("_bounces"), "{last}");
     {
         use diesel::RunQueryDsl as _;
         let mut conn = t.db.conn().expect("connection");
-        let gone = diesel::sql_query("SELECT COUNT(*) FROM reports").execute(&mut *conn);
-        assert!(gone.is_err(), "the reports table is gone after the revert");
+        let gone = diesel::sql_query("SELECT COUNT(*) FROM mail_bounces").execute(&mut *conn);
+        assert!(gone.is_err(), "the mail_bounces table is gone after the revert");
+        let column = diesel::sql_query("SELECT bounce_tag FROM mail_outbox").execute(&mut *conn);
+        assert!(column.is_err(), "mail_outbox.bounce_tag is gone after the revert");
+        let kept = diesel::sql_query("SELECT to_address FROM mail_outbox").execute(&mut *conn);
+        assert!(kept.is_ok(), "the revert dropped more than its own column");
     }
     let again = cli(&["migrate"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
@@ -340,5 +344,5 @@ fn migrate_down_and_up(t: &TestDb) {
     let mut conn = t.db.conn().expect("connection");
     let email = ashiato_core::account::Email::parse("keep@example.jp").expect("email");
     assert!(ashiato_store::accounts::find_by_email(&mut conn, &email).expect("query").is_some());
-    assert!(ashiato_store::reports::list(&mut conn, false, 10).expect("reports table").is_empty());
+    assert!(ashiato_store::mail::bounces(&mut conn, 10).expect("mail_bounces table").is_empty());
 }

@@ -70,6 +70,27 @@ fn hosted_relay() {
         "the composed message was carried as it is"
     );
 
+    // The envelope sender is the mail's own bounce address; a delivery status notification
+    // the MTA pipes back to it is counted (S-29), a forged one is an unknown recipient.
+    let envelope = &got[0].from;
+    assert!(
+        envelope.starts_with("bounce-") && envelope.ends_with(&format!("@{}", crate::mail::DOMAIN)),
+        "{envelope}"
+    );
+    let dsn = crate::mail::fixture("bounce_dsn.eml");
+    let counted = site.ingest_with(&dsn, envelope, &[]);
+    assert_eq!(counted.code, 0, "{}", counted.stderr);
+    assert!(counted.stderr.contains("bounce recorded"), "{}", counted.stderr);
+    let tag_at = envelope.rfind('-').expect("tag") + 1;
+    let forged = format!("{}{}", &envelope[..tag_at], &envelope[envelope.find('@').expect("@")..]);
+    let forged = forged.replacen('@', "0badc0de@", 1);
+    let refused = site.ingest_with(&dsn, &forged, &[]);
+    assert_eq!(refused.code, 67, "{}", refused.stderr);
+    let mut conn = t.db.conn().expect("connection");
+    let bounces = ashiato_store::mail::bounces(&mut conn, 10).expect("bounces");
+    assert_eq!(bounces.len(), 1);
+    assert_eq!((bounces[0].address.as_str(), bounces[0].hard_bounces), ("friend@docomo.ne.jp", 1));
+
     // Implicit TLS is refused by a STARTTLS relay (it greets in clear): queued, not lost.
     invite("second@docomo.ne.jp");
     let wrapper = with(

@@ -9,7 +9,7 @@ use ashiato_test_support::http::Request;
 use ashiato_test_support::{Suite, TestDb};
 use base64::Engine as _;
 
-use crate::support::{AU_WAP2, Browser, DOCOMO_FOMA, PASSWORD, Phone, TestApp, member};
+use crate::support::{AU_WAP2, Browser, DOCOMO_FOMA, PASSWORD, PC, Phone, TestApp, member};
 
 pub fn register(suite: &mut Suite) {
     suite
@@ -19,7 +19,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("invitations_are_mailed_in_the_invitees_charset", invitations_by_mail)
         .on_both("sessions_are_listed_and_ended_from_settings", session_list)
         .on_both("drafts_survive_an_expired_session", drafts_survive_the_session)
-        .on_both("the_data_export_holds_what_the_member_wrote", data_export);
+        .on_both("the_data_export_holds_what_the_member_wrote", data_export)
+        .on_both("hard_bounces_stop_notifications_until_the_address_is_confirmed", bounces);
 }
 
 const SITE: &str = "http://sns.example.jp";
@@ -707,4 +708,113 @@ fn data_export(t: &TestDb) {
     // Withdrawal offers the export first.
     pc.get("/settings/withdraw");
     assert!(pc.last.contains("/settings/export"), "{}", pc.last);
+}
+
+/// A delivery status notification as MTAs send them, saying `action` and `status`.
+fn dsn(action: &str, status: &str) -> Vec<u8> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mail/bounce_dsn.eml");
+    let raw = String::from_utf8(std::fs::read(path).expect("DSN fixture")).expect("ASCII");
+    raw.replace("Action: failed", &format!("Action: {action}"))
+        .replace("Status: 5.1.1", &format!("Status: {status}"))
+        .into_bytes()
+}
+
+/// S-29: bounces come back to each mail's own envelope sender; after `mail_bounce_limit` hard
+/// bounces (one per mail, however often it is reported) the address gets no notifications
+/// and its owner is asked to confirm it again; confirming makes it work again. A bounce with
+/// a forged tag counts nothing.
+fn bounces(t: &TestDb) {
+    let domain = "m.ashiato.example";
+    let adjust = |c: &mut ashiato_app::config::Config| {
+        c.public_url = SITE.into();
+        c.mail_domain = domain.into();
+        c.mail_bounce_limit = 2;
+    };
+    let mut config = ashiato_app::config::Config::default();
+    adjust(&mut config);
+    let ingest = ashiato_app::inbound::Ingest::new(t.db.clone(), std::sync::Arc::new(config));
+    let a = member(t, "a@example.jp", "エー");
+    let b = member(t, "b@example.jp", "ビー");
+    let app = TestApp::start_with(t, adjust);
+    let mut pa = Phone::new(&app, PC);
+    pa.login("a@example.jp");
+    let mut pb = Phone::new(&app, PC);
+    pb.login("b@example.jp");
+    let message = |pa: &mut Phone<'_>, subject: &str| {
+        let res = pa.submit(
+            &format!("/messages/new?to={b}"),
+            "/messages/new",
+            &[("to", &b.to_string()), ("subject", subject), ("body", "…")],
+        );
+        assert_eq!(res.status, 303, "{}", pa.last);
+    };
+    message(&mut pa, "一通目");
+    message(&mut pa, "二通目");
+    let sent = of_kind(t, "message");
+    assert_eq!(sent.len(), 2);
+    // Each mail's bounce address: bounce-<id>-<tag>@<mail_domain>.
+    let verp: Vec<String> = sent
+        .iter()
+        .map(|row| {
+            let mut conn = t.db.conn().expect("connection");
+            let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
+                .expect("claim")
+                .expect("claimable");
+            assert_eq!(mail.bounce_tag.len(), 16, "a random tag per mail");
+            store_mail::mark_sent(&mut conn, row.id, ashiato_app::now()).expect("sent");
+            ashiato_mail::bounce_address(row.id, &mail.bounce_tag, domain)
+        })
+        .collect();
+    let deliver = |raw: &[u8], to: &str| ingest.deliver(raw, to, Some(""));
+    let record = || {
+        let mut conn = t.db.conn().expect("connection");
+        store_mail::bounces(&mut conn, 10).expect("bounces")
+    };
+    use ashiato_app::inbound::Delivered;
+    let hard = Delivered::Bounce { hard: true, undeliverable: false };
+    assert_eq!(deliver(&dsn("failed", "5.1.1"), &verp[0]).expect("bounce"), hard);
+    // The same report again (a retrying MTA, a storm) counts once.
+    for _ in 0..5 {
+        assert_eq!(deliver(&dsn("failed", "5.1.1"), &verp[0]).expect("bounce"), hard);
+    }
+    assert_eq!(record()[0].hard_bounces, 1);
+    // A forged tag names no mail: refused as an unknown recipient, nothing counted.
+    let forged = format!("bounce-{}-0123456789abcdef@{domain}", sent[1].id);
+    let refused = deliver(&dsn("failed", "5.1.1"), &forged).expect_err("forged bounce");
+    assert!(refused.to_string().starts_with("550 5.1.1"), "{refused}");
+    // A delay is soft: counted, nothing stops.
+    let soft = deliver(&dsn("delayed", "4.2.2"), &verp[1]).expect("soft bounce");
+    assert_eq!(soft, Delivered::Bounce { hard: false, undeliverable: false });
+    assert_eq!((record()[0].hard_bounces, record()[0].soft_bounces), (1, 1));
+    message(&mut pa, "三通目");
+    assert_eq!(of_kind(t, "message").len(), 3, "soft bounces stop nothing");
+    // The second mail's hard bounce reaches the limit (2 here): undeliverable.
+    let limit = deliver(&dsn("failed", "5.2.1"), &verp[1]).expect("bounce");
+    assert_eq!(limit, Delivered::Bounce { hard: true, undeliverable: true });
+    let r = record();
+    assert_eq!((r[0].address.as_str(), r[0].hard_bounces), ("b@example.jp", 2));
+    assert!(r[0].undeliverable_at.is_some());
+    let metrics = Request::get("/metrics").send(app.addr).expect("metrics").text();
+    assert!(metrics.contains("\nashiato_mail_undeliverable_addresses 1\n"), "{metrics}");
+    // No more notifications to b; b's home asks to confirm the address again.
+    message(&mut pa, "四通目");
+    assert_eq!(of_kind(t, "message").len(), 3, "a notification went to an undeliverable address");
+    assert!(pb.get("/home").text().contains("未確認"), "{}", pb.last);
+    // b asks for a link (an account mail, sent even now) and follows it: mail works again.
+    let res = pb.submit("/home", "/settings/confirm", &[]);
+    assert!(res.status == 200 || res.status == 303, "{}", res.status);
+    let links: Vec<OutboxRow> =
+        of_kind(t, "confirm").into_iter().filter(|r| r.to == "b@example.jp").collect();
+    assert_eq!(links.len(), 1);
+    let (_, text) = mail_text(t, &links[0]);
+    let path = link_path(&text);
+    let mut opened = Browser::new(&app);
+    assert_eq!(opened.submit(&path, &path, &[]).status, 200);
+    assert!(record().is_empty(), "confirming forgets the bounces");
+    message(&mut pa, "五通目");
+    let after = of_kind(t, "message");
+    assert_eq!(after.len(), 4);
+    assert_eq!(after[3].to, "b@example.jp");
+    let _ = a;
 }
