@@ -33,8 +33,21 @@ pub fn build(state: ashiato_app::App, listener: TcpListener) -> std::io::Result<
             .wrap(from_fn(middleware::access_log))
             .wrap(from_fn(middleware::check_host))
             .wrap(from_fn(middleware::head_as_get))
+            // S-20: every response is what its Content-Type says; no browser may sniff a
+            // member's upload or a page into something else.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff")),
+            )
     })
     .workers(workers)
+    // R-09, slow clients: a request head must arrive whole within 5 s (carrier gateways and
+    // smartphones send it at once; a slowloris client trickling header lines is cut off with
+    // 408 and its connection freed), an idle keep-alive connection is closed after 5 s. With
+    // 10,000 such connections open, a healthy client's p99 stays under 10 ms
+    // (deploy/drills/slowloris.py, docs/reliability.md).
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .keep_alive(std::time::Duration::from_secs(5))
     .shutdown_timeout(10)
     .listen(listener)?
     .run())

@@ -91,7 +91,9 @@ fn backup_and_restore(t: &TestDb) {
     let backups = tempfile::tempdir().expect("tempdir");
     let to = backups.path().join("nightly");
     let to_text = to.to_str().expect("utf-8 path");
+    let clock = Instant::now();
     let taken = site.run(&["backup", "--to", to_text]);
+    let backup_seconds = clock.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     writer.join().expect("writer");
     let all_acked: Vec<String> = acked.lock().expect("acks").clone();
@@ -106,9 +108,19 @@ fn backup_and_restore(t: &TestDb) {
     let target_dir = tempfile::tempdir().expect("tempdir");
     let data = target_dir.path().join("data");
     let target = EmptyDb::new(t.backend());
+    let clock = Instant::now();
     let restored = on(&site, &data, &target.url, &["restore", "--from", to_text]);
+    let restore_seconds = clock.elapsed().as_secs_f64();
     assert_eq!(restored.code, 0, "{}", restored.stderr);
     assert!(restored.stdout.contains("digests verified"), "{}", restored.stdout);
+    eprintln!(
+        "R-10 {}: backup {backup_seconds:.2} s while a member posted ({} posts acknowledged \
+         before it began, {} by its end), restore with verify {restore_seconds:.2} s: {}",
+        t.backend().name(),
+        before.len(),
+        all_acked.len(),
+        restored.stdout.trim()
+    );
 
     // Every post acknowledged before the backup began is there; nothing unacknowledged is.
     let titles = titles_in(&target.url, site.member);

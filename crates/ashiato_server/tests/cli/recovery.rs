@@ -272,6 +272,9 @@ fn empty_mail_sign_up(t: &TestDb) {
     assert_eq!(sent.stdout.trim(), "1 sent, 0 deferred, 0 failed", "{}", sent.stderr);
     let got = sink.wait_for(1, Duration::from_secs(10));
     assert_eq!(got[0].to, ["hanako.@docomo.ne.jp".to_owned()]);
+    // S-28: an answer to a mail says so (RFC 3834), so the other side's robots stay quiet.
+    let head = String::from_utf8_lossy(&got[0].data).into_owned();
+    assert!(head.contains("\r\nAuto-Submitted: auto-replied\r\n"), "{head}");
     let text = docomo_text(&got[0]);
     assert!(text.contains("空メールを受け付けました"), "{text}");
     let path = link_path(&text);

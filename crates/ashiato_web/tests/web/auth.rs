@@ -6,7 +6,7 @@ use ashiato_store::{accounts, friends};
 use ashiato_test_support::http::Request;
 use ashiato_test_support::{Suite, TestDb};
 
-use crate::support::{Browser, PASSWORD, TestApp, form_body, member};
+use crate::support::{Browser, PASSWORD, Phone, TestApp, form_body, member};
 
 pub fn register(suite: &mut Suite) {
     suite
@@ -15,6 +15,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("login_rotates_the_session_and_shows_friends", login_rotates_session)
         .on_both("wrong_password_keeps_the_email_and_logs_nobody_in", wrong_password)
         .on_both("post_without_csrf_token_changes_nothing", post_without_csrf)
+        .on_both("forged_posts_change_nothing_on_any_form", forged_posts_change_nothing)
         .on_both("head_answers_like_get_and_a_bare_post_is_403", head_and_bare_post)
         .on_both("metrics_are_prometheus_text_for_loopback_or_a_token", metrics)
         .on_both("unknown_session_token_is_never_adopted", unknown_token_not_adopted)
@@ -404,6 +405,12 @@ fn unknown_page(t: &TestDb) {
     assert_eq!(res.status, 404);
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(res.text().contains("Page not found"));
+    // S-20: no response is left to content sniffing, error pages and keitai pages alike.
+    assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    let page =
+        app.send(&Request::get("/login").header("User-Agent", "DoCoMo/2.0 N905i(c100;TB;W24H16)"));
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
 }
 
 fn login_limit(t: &TestDb) {
@@ -473,4 +480,76 @@ fn login_limit(t: &TestDb) {
     again.get("/login");
     assert_eq!(again.submit("/login", "/login/easy", &[]).status, 303, "{}", again.last);
     assert_eq!(from("192.0.2.60").login("easy@docomo.ne.jp", PASSWORD).status, 303);
+}
+
+/// S-16: a cross-site form posted in the victim's browser (their cookie goes along, the form
+/// token does not) changes nothing on any state-changing form: comment, message, friend
+/// request, settings, mail settings, password, withdrawal, entry deletion. The same from a
+/// docomo handset whose trusted subscriber ID comes with the request.
+fn forged_posts_change_nothing(t: &TestDb) {
+    let victim = member(t, "victim@example.jp", "ねらわれ");
+    let other = member(t, "other@example.jp", "ほか");
+    let entry_by = |author, title: &str| {
+        let mut conn = t.db.conn().expect("connection");
+        let (public, at) = (ashiato_core::Scope::Public, ashiato_app::now());
+        ashiato_store::diary::create_entry(&mut conn, author, title, "本文", public, at)
+            .expect("entry")
+    };
+    let entry = entry_by(other, "日記");
+    let own = entry_by(victim, "消されたくない");
+    let app = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let snapshot = || {
+        use ashiato_store::schema::{
+            diary_comments, diary_entries, friend_requests, member_mail, members, messages,
+        };
+        use diesel::prelude::*;
+        let mut conn = t.db.conn().expect("connection");
+        let c = &mut *conn;
+        (
+            diary_comments::table.count().get_result::<i64>(c).expect("comments"),
+            messages::table.count().get_result::<i64>(c).expect("messages"),
+            friend_requests::table.count().get_result::<i64>(c).expect("requests"),
+            diary_entries::table.count().get_result::<i64>(c).expect("entries"),
+            members::table
+                .select((members::nickname, members::password_hash))
+                .order(members::id)
+                .load::<(String, String)>(c)
+                .expect("members"),
+            member_mail::table
+                .select(member_mail::phone_address)
+                .load::<Option<String>>(c)
+                .expect("mail"),
+        )
+    };
+    let before = snapshot();
+    let forged: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (format!("/diary/{entry}/comments"), vec![("body", "のっとり")]),
+        ("/messages/new".into(), vec![("to", "0"), ("subject", "件名"), ("body", "のっとり")]),
+        (format!("/m/{other}/friend-request"), vec![("message", "のっとり")]),
+        ("/settings".into(), vec![("nickname", "のっとられ")]),
+        ("/settings/mail".into(), vec![("action", "save"), ("phone", "evil@docomo.ne.jp")]),
+        (
+            "/settings/password".into(),
+            vec![("current", PASSWORD), ("new", "attacker-pass-1"), ("again", "attacker-pass-1")],
+        ),
+        ("/settings/withdraw".into(), vec![("password", PASSWORD)]),
+        (format!("/diary/{own}/delete"), vec![]),
+    ];
+    let mut pc = Browser::new(&app);
+    pc.login("victim@example.jp", PASSWORD);
+    let mut docomo = Phone::new(&app, "DoCoMo/2.0 N905i(c100;TB;W24H16)");
+    docomo.headers.push(("X-DCMGUID".into(), "0a1B2c3".into()));
+    docomo.headers.push(("X-Forwarded-For".into(), "210.153.84.1".into()));
+    docomo.login("victim@example.jp");
+    for (path, fields) in &forged {
+        let to = other.to_string();
+        let fields: Vec<(&str, &str)> =
+            fields.iter().map(|(k, v)| (*k, if *k == "to" { to.as_str() } else { *v })).collect();
+        let res = pc.send(Request::post_form(path, form_body(&fields)));
+        assert_eq!(res.status, 403, "PC: a forged POST to {path} answered {}", res.status);
+        let res = docomo.send(Request::post_form(&docomo.url(path), form_body(&fields)));
+        assert_eq!(res.status, 403, "docomo: a forged POST to {path} answered {}", res.status);
+    }
+    assert_eq!(snapshot(), before, "a forged POST changed something");
+    assert_eq!(pc.get("/home").status, 200, "the victim's session survived");
 }

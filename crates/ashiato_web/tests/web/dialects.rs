@@ -18,6 +18,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("every_dialect_is_valid_within_budget_with_the_right_session_links", every_dialect)
         .on_both("outbound_links_go_through_a_token_free_signed_jump", outbound_links)
         .on_both("easy_login_binds_and_logs_in_only_from_the_carrier", easy_login)
+        .on_both("carrier_ids_unbound_changed_and_moving_between_gateways", carrier_identity_edges)
         .on_both("the_team_pagecheck_accepts_live_pages_for_every_profile", pagecheck_live);
 }
 
@@ -450,4 +451,65 @@ fn pagecheck_live(t: &TestDb) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// S-04, S-05, S-07: an ID from a carrier gateway that no account is bound to logs nobody in
+/// and creates nothing; a bound member whose ID changed (a new handset or contract) gets no
+/// easy login and still logs in with the password, reaching only their own account; a
+/// logged-in handset whose requests arrive from another gateway address of its carrier (they
+/// rotate between requests) keeps its session: sessions are not bound to addresses.
+fn carrier_identity_edges(t: &TestDb) {
+    let owner = member(t, "bound@docomo.ne.jp", "むすび");
+    let app = TestApp::start_with(t, |c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let ua = "DoCoMo/2.0 N905i(c100;TB;W24H16)";
+    let phone_with = |id: &str, gateway: &str| {
+        let mut p = Phone::new(&app, ua);
+        p.headers.push(("X-DCMGUID".into(), id.into()));
+        p.headers.push(("X-Forwarded-For".into(), gateway.into()));
+        p
+    };
+    let members = || {
+        use diesel::prelude::*;
+        let mut conn = t.db.conn().expect("connection");
+        ashiato_store::schema::members::table.count().get_result::<i64>(&mut *conn).expect("count")
+    };
+    let before = members();
+    // S-04: a trusted, unbound ID: no button, and the button's POST logs nobody in.
+    let mut stranger = phone_with("Unb0und", "210.153.84.7");
+    stranger.get("/login");
+    assert!(!stranger.last.contains("/login/easy"), "easy login offered to an unbound ID");
+    let csrf = hidden_value(&stranger.last, "csrf").expect("csrf");
+    let ksid = hidden_value(&stranger.last, "ksid").expect("ksid");
+    let res = stranger.send(Request::post_form(
+        &format!("/login/easy?ksid={ksid}"),
+        form_body(&[("csrf", &csrf)]),
+    ));
+    assert_ne!(res.status, 303, "an unbound ID logged in");
+    assert_eq!(stranger.get("/home").status, 303, "an unbound ID reached a home page");
+    assert_eq!(members(), before, "an unbound ID created an account");
+
+    // The owner binds their handset (ID 0ldId00) after a password login.
+    let mut phone = phone_with("0ldId00", "210.153.84.1");
+    phone.login("bound@docomo.ne.jp");
+    let bound = phone.submit("/settings/easy-login", "/settings/easy-login", &[("action", "bind")]);
+    assert_eq!(bound.status, 303, "{}", phone.last);
+
+    // S-07: the same session from other docomo gateway addresses, then another docomo block.
+    for gateway in ["210.153.84.200", "210.136.161.9", "124.146.174.33"] {
+        phone.headers.retain(|(name, _)| name != "X-Forwarded-For");
+        phone.headers.push(("X-Forwarded-For".into(), gateway.into()));
+        let res = phone.get("/home");
+        assert_eq!(res.status, 200, "the session ended when the gateway became {gateway}");
+        assert!(phone.last.contains("むすびさんのホーム"), "{}", phone.last);
+    }
+
+    // S-05: the owner's ID changed (new handset): no easy login; the password still works and
+    // reaches their account, and nobody else's.
+    let mut changed = phone_with("N3wId00", "210.153.84.1");
+    changed.get("/login");
+    assert!(!changed.last.contains("/login/easy"), "easy login offered to a changed ID");
+    changed.login("bound@docomo.ne.jp");
+    changed.get("/home");
+    assert!(changed.last.contains("むすびさんのホーム"), "{}", changed.last);
+    assert!(changed.last.contains(&format!("/m/{owner}")) || changed.last.contains("むすび"));
 }

@@ -11,6 +11,7 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("diary_photos_are_upright_metadata_free_and_fit_each_handset", diary_photos)
         .on_both("hostile_uploads_are_refused_and_nothing_is_stored", hostile_uploads)
+        .on_both("upload_floods_stop_at_the_hourly_count_and_the_quotas", upload_limits)
         .on_both("profile_photo_shows_on_the_profile", profile_photo)
         .on_both("photos_leave_the_disk_with_what_showed_them", photos_leave_the_disk);
 }
@@ -390,4 +391,81 @@ fn photos_leave_the_disk(t: &TestDb) {
     assert!(now.contains(&p2_master[0]), "a file another member still uses was removed");
     let mut conn = t.db.conn().expect("connection");
     assert_eq!(ashiato_store::photos::usage(&mut conn, keeper).expect("usage").0, 1, "P3 only");
+}
+
+/// S-25, an upload flood: the hourly upload count, the stored photo count and the stored
+/// bytes each stop uploads with a page that says which, keep the typed text, and store
+/// nothing of the refused post.
+fn upload_limits(t: &TestDb) {
+    member(t, "flood@example.jp", "連投する人");
+    let dir = tempfile::tempdir().expect("data dir");
+    let counts = || {
+        use diesel::prelude::*;
+        let mut conn = t.db.conn().expect("connection");
+        let photos: i64 =
+            ashiato_store::schema::photos::table.count().get_result(&mut *conn).expect("count");
+        let entries: i64 = ashiato_store::schema::diary_entries::table
+            .count()
+            .get_result(&mut *conn)
+            .expect("count");
+        (photos, entries)
+    };
+    let post = |app: &TestApp, n: u8| {
+        let mut pc = Phone::new(app, PC);
+        pc.login("flood@example.jp");
+        // A different image each time, so each upload is a new photo.
+        let bytes = png(16 + u32::from(n), 16, 16);
+        let res = upload(
+            &mut pc,
+            "/diary/new",
+            "/diary/new",
+            // A new title each time: the same title and body again would fold into the first
+            // entry as a double submit.
+            &[("title", &format!("連投{n}")), ("body", "本文は残る"), ("scope", "public")],
+            &[("photo1", "p.png", bytes.as_slice())],
+        );
+        (res.status, pc.last.clone())
+    };
+    let start = |per_hour: i64, count: i64, bytes: i64| {
+        let data_dir = dir.path().to_owned();
+        TestApp::start_with(t, move |c| {
+            c.data_dir = data_dir;
+            c.photo_uploads_per_hour = per_hour;
+            c.photo_quota_count = count;
+            c.photo_quota_bytes = bytes;
+        })
+    };
+    // Two an hour: the third upload within the hour is refused.
+    let app = start(2, 100, 100 * 1024 * 1024);
+    assert_eq!(post(&app, 1).0, 303);
+    assert_eq!(post(&app, 2).0, 303);
+    assert_eq!(counts(), (2, 2), "two entries with a photo each");
+    let (status, page) = post(&app, 3);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("写真の投稿が多すぎます") && page.contains("本文は残る"), "{page}");
+    assert_eq!(counts(), (2, 2), "the refused post stored something");
+    drop(app);
+    // At most two photos kept: the third is refused whatever the hourly allowance.
+    let app = start(100, 2, 100 * 1024 * 1024);
+    let (status, page) = post(&app, 4);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("写真の保存容量を超えています"), "{page}");
+    drop(app);
+    // The bytes stored: a quota of what is stored already refuses any more.
+    let used = {
+        let mut conn = t.db.conn().expect("connection");
+        let id = ashiato_store::accounts::find_by_email(
+            &mut conn,
+            &ashiato_core::account::Email::parse("flood@example.jp").expect("email"),
+        )
+        .expect("find")
+        .expect("member")
+        .id;
+        ashiato_store::photos::usage(&mut conn, id).expect("usage").1
+    };
+    let app = start(100, 100, used);
+    let (status, page) = post(&app, 5);
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("写真の保存容量を超えています"), "{page}");
+    assert_eq!(counts(), (2, 2));
 }
