@@ -20,7 +20,8 @@ pub fn register(suite: &mut Suite) {
         .on_both("sessions_are_listed_and_ended_from_settings", session_list)
         .on_both("drafts_survive_an_expired_session", drafts_survive_the_session)
         .on_both("the_data_export_holds_what_the_member_wrote", data_export)
-        .on_both("hard_bounces_stop_notifications_until_the_address_is_confirmed", bounces);
+        .on_both("hard_bounces_stop_notifications_until_the_address_is_confirmed", bounces)
+        .on_both("a_bounce_storm_counts_once_per_mail_and_answers_nothing", bounce_storm);
 }
 
 const SITE: &str = "http://sns.example.jp";
@@ -817,4 +818,78 @@ fn bounces(t: &TestDb) {
     assert_eq!(after.len(), 4);
     assert_eq!(after[3].to, "b@example.jp");
     let _ = a;
+}
+
+/// S-29, a bounce storm: `ASHIATO_DRILL_BOUNCES` reports (200 in CI, 10,000 in the release
+/// drills) for two of our mails, half with forged tags. Each mail's hard bounce counts once,
+/// the address becomes undeliverable at the limit (2 here), nothing is ever answered.
+fn bounce_storm(t: &TestDb) {
+    let reports: usize =
+        std::env::var("ASHIATO_DRILL_BOUNCES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let domain = "m.ashiato.example";
+    let adjust = |c: &mut ashiato_app::config::Config| {
+        c.mail_domain = domain.into();
+        c.mail_bounce_limit = 2;
+    };
+    let mut config = ashiato_app::config::Config::default();
+    adjust(&mut config);
+    let ingest = ashiato_app::inbound::Ingest::new(t.db.clone(), std::sync::Arc::new(config));
+    member(t, "a@example.jp", "エー");
+    let b = member(t, "b@example.jp", "ビー");
+    let app = TestApp::start_with(t, adjust);
+    let mut pa = Phone::new(&app, PC);
+    pa.login("a@example.jp");
+    for subject in ["一", "二"] {
+        let res = pa.submit(
+            &format!("/messages/new?to={b}"),
+            "/messages/new",
+            &[("to", &b.to_string()), ("subject", subject), ("body", "…")],
+        );
+        assert_eq!(res.status, 303, "{}", pa.last);
+    }
+    let verp: Vec<String> = of_kind(t, "message")
+        .iter()
+        .map(|row| {
+            let mut conn = t.db.conn().expect("connection");
+            let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
+                .expect("claim")
+                .expect("claimable");
+            store_mail::mark_sent(&mut conn, row.id, ashiato_app::now()).expect("sent");
+            ashiato_mail::bounce_address(row.id, &mail.bounce_tag, domain)
+        })
+        .collect();
+    let queued_before = outbox(t).len();
+    let report = dsn("failed", "5.1.1");
+    let clock = std::time::Instant::now();
+    let (mut counted, mut refused) = (0, 0);
+    for i in 0..reports {
+        let to = if i % 2 == 0 {
+            verp[(i / 2) % 2].clone()
+        } else {
+            format!("bounce-{}-{:016x}@{domain}", i, i * 7919)
+        };
+        match ingest.deliver(&report, &to, Some("")) {
+            Ok(ashiato_app::inbound::Delivered::Bounce { .. }) => counted += 1,
+            Ok(other) => panic!("a report was taken as {other:?}"),
+            Err(reply) => {
+                assert!(reply.to_string().starts_with("550 5.1.1"), "{reply}");
+                refused += 1;
+            }
+        }
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    let mut conn = t.db.conn().expect("connection");
+    let record = store_mail::bounces(&mut conn, 10).expect("bounces");
+    assert_eq!(record.len(), 1, "{record:?}");
+    assert_eq!(record[0].hard_bounces, 2, "one hard bounce per mail, however often reported");
+    assert!(record[0].undeliverable_at.is_some());
+    assert_eq!(outbox(t).len(), queued_before, "a report was answered");
+    assert_eq!((counted, refused), (reports.div_ceil(2), reports / 2));
+    eprintln!(
+        "S-29 {}: {reports} reports in {seconds:.1} s ({:.0}/s): {counted} for our two mails \
+         counted as 2 hard bounces (address undeliverable), {refused} with forged tags refused, \
+         0 mails sent in reply",
+        t.backend().name(),
+        reports as f64 / seconds
+    );
 }
