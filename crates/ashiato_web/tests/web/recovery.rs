@@ -721,6 +721,22 @@ fn dsn(action: &str, status: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Marks queued mails sent, as the outbox worker does, and returns the bounce address each
+/// left with (`bounce-<id>-<tag>@<domain>`, a random 16-digit tag per mail).
+fn send_and_address_bounces(t: &TestDb, rows: &[OutboxRow], domain: &str) -> Vec<String> {
+    rows.iter()
+        .map(|row| {
+            let mut conn = t.db.conn().expect("connection");
+            let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
+                .expect("claim")
+                .expect("claimable");
+            assert_eq!(mail.bounce_tag.len(), 16, "a random tag per mail");
+            store_mail::mark_sent(&mut conn, row.id, ashiato_app::now()).expect("sent");
+            ashiato_mail::bounce_address(row.id, &mail.bounce_tag, domain)
+        })
+        .collect()
+}
+
 /// S-29: bounces come back to each mail's own envelope sender; after `mail_bounce_limit` hard
 /// bounces (one per mail, however often it is reported) the address gets no notifications
 /// and its owner is asked to confirm it again; confirming makes it work again. A bounce with
@@ -755,18 +771,7 @@ fn bounces(t: &TestDb) {
     let sent = of_kind(t, "message");
     assert_eq!(sent.len(), 2);
     // Each mail's bounce address: bounce-<id>-<tag>@<mail_domain>.
-    let verp: Vec<String> = sent
-        .iter()
-        .map(|row| {
-            let mut conn = t.db.conn().expect("connection");
-            let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
-                .expect("claim")
-                .expect("claimable");
-            assert_eq!(mail.bounce_tag.len(), 16, "a random tag per mail");
-            store_mail::mark_sent(&mut conn, row.id, ashiato_app::now()).expect("sent");
-            ashiato_mail::bounce_address(row.id, &mail.bounce_tag, domain)
-        })
-        .collect();
+    let verp = send_and_address_bounces(t, &sent, domain);
     let deliver = |raw: &[u8], to: &str| ingest.deliver(raw, to, Some(""));
     let record = || {
         let mut conn = t.db.conn().expect("connection");
@@ -847,17 +852,7 @@ fn bounce_storm(t: &TestDb) {
         );
         assert_eq!(res.status, 303, "{}", pa.last);
     }
-    let verp: Vec<String> = of_kind(t, "message")
-        .iter()
-        .map(|row| {
-            let mut conn = t.db.conn().expect("connection");
-            let mail = store_mail::claim(&mut conn, row.id, ashiato_app::now(), 1000)
-                .expect("claim")
-                .expect("claimable");
-            store_mail::mark_sent(&mut conn, row.id, ashiato_app::now()).expect("sent");
-            ashiato_mail::bounce_address(row.id, &mail.bounce_tag, domain)
-        })
-        .collect();
+    let verp = send_and_address_bounces(t, &of_kind(t, "message"), domain);
     let queued_before = outbox(t).len();
     let report = dsn("failed", "5.1.1");
     let clock = std::time::Instant::now();
