@@ -16,6 +16,7 @@ pub fn register(suite: &mut Suite) {
     suite
         .on_both("serve_demo_lets_a_member_log_in_and_see_friends", serve_demo)
         .plain("a_thousand_simultaneous_logins_stay_under_a_memory_ceiling", login_storm)
+        .plain("members_behind_one_carrier_nat_all_log_in", carrier_nat)
         .plain("malformed_requests_are_client_warnings_not_errors", malformed_requests)
         .plain("a_full_disk_keeps_pages_readable_and_writes_say_try_later", full_disk);
 }
@@ -375,4 +376,115 @@ fn full_disk() {
     assert_eq!(posted.status, 303, "{}", posted.text());
     assert_eq!(entries(), 1);
     drop(running);
+}
+
+/// S-31, a carrier NAT: `ASHIATO_DRILL_NAT_USERS` members (200 in CI, 1,000 in the release
+/// drills) on docomo handsets, all behind one gateway /24, log in at once, 16 at a time. Every
+/// one gets in (a busy page is tried again after its `Retry-After`, as a member presses again);
+/// nobody is paused for sharing the carrier's addresses. One of them who keeps mistyping the
+/// password first is slowed down alone, with the keitai wait page in Shift_JIS.
+fn carrier_nat() {
+    const DOCOMO: &str = "DoCoMo/2.0 N905i(c100;TB;W24H16)";
+    let users: usize =
+        std::env::var("ASHIATO_DRILL_NAT_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}", dir.path().join("ashiato.db").display());
+    let plan = format!("seed --members {users} --diaries 0 --friends 0 --messages 0");
+    let seeded = crate::run(
+        ashiato()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["--database", &database])
+            .args(plan.split(' ')),
+    );
+    assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+    let running =
+        start_with(dir.path(), &database, &[], &[("ASHIATO_TRUSTED_PROXIES", "127.0.0.1")]);
+    let addr = running.addr;
+    // One docomo login through the gateway `210.153.84.<host>`: the form (session in `ksid`),
+    // then the post. Returns the post's status and body.
+    let attempt = move |email: &str, password: &str, host: usize| {
+        let gateway = format!("210.153.84.{}", host % 254 + 1);
+        let page = Request::get("/login")
+            .header("User-Agent", DOCOMO)
+            .header("X-Forwarded-For", &gateway)
+            .send(addr)
+            .expect("login form");
+        if page.status != 200 {
+            return (page.status, page.body);
+        }
+        let (ksid, csrf) =
+            (crate::recovery::hidden(&page, "ksid"), crate::recovery::hidden(&page, "csrf"));
+        let body = format!(
+            "email={}&password={password}&csrf={csrf}&ksid={ksid}",
+            email.replace('@', "%40")
+        );
+        let res = Request::post_form(&format!("/login?ksid={ksid}"), body)
+            .header("User-Agent", DOCOMO)
+            .header("X-Forwarded-For", &gateway)
+            .send(addr)
+            .expect("login");
+        (res.status, res.body)
+    };
+    // The mistyping member: free failures, then the wait page (429), in the handset's charset.
+    let mut slowed = None;
+    for _ in 0..20 {
+        let (status, body) = attempt("load0@example.jp", "wrong-guess-123", 0);
+        if status == 429 {
+            slowed = Some(body);
+            break;
+        }
+        assert_eq!(status, 200, "a wrong password answered {status}");
+    }
+    let page = slowed.expect("the mistyping member was never slowed down");
+    let wait_sjis: &[u8] = &[0x82, 0xB5, 0x82, 0xCE, 0x82, 0xE7, 0x82, 0xAD]; // しばらく
+    assert!(page.windows(wait_sjis.len()).any(|w| w == wait_sjis), "no Shift_JIS wait page");
+    // Everyone else, from the same addresses, at once.
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (next, busy) = (Arc::clone(&next), Arc::clone(&busy));
+            std::thread::spawn(move || {
+                let mut failed = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= users {
+                        return failed;
+                    }
+                    let email = format!("load{n}@example.jp");
+                    let mut answered = 0;
+                    for _ in 0..30 {
+                        let (status, _) = attempt(&email, "ashiato-load", n);
+                        answered = status;
+                        if status != 503 {
+                            break;
+                        }
+                        busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    if answered != 303 {
+                        failed.push((email, answered));
+                    }
+                }
+            })
+        })
+        .collect();
+    let failed: Vec<(String, u16)> =
+        threads.into_iter().flat_map(|t| t.join().expect("client thread")).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        failed.is_empty(),
+        "{} of {} could not log in: {:?}",
+        failed.len(),
+        users - 1,
+        &failed[..failed.len().min(5)]
+    );
+    eprintln!(
+        "S-31: {} docomo members behind one /24 logged in, 16 at a time, in {seconds:.1} s ({} busy \
+         pages tried again); the one who mistyped was slowed alone (429, Shift_JIS wait page)",
+        users - 1,
+        busy.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
