@@ -262,6 +262,23 @@ fn kill_9_burst(t: &TestDb) {
         assert!(!refused.load(Ordering::Relaxed), "a post was refused before the kill");
         std::thread::sleep(Duration::from_millis(5));
     }
+    // R-02 in the release drills (deploy/drills/postmaster_kill): the PostgreSQL server goes
+    // down first, `pg_ctl -m immediate` (no checkpoint: crash recovery at its next start).
+    let pg_ctl = std::env::var("ASHIATO_DRILL_PG_CTL")
+        .ok()
+        .filter(|_| t.backend() == ashiato_store::Backend::Postgres);
+    let pg_ctl_run = |args: &str| {
+        let ctl = pg_ctl.as_deref().unwrap_or_default();
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{ctl} {args} >/dev/null"))
+            .status()
+            .expect("pg_ctl");
+        assert!(status.success(), "{ctl} {args}: {status}");
+    };
+    if pg_ctl.is_some() {
+        pg_ctl_run("-m immediate stop");
+    }
     // SIGKILL: no shutdown hook, no flush, nothing the server can do about it.
     server.child.kill().expect("kill -9");
     server.child.wait().expect("reaped");
@@ -269,12 +286,23 @@ fn kill_9_burst(t: &TestDb) {
     for w in writers {
         w.join().expect("writer thread");
     }
-    assert!(!refused.load(Ordering::Relaxed), "a post was refused (not a crash) during the burst");
+    if pg_ctl.is_some() {
+        // With the database gone the server answers the busy page: refused, never acknowledged.
+        pg_ctl_run("-w start");
+    } else {
+        assert!(
+            !refused.load(Ordering::Relaxed),
+            "a post was refused (not a crash) during the burst"
+        );
+    }
     drop(server);
 
-    // Restart on the same files: recovery, migrations check, then serve.
+    // Restart on the same files: recovery, migrations check, then serve. A fresh pool: the
+    // test's own connections died with the database server in the R-02 drill.
     let again = start_with(dir.path(), &db, &[], &[]);
-    let mut conn = t.db.conn().expect("connection");
+    let fresh =
+        ashiato_store::Db::open(&t.url, &ashiato_store::DbOptions::default()).expect("reopen");
+    let mut conn = fresh.conn().expect("connection");
     if let Some(report) = ashiato_store::db::integrity_check(&mut conn).expect("integrity check") {
         assert_eq!(report, "ok", "SQLite integrity check after kill -9");
     }
@@ -323,8 +351,13 @@ fn kill_9_burst(t: &TestDb) {
     assert_eq!(page.status, 200);
     assert!(page.text().contains(&first_title), "{}", page.text());
     eprintln!(
-        "kill -9 after {at_kill} acknowledgements from {writer_count} writers ({}): {diaries} \
+        "kill -9 after {at_kill} acknowledgements from {writer_count} writers ({}{}): {diaries} \
          entries, {comments} comments, {sent} messages acknowledged, all present after restart",
-        t.backend().name()
+        t.backend().name(),
+        if pg_ctl.is_some() {
+            ", the database server stopped first with pg_ctl -m immediate"
+        } else {
+            ""
+        }
     );
 }
