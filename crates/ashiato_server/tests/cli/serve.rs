@@ -375,7 +375,13 @@ fn full_disk() {
     let posted = post();
     assert_eq!(posted.status, 303, "{}", posted.text());
     assert_eq!(entries(), 1);
+    // After the disk filled up and emptied again, the file is sound.
     drop(running);
+    let url: ashiato_store::DatabaseUrl = database.parse().expect("url");
+    let db = ashiato_store::Db::open(&url, &ashiato_store::DbOptions::default()).expect("db");
+    let mut conn = db.conn().expect("connection");
+    let report = ashiato_store::db::integrity_check(&mut conn).expect("integrity check");
+    assert_eq!(report.as_deref(), Some("ok"));
 }
 
 /// S-31, a carrier NAT: `ASHIATO_DRILL_NAT_USERS` members (200 in CI, 1,000 in the release
