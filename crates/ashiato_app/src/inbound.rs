@@ -111,8 +111,9 @@ impl Ingest {
     }
 
     /// Whether `recipient` is a live posting address (its member), the sign-up address
-    /// (`None`, when open sign-up is on) or the bounce address of one of our mails (`None`); LMTP answers `RCPT` with this before the message
-    /// arrives. Unknown, malformed and rotated addresses are all `550 5.1.1`.
+    /// (`None`, when open sign-up is on) or the bounce address of one of our mails (`None`);
+    /// LMTP answers `RCPT` with this before the message arrives. Unknown, malformed and
+    /// rotated addresses are all `550 5.1.1`.
     pub fn check_recipient(&self, recipient: &str) -> Result<Option<MemberId>, Reply> {
         let unknown =
             || Reply::new(Disposition::UnknownRecipient, 550, "5.1.1", "no such posting address");
@@ -203,9 +204,9 @@ impl Ingest {
         result
     }
 
-    /// The outbox id and address of one of our mails, when `recipient` is that mail's bounce address
-    /// (`bounce-<id>-<tag>@<mail_domain>`); a bounce address with a wrong tag is an unknown
-    /// recipient (a forged bounce marks nothing), any other address `None`.
+    /// The outbox id and address of one of our mails, when `recipient` is that mail's bounce
+    /// address (`bounce-<id>-<tag>@<mail_domain>`); a bounce address with a wrong tag is an
+    /// unknown recipient (a forged bounce marks nothing), any other address `None`.
     fn bounce_recipient(&self, recipient: &str) -> Result<Option<(i64, String)>, Reply> {
         let domain = self.config.mail_addresses().domain;
         let Some((id, tag)) = ashiato_mail::parse_bounce_address(recipient, &domain) else {

@@ -28,7 +28,7 @@ use std::process::Command;
 use ashiato_app::config::Config;
 use ashiato_store::backup::{self, TableDigest};
 use ashiato_store::db::{AnyConnection, migration_status};
-use ashiato_store::{Backend, DatabaseUrl, Db, DbOptions};
+use ashiato_store::{Backend, DatabaseUrl};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -78,6 +78,8 @@ impl From<TableDigest> for Table {
 /// What a backup or restore did, printed on success.
 pub struct Summary {
     verb: &'static str,
+    /// What happened to the digests: recorded (backup) or verified (restore).
+    digests: &'static str,
     dir: PathBuf,
     tables: usize,
     rows: i64,
@@ -89,13 +91,14 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {}: {} tables, {} rows, {} files ({} bytes); digests verified",
+            "{} {}: {} tables, {} rows, {} files ({} bytes); digests {}",
             self.verb,
             self.dir.display(),
             self.tables,
             self.rows,
             self.files,
-            self.bytes
+            self.bytes,
+            self.digests
         )
     }
 }
@@ -119,14 +122,20 @@ pub fn backup(config: &Config, to: &Path) -> Result<Summary, OpsError> {
     }
     std::fs::create_dir_all(&partial).map_err(|e| io(&partial, &e))?;
     let url = config.database();
-    let options = DbOptions { pool_size: 1, ..DbOptions::default() };
-    let db = Db::open(&url, &options)?;
+    // A plain connection, not the pool: opening the pool would apply this release's pending
+    // migrations, and a backup must copy the database as it is.
+    let mut conn = match &url {
+        DatabaseUrl::Sqlite(path) if path.is_file() => backup::open_sqlite_file(path)?,
+        DatabaseUrl::Sqlite(path) => {
+            return Err(OpsError::Usage(format!("no database at {}", path.display())));
+        }
+        DatabaseUrl::Postgres(text) => backup::open_postgres(text)?,
+    };
 
     copy_data_files(&config.data_dir, &partial)?;
     let (database_file, digests) = match &url {
         DatabaseUrl::Sqlite(_) => {
             let dest = partial.join(SQLITE_FILE);
-            let mut conn = db.conn()?;
             backup::sqlite_snapshot(&mut conn, &dest)?;
             // The digests of the copy itself, the file the restore will use.
             let mut copy = backup::open_sqlite_file(&dest)?;
@@ -134,7 +143,6 @@ pub fn backup(config: &Config, to: &Path) -> Result<Summary, OpsError> {
         }
         DatabaseUrl::Postgres(text) => {
             let dest = partial.join(PG_FILE);
-            let mut conn = db.conn()?;
             let (digests, dumped) = backup::with_postgres_snapshot(&mut conn, |snapshot| {
                 pg_tool("pg_dump", text, |cmd| {
                     cmd.args(["--format=custom", "--no-owner", "--no-privileges"])
@@ -147,6 +155,7 @@ pub fn backup(config: &Config, to: &Path) -> Result<Summary, OpsError> {
             (PG_FILE, digests)
         }
     };
+    drop(conn);
     // Second pass: photos written while the snapshot was taken.
     copy_data_files(&config.data_dir, &partial)?;
 
@@ -267,8 +276,10 @@ fn verify(manifest: &Manifest, conn: &mut AnyConnection) -> Result<(), OpsError>
 }
 
 fn summary(verb: &'static str, dir: &Path, manifest: &Manifest) -> Summary {
+    let digests = if verb.starts_with("backup") { "recorded" } else { "verified" };
     Summary {
         verb,
+        digests,
         dir: dir.to_owned(),
         tables: manifest.tables.len(),
         rows: manifest.tables.iter().map(|t| t.rows).sum(),

@@ -239,11 +239,20 @@ fn login_storm() {
         peak / 1024,
         before / 1024
     );
+    // Anything else fails the drill, with a count of every kind of answer to tell why.
+    let mut kinds: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for a in &answers {
+        let kind = match a {
+            Ok((status, _)) => status.to_string(),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
     for a in &answers {
         match a {
             Ok((303, _)) => {}
             Ok((503, page)) => assert!(page.contains("混み合っています"), "{page}"),
-            other => panic!("a login was answered {other:?}"),
+            other => panic!("a login was answered {other:?}; all answers: {kinds:?}"),
         }
     }
     assert!(logged_in > 0, "no login got through");
