@@ -43,6 +43,8 @@ pub struct Gauges {
     pub outbox: Vec<(String, i64)>,
     /// Addresses marked undeliverable after hard bounces.
     pub undeliverable_addresses: i64,
+    /// Photo variants made (cache misses that ran the image pipeline) since start.
+    pub variant_builds: u64,
     /// Open database connections in the pool.
     pub pool_connections: u32,
     /// Of which idle.
@@ -159,6 +161,12 @@ impl Metrics {
         for (state, n) in &g.outbox {
             let _ = writeln!(out, "ashiato_outbox_mails{{state=\"{}\"}} {n}", label(state));
         }
+        counter(
+            &mut out,
+            "ashiato_photo_variant_builds_total",
+            "Photo variants made by the image pipeline (cache misses; one per picture at a time).",
+            g.variant_builds,
+        );
         gauge(
             &mut out,
             "ashiato_mail_undeliverable_addresses",
@@ -197,6 +205,7 @@ pub async fn scrape(app: &crate::App) -> crate::AppResult<String> {
         footsteps_dropped: app.footsteps.dropped(),
         outbox,
         undeliverable_addresses,
+        variant_builds: app.photos.variant_builds(),
         pool_connections,
         pool_idle,
     };

@@ -128,13 +128,17 @@ pub struct PreparedPhoto {
     pub created: bool,
 }
 
+/// One variant being made: the first request makes it, the others wait for the same bytes.
+type Flight = tokio::sync::OnceCell<Result<Vec<u8>, String>>;
+
 /// The photo service.
 #[derive(Clone)]
 pub struct Photos {
     files: FileStore,
     limits: Limits,
     cpu: Arc<Semaphore>,
-    inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    inflight: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
+    builds: Arc<std::sync::atomic::AtomicU64>,
     quota_count: i64,
     quota_bytes: i64,
     per_hour: i64,
@@ -159,10 +163,16 @@ impl Photos {
             },
             cpu: Arc::new(Semaphore::new(cores)),
             inflight: Arc::new(Mutex::new(HashMap::new())),
+            builds: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             quota_count: config.photo_quota_count,
             quota_bytes: config.photo_quota_bytes,
             per_hour: config.photo_uploads_per_hour,
         }
+    }
+
+    /// Variants made since start (cache misses that ran the image pipeline), for `/metrics`.
+    pub fn variant_builds(&self) -> u64 {
+        self.builds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The file store.
@@ -354,32 +364,44 @@ impl Photos {
         let header = ashiato_image::sniff(&header_bytes).map_err(AppError::internal)?;
         let out = variant.output_format(&header);
         let cache = self.files.variant_path(&photo.sha256, &variant.to_string(), out.extension());
-        let lock = {
+        // Single flight: concurrent requests for one variant share one build and its bytes,
+        // even when the cache cannot be written (a full or broken disk): no herd of builds
+        // for one picture (security.md R-08). Builds of different variants queue for a core.
+        let flight = {
             let mut map = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            map.entry(key.clone()).or_default().clone()
+            Arc::clone(map.entry(key.clone()).or_default())
         };
-        let _guard = lock.lock().await;
-        // Someone else may have made it while this request waited.
-        let result = if let Ok(bytes) = std::fs::read(&cache) {
-            Ok((bytes, out.mime_type()))
-        } else {
-            let permit = self.cpu.clone().acquire_owned().await.map_err(AppError::internal)?;
-            let files = self.files.clone();
-            let (sha, name, ext) = (photo.sha256.clone(), variant.to_string(), out.extension());
-            tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                let bytes = ashiato_image::make_variant(&header_bytes, &variant)
-                    .map_err(|e| e.to_string())?;
-                // A cache that cannot be written still serves this request.
-                let _ = files.put_variant(&sha, &name, ext, &bytes);
-                Ok::<_, String>(bytes)
+        let made = flight
+            .get_or_init(|| async {
+                // Someone else may have made it while this request looked.
+                if let Ok(bytes) = std::fs::read(&cache) {
+                    return Ok(bytes);
+                }
+                let permit = self.cpu.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+                let files = self.files.clone();
+                let builds = Arc::clone(&self.builds);
+                let (sha, name, ext) = (photo.sha256.clone(), variant.to_string(), out.extension());
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    builds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let bytes = ashiato_image::make_variant(&header_bytes, &variant)
+                        .map_err(|e| e.to_string())?;
+                    // A cache that cannot be written still serves this request.
+                    let _ = files.put_variant(&sha, &name, ext, &bytes);
+                    Ok::<_, String>(bytes)
+                })
+                .await
+                .map_err(|e| e.to_string())?
             })
             .await
-            .map_err(AppError::internal)?
-            .map(|b| (b, out.mime_type()))
-            .map_err(AppError::internal)
-        };
-        self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
-        result
+            .clone();
+        {
+            // The flight is over: the next request reads the cache (or builds again).
+            let mut map = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if map.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                map.remove(&key);
+            }
+        }
+        made.map(|bytes| (bytes, out.mime_type())).map_err(AppError::internal)
     }
 }

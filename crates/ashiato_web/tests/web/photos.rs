@@ -12,6 +12,7 @@ pub fn register(suite: &mut Suite) {
         .on_both("diary_photos_are_upright_metadata_free_and_fit_each_handset", diary_photos)
         .on_both("hostile_uploads_are_refused_and_nothing_is_stored", hostile_uploads)
         .on_both("upload_floods_stop_at_the_hourly_count_and_the_quotas", upload_limits)
+        .on_both("a_broken_variant_cache_costs_one_build_per_picture", broken_variant_cache)
         .on_both("profile_photo_shows_on_the_profile", profile_photo)
         .on_both("photos_leave_the_disk_with_what_showed_them", photos_leave_the_disk);
 }
@@ -468,4 +469,79 @@ fn upload_limits(t: &TestDb) {
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("写真の保存容量を超えています"), "{page}");
     assert_eq!(counts(), (2, 2));
+}
+
+/// R-08, the image cache down: with `variants/` unusable (a file where the directory should
+/// be, so nothing can be cached), 16 members asking for the same picture at once all get it,
+/// from fewer builds than requests (they share the build in flight). With the cache back, one
+/// build fills it and the next request is served from it.
+fn broken_variant_cache(t: &TestDb) {
+    const REQUESTS: usize = 16;
+    member(t, "camera@example.jp", "撮る人");
+    let dir = tempfile::tempdir().expect("data dir");
+    let data_dir = dir.path().to_owned();
+    let app = TestApp::start_with(t, move |c| c.data_dir = data_dir);
+    let mut pc = Phone::new(&app, PC);
+    pc.login("camera@example.jp");
+    // Big enough that making a variant takes a while.
+    let picture = png(1200, 900, 900);
+    let res = upload(
+        &mut pc,
+        "/diary/new",
+        "/diary/new",
+        &[("title", "大きな写真"), ("body", "本文"), ("scope", "public")],
+        &[("photo1", "big.png", picture.as_slice())],
+    );
+    assert_eq!(res.status, 303, "{}", pc.last);
+    pc.follow(&res);
+    let src = img_srcs(&pc.last).into_iter().next().expect("the photo on its entry");
+    // The path alone (pages may name the site in full).
+    let src = match src.split_once("://") {
+        Some((_, rest)) => rest[rest.find('/').unwrap_or(rest.len())..].to_owned(),
+        None => src,
+    };
+    let variants = dir.path().join("variants");
+    let _ = std::fs::remove_dir_all(&variants);
+    std::fs::write(&variants, b"not a directory").expect("break the cache");
+    let builds = || {
+        let text = app.get("/metrics").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix("ashiato_photo_variant_builds_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .expect("the build counter on /metrics")
+    };
+    let before = builds();
+    let cookie = format!("ashiato_session={}", pc.cookie.clone().expect("session cookie"));
+    let start = std::sync::Arc::new(std::sync::Barrier::new(REQUESTS));
+    let addr = app.addr;
+    let threads: Vec<_> = (0..REQUESTS)
+        .map(|_| {
+            let (start, cookie, src) = (std::sync::Arc::clone(&start), cookie.clone(), src.clone());
+            std::thread::spawn(move || {
+                let req = Request::get(&src).header("Cookie", &cookie).header("User-Agent", PC);
+                start.wait();
+                req.send(addr).expect("picture")
+            })
+        })
+        .collect();
+    let answers: Vec<_> = threads.into_iter().map(|h| h.join().expect("client")).collect();
+    let during = builds() - before;
+    for a in &answers {
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body, answers[0].body, "different bytes for one picture");
+    }
+    assert!(during < REQUESTS as u64, "{during} builds for {REQUESTS} requests: nothing shared");
+    // The cache is back: one build fills it, the next request reads it.
+    std::fs::remove_file(&variants).expect("repair the cache");
+    let first = builds();
+    assert_eq!(pc.get(&src).status, 200);
+    assert_eq!(pc.get(&src).status, 200);
+    let refilled = builds() - first;
+    assert_eq!(refilled, 1, "the repaired cache was not used");
+    eprintln!(
+        "R-08 {}: variant cache unusable: {REQUESTS} simultaneous requests for one picture, \
+         {during} build(s), all answered with the same bytes; cache repaired: 1 build, then \
+         served from the cache",
+        t.backend().name()
+    );
 }
