@@ -50,11 +50,26 @@ struct Shared {
     /// Events queued but not yet written, per owner: the footsteps page needs to wait for
     /// the writer only when its owner has some.
     queued: HashMap<MemberId, u32>,
+    /// Since when footsteps have been waiting: the queue was empty before, or the writer last
+    /// wrote with more arriving meanwhile. `None` while nothing waits. The writer's lag.
+    waiting_since: Option<Instant>,
 }
 
 impl Default for Shared {
     fn default() -> Self {
-        Shared { recent: HashMap::new(), sweep_at: RECENT_SWEEP_MIN, queued: HashMap::new() }
+        Shared {
+            recent: HashMap::new(),
+            sweep_at: RECENT_SWEEP_MIN,
+            queued: HashMap::new(),
+            waiting_since: None,
+        }
+    }
+}
+
+impl Shared {
+    /// After events were written (or dropped): nothing waits, or what waits came after now.
+    fn after_settling(&mut self) {
+        self.waiting_since = (!self.queued.is_empty()).then(Instant::now);
     }
 }
 
@@ -108,6 +123,12 @@ impl Recorder {
         (recorder, rx)
     }
 
+    /// How long the oldest footstep still waiting has waited (zero when none waits): the
+    /// writer's lag behind the pages, normally under its half-second flush interval.
+    pub fn writer_lag(&self) -> Duration {
+        lock(&self.shared).waiting_since.map_or(Duration::ZERO, |since| since.elapsed())
+    }
+
     /// Footsteps queued and not yet written (the writer's backlog).
     pub fn backlog(&self) -> u64 {
         lock(&self.shared).queued.values().map(|&n| u64::from(n)).sum()
@@ -132,6 +153,7 @@ impl Recorder {
                 shared.sweep_at = (2 * shared.recent.len()).max(RECENT_SWEEP_MIN);
             }
             *shared.queued.entry(owner).or_insert(0) += 1;
+            shared.waiting_since.get_or_insert_with(Instant::now);
         }
         let day = now.day_in_zone(JST_OFFSET_MINUTES);
         match self.tx.try_send(Msg::Event(Event { owner, visitor, day, at: now })) {
@@ -141,6 +163,9 @@ impl Recorder {
                 // Let the repeat window allow the next visit through, and the page not wait.
                 shared.recent.remove(&(owner, visitor));
                 settle(&mut shared.queued, owner, 1);
+                if shared.queued.is_empty() {
+                    shared.waiting_since = None;
+                }
                 drop(shared);
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 // One line for the first drop and then at growing intervals, not one per view.
@@ -269,6 +294,7 @@ fn writer(db: &Db, rx: &mpsc::Receiver<Msg>, shared: &Mutex<Shared>, keep_days: 
                 for (owner, n) in per_owner {
                     settle(&mut shared.queued, owner, n);
                 }
+                shared.after_settling();
             }
             pending.clear();
             deadline = None;
@@ -349,6 +375,23 @@ mod tests {
             })
             .collect();
         assert_eq!(queued, vec![MemberId(2), MemberId(3)]);
+    }
+
+    /// The writer's lag is the age of the oldest waiting footstep: zero with nothing queued,
+    /// growing while the (here absent) writer does not write, zero again once all is written.
+    #[test]
+    fn writer_lag_is_the_age_of_what_waits() {
+        let (recorder, _rx) = Recorder::unstarted(10);
+        assert_eq!(recorder.writer_lag(), Duration::ZERO);
+        recorder.visit(MemberId(1), MemberId(2), T0);
+        std::thread::sleep(Duration::from_millis(20));
+        recorder.visit(MemberId(1), MemberId(3), T0);
+        assert!(recorder.writer_lag() >= Duration::from_millis(20), "{:?}", recorder.writer_lag());
+        let mut shared = lock(&recorder.shared);
+        settle(&mut shared.queued, MemberId(1), 2);
+        shared.after_settling();
+        drop(shared);
+        assert_eq!(recorder.writer_lag(), Duration::ZERO);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct Gauges {
     pub footstep_backlog: u64,
     /// Footsteps dropped because the queue was full (since start).
     pub footsteps_dropped: u64,
+    /// How long the oldest waiting footstep has waited, in seconds.
+    pub footstep_writer_lag: f64,
     /// Outbox mails by state (`pending`, `sent`, `failed`, …).
     pub outbox: Vec<(String, i64)>,
     /// Addresses marked undeliverable after hard bounces.
@@ -151,6 +153,13 @@ impl Metrics {
             "Footsteps queued in memory, not yet written.",
             g.footstep_backlog,
         );
+        let _ = write!(
+            out,
+            "# HELP ashiato_footstep_writer_lag_seconds How long the oldest footstep still waiting \
+             for the writer has waited.\n# TYPE ashiato_footstep_writer_lag_seconds gauge\n\
+             ashiato_footstep_writer_lag_seconds {}\n",
+            g.footstep_writer_lag
+        );
         counter(
             &mut out,
             "ashiato_footsteps_dropped_total",
@@ -203,6 +212,7 @@ pub async fn scrape(app: &crate::App) -> crate::AppResult<String> {
     let gauges = Gauges {
         footstep_backlog: app.footsteps.backlog(),
         footsteps_dropped: app.footsteps.dropped(),
+        footstep_writer_lag: app.footsteps.writer_lag().as_secs_f64(),
         outbox,
         undeliverable_addresses,
         variant_builds: app.photos.variant_builds(),
