@@ -208,6 +208,9 @@ fn metrics(t: &TestDb) {
                 "ashiato_http_requests_seconds histogram",
                 "ashiato_login_failures counter",
                 "ashiato_footstep_backlog gauge",
+                "ashiato_footstep_writer_lag_seconds gauge",
+                "ashiato_photo_variant_builds counter",
+                "ashiato_mail_undeliverable_addresses gauge",
             ] {
                 assert!(families.iter().any(|f| f.starts_with(want)), "{want} in {families:?}");
             }
