@@ -5,6 +5,7 @@ mod apps;
 mod auth;
 mod dialects;
 mod handset;
+mod hostile;
 mod mail;
 mod moderation;
 mod photos;
@@ -21,6 +22,7 @@ fn main() {
     auth::register(&mut suite);
     dialects::register(&mut suite);
     handset::register(&mut suite);
+    hostile::register(&mut suite);
     mail::register(&mut suite);
     moderation::register(&mut suite);
     photos::register(&mut suite);
