@@ -98,6 +98,9 @@ pub struct Config {
     pub smtp_ca_file: String,
     /// Hard bounces after which an address is marked undeliverable.
     pub mail_bounce_limit: i32,
+    /// Answer an empty mail to the sign-up address only when the MTA recorded an SPF `pass`
+    /// (a `fail` or `softfail` is never answered, whatever this says).
+    pub mail_join_requires_spf: bool,
     /// From address of notification mails; empty means `noreply@<mail_domain>`.
     pub mail_from: String,
     /// Most notification mails per recipient address per hour.
@@ -146,6 +149,7 @@ impl Default for Config {
             smtp_password: String::new(),
             smtp_ca_file: String::new(),
             mail_bounce_limit: 3,
+            mail_join_requires_spf: false,
             mail_from: String::new(),
             mail_notify_per_hour: 10,
         }

@@ -47,6 +47,9 @@ pub enum Delivered {
     /// A mail to the sign-up address from an address over its daily number of links:
     /// accepted, not answered.
     JoinLimited,
+    /// A mail to the sign-up address whose sender our MTA could not verify (SPF): accepted,
+    /// not answered, as its From may be someone else's phone (S-26).
+    SenderUnverified,
     /// A delivery status notification about one of our mails: counted for its recipient.
     Bounce {
         /// A permanent failure.
@@ -67,6 +70,7 @@ impl Delivered {
             Delivered::Discarded => "automated mail discarded",
             Delivered::JoinLink => "sign-up link sent",
             Delivered::JoinLimited => "sign-up links for this address used up today",
+            Delivered::SenderUnverified => "sender not verified (SPF): not answered",
             Delivered::Bounce { .. } => "bounce recorded",
         };
         format!("250 2.0.0 {what}")
@@ -285,6 +289,20 @@ impl Ingest {
         if inbound.loop_facts.is_automated() {
             tracing::info!(mail.action = "join", "automated mail to the sign-up address dropped");
             return Ok(Delivered::Discarded);
+        }
+        // S-26: a forged From would make us mail a sign-up link to someone else's phone. The
+        // MTA's SPF verdict says whether the sending host may speak for the sender's domain.
+        let spf = inbound.spf.as_deref();
+        let verified = spf == Some("pass");
+        if matches!(spf, Some("fail" | "softfail"))
+            || (self.config.mail_join_requires_spf && !verified)
+        {
+            tracing::info!(
+                security.event = "join_sender_unverified",
+                mail.spf = spf.unwrap_or("none"),
+                "mail to the sign-up address not answered"
+            );
+            return Ok(Delivered::SenderUnverified);
         }
         // Answer the return path (RFC 3834), else the From: address.
         let envelope = sender.map(str::trim).filter(|s| !s.is_empty() && *s != "<>");

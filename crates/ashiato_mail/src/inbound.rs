@@ -232,6 +232,11 @@ pub struct Inbound {
     pub notices: Vec<Notice>,
     /// Loop-protection facts.
     pub loop_facts: LoopFacts,
+    /// The SPF result our MTA recorded (`pass`, `fail`, `softfail`, `neutral`, `none`, …,
+    /// lower case): the topmost `Received-SPF` header, else the `spf=` of the topmost
+    /// `Authentication-Results`. Headers are prepended as mail travels, so the topmost is the
+    /// nearest MTA's; a sender's own lower down is never read. `None` when there is neither.
+    pub spf: Option<String>,
     /// Size of the raw message in bytes.
     pub size: usize,
 }
@@ -301,6 +306,9 @@ pub fn parse_inbound(raw: &[u8], limits: &InboundLimits) -> Result<Inbound, Mail
     };
 
     let mut loop_facts = LoopFacts::default();
+    let mut spf = None::<String>;
+    // Only the topmost `Authentication-Results` counts, with or without an `spf=` in it.
+    let mut spf_from_results = None::<Option<String>>;
     for h in &root.headers {
         let name = h.name().to_ascii_lowercase();
         let value = || {
@@ -329,9 +337,20 @@ pub fn parse_inbound(raw: &[u8], limits: &InboundLimits) -> Result<Inbound, Mail
                 }
             }
             n if n.starts_with("list-") => loop_facts.list_headers.push(h.name().to_owned()),
+            "received-spf" if spf.is_none() => {
+                spf = value().split([' ', ';', '(']).next().map(str::to_owned);
+            }
+            "authentication-results" if spf_from_results.is_none() => {
+                let v = value();
+                spf_from_results = Some(v.split([' ', ';']).find_map(|part| {
+                    let word = part.trim().strip_prefix("spf=")?;
+                    Some(word.split([' ', '(']).next().unwrap_or(word).to_owned())
+                }));
+            }
             _ => {}
         }
     }
+    let spf = spf.or(spf_from_results.flatten()).filter(|v| !v.is_empty());
     loop_facts.automated_sender = from.as_ref().is_some_and(MailAddress::is_automated_sender);
 
     let mut walk = Walk {
@@ -384,6 +403,7 @@ pub fn parse_inbound(raw: &[u8], limits: &InboundLimits) -> Result<Inbound, Mail
         images,
         notices,
         loop_facts,
+        spf,
         size: raw.len(),
     })
 }

@@ -249,6 +249,37 @@ fn bounce_is_discarded_without_reply() {
     );
 }
 
+/// The SPF verdict is the nearest MTA's: the topmost `Received-SPF`, else the topmost
+/// `Authentication-Results`; a sender's own header further down is never read.
+#[test]
+fn spf_verdict_is_the_topmost_headers() {
+    let base = String::from_utf8(fixture("forged_sender.eml")).expect("ascii fixture");
+    let with = |headers: &str| {
+        let raw = format!("{headers}{base}");
+        parse_inbound(raw.as_bytes(), &InboundLimits::default()).expect("parse").spf
+    };
+    assert_eq!(with(""), None);
+    assert_eq!(
+        with("Received-SPF: Fail (mailfrom) identity=mailfrom; client-ip=192.0.2.1\r\n"),
+        Some("fail".into())
+    );
+    assert_eq!(
+        with("Received-SPF: Softfail (x)\r\nReceived-SPF: Pass (forged by the sender)\r\n"),
+        Some("softfail".into())
+    );
+    assert_eq!(
+        with("Authentication-Results: mx.example; spf=fail smtp.mailfrom=docomo.ne.jp\r\n"),
+        Some("fail".into())
+    );
+    // The topmost results without spf= hide a sender's forged one below.
+    assert_eq!(
+        with(
+            "Authentication-Results: mx.example; dkim=none\r\nAuthentication-Results: x; spf=pass\r\n"
+        ),
+        None
+    );
+}
+
 #[test]
 fn loop_protection_rfc3834() {
     let auto = parse("auto_reply.eml");

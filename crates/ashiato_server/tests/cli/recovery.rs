@@ -301,18 +301,43 @@ fn empty_mail_sign_up(t: &TestDb) {
         assert_eq!(ran.code, 0, "{name}: {}", ran.stderr);
         assert!(ran.stderr.contains("automated mail discarded"), "{name}: {}", ran.stderr);
     }
+    // S-26: a From the MTA's SPF check failed may be someone else's phone: not answered.
+    for (n, verdict) in [
+        (11, "Received-SPF: Fail (mailfrom) identity=mailfrom\r\n"),
+        (
+            12,
+            "Authentication-Results: mx.ashiato.example; spf=softfail smtp.mailfrom=docomo.ne.jp\r\n",
+        ),
+    ] {
+        let ran = mail_to_join(
+            &site,
+            &empty_mail("victim@docomo.ne.jp", verdict, n),
+            "victim@docomo.ne.jp",
+        );
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert!(ran.stderr.contains("sender not verified"), "{}", ran.stderr);
+    }
+    // With mail_join_requires_spf, no verdict at all is not enough either; a pass is.
+    let strict = [("ASHIATO_MAIL_JOIN_REQUIRES_SPF", "true")];
+    let raw = empty_mail("victim@docomo.ne.jp", "", 13);
+    let ran = mail_to_join_with(&site, &raw, "victim@docomo.ne.jp", &strict);
+    assert!(ran.stderr.contains("sender not verified"), "{}", ran.stderr);
+    assert!(joins().iter().all(|r| r.to != "victim@docomo.ne.jp"), "a forged sender was answered");
+    let raw = empty_mail("kenta@docomo.ne.jp", "Received-SPF: Pass (mailfrom)\r\n", 14);
+    let ran = mail_to_join_with(&site, &raw, "kenta@docomo.ne.jp", &strict);
+    assert!(ran.stderr.contains("sign-up link sent"), "{}", ran.stderr);
     // A PC address is refused (the MTA's bounce tells the sender, we send nothing).
     let ran = mail_to_join(&site, &empty_mail("someone@example.com", "", 5), "someone@example.com");
     assert_ne!(ran.code, 0);
     assert!(ran.stderr.contains("mobile phone address"), "{}", ran.stderr);
-    assert_eq!(joins().len(), 1, "nothing was answered");
+    assert_eq!(joins().len(), 2, "only hanako and kenta were answered");
     // One phone gets at most three links a day, however often it writes.
     for n in 6..10 {
         let ran =
             mail_to_join(&site, &empty_mail("hanako.@docomo.ne.jp", "", n), "hanako.@docomo.ne.jp");
         assert_eq!(ran.code, 0, "{}", ran.stderr);
     }
-    assert_eq!(joins().len(), 3);
+    assert_eq!(joins().iter().filter(|r| r.to == "hanako.@docomo.ne.jp").count(), 3);
     // Without open sign-up the address does not exist.
     let closed = [("ASHIATO_OPEN_SIGNUP", "false")];
     let raw = empty_mail("jiro@ezweb.ne.jp", "", 20);
