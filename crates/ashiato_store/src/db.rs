@@ -574,6 +574,12 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
     Ok(buf)
 }
 
+/// `SELECT 1`: whether the database answers at all, in constant time (`/readyz`).
+pub fn ping(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    conn.batch_execute("SELECT 1;")?;
+    Ok(())
+}
+
 /// Refreshes the planner's statistics (`ANALYZE` on both backends). Bulk loads leave the
 /// statistics stale until autovacuum (PostgreSQL) or a later `ANALYZE` runs, and the friends'
 /// feed query picks a nested loop 200 times slower without them (docs/benchmarks.md).

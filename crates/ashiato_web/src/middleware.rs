@@ -93,8 +93,8 @@ pub async fn error_pages(
     let response = next.call(req).await?.map_into_boxed_body();
     let marker = response.response().extensions().get::<ErrorPage>().copied();
     // Error responses actix or an extractor produced (a malformed path, a bad query) come as
-    // plain text; handler pages are HTML and stay as they are. /healthz answers in plain text
-    // on purpose, the Social API in JSON or XML.
+    // plain text; handler pages are HTML and stay as they are. /healthz and /readyz answer in
+    // plain text on purpose (probes read them), the Social API in JSON or XML.
     let status = response.status();
     let ours =
         response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(
@@ -103,7 +103,7 @@ pub async fn error_pages(
     let kind = marker.or_else(|| {
         if ours
             || !(status.is_client_error() || status.is_server_error())
-            || response.request().path() == "/healthz"
+            || matches!(response.request().path(), "/healthz" | "/readyz")
             // The Social API answers its errors in JSON or XML, as its clients expect.
             || response.request().path().starts_with("/social/")
         {

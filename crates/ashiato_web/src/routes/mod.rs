@@ -283,6 +283,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(report_routes)
         .service(resource("/handset").route(get().to(handset::show)))
         .service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/readyz").route(get().to(health::readyz)))
         .service(resource("/metrics").route(get().to(metrics::metrics)));
 }
 

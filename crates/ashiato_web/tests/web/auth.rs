@@ -27,10 +27,22 @@ pub fn register(suite: &mut Suite) {
         .on_both("password_guessing_slows_the_account_and_pauses_the_source", login_limit);
 }
 
+/// Liveness answers without the database; readiness asks it, and says 503 (within its
+/// deadline, not the pool's longer timeout) while no connection can be had.
 fn healthz_answers_ok(t: &TestDb) {
     let app = TestApp::start(t);
     let res = app.get("/healthz");
     assert_eq!((res.status, res.text().as_str()), (200, "ok\n"));
+    let res = app.get("/readyz");
+    assert_eq!((res.status, res.text().as_str()), (200, "ready\n"));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let held: Vec<_> =
+        (0..t.db.max_connections()).map(|_| t.db.conn().expect("a free connection")).collect();
+    assert_eq!(app.get("/healthz").status, 200, "liveness needed the database");
+    let res = app.get("/readyz");
+    assert_eq!((res.status, res.text().as_str()), (503, "unavailable\n"));
+    drop(held);
+    assert_eq!(app.get("/readyz").status, 200, "readiness did not come back");
 }
 
 fn foreign_host_is_refused(t: &TestDb) {
