@@ -132,7 +132,7 @@ impl Metrics {
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
         };
-        let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
+        let gauge = |out: &mut String, name: &str, help: &str, value: &dyn std::fmt::Display| {
             let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
         };
         counter(
@@ -151,14 +151,13 @@ impl Metrics {
             &mut out,
             "ashiato_footstep_backlog",
             "Footsteps queued in memory, not yet written.",
-            g.footstep_backlog,
+            &g.footstep_backlog,
         );
-        let _ = write!(
-            out,
-            "# HELP ashiato_footstep_writer_lag_seconds How long the oldest footstep still waiting \
-             for the writer has waited.\n# TYPE ashiato_footstep_writer_lag_seconds gauge\n\
-             ashiato_footstep_writer_lag_seconds {}\n",
-            g.footstep_writer_lag
+        gauge(
+            &mut out,
+            "ashiato_footstep_writer_lag_seconds",
+            "How long the oldest footstep still waiting for the writer has waited.",
+            &g.footstep_writer_lag,
         );
         counter(
             &mut out,
@@ -180,20 +179,15 @@ impl Metrics {
             &mut out,
             "ashiato_mail_undeliverable_addresses",
             "Addresses marked undeliverable after hard bounces (no notification mails).",
-            u64::try_from(g.undeliverable_addresses).unwrap_or(0),
+            &g.undeliverable_addresses,
         );
         gauge(
             &mut out,
             "ashiato_db_pool_connections",
             "Open database connections.",
-            u64::from(g.pool_connections),
+            &g.pool_connections,
         );
-        gauge(
-            &mut out,
-            "ashiato_db_pool_idle",
-            "Idle database connections.",
-            u64::from(g.pool_idle),
-        );
+        gauge(&mut out, "ashiato_db_pool_idle", "Idle database connections.", &g.pool_idle);
         out
     }
 }

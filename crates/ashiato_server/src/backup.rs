@@ -180,7 +180,7 @@ pub fn backup(config: &Config, to: &Path) -> Result<Summary, OpsError> {
     write_synced(&partial.join(MANIFEST), &text)?;
     std::fs::rename(&partial, to).map_err(|e| io(to, &e))?;
     sync_dir(to.parent().unwrap_or(Path::new(".")));
-    Ok(summary("backup written to", to, &manifest))
+    Ok(summary("backup written to", "recorded", to, &manifest))
 }
 
 /// Restores the backup in `from` into the configured (empty) data directory and database.
@@ -243,7 +243,7 @@ pub fn restore(config: &Config, from: &Path) -> Result<Summary, OpsError> {
     // Digests of what was restored, before anything (a newer release's migrations at the
     // next start) changes it.
     verify(&manifest, &mut conn)?;
-    Ok(summary("restored from", from, &manifest))
+    Ok(summary("restored from", "verified", from, &manifest))
 }
 
 /// Compares the restored database's digests with the manifest's.
@@ -275,8 +275,7 @@ fn verify(manifest: &Manifest, conn: &mut AnyConnection) -> Result<(), OpsError>
     )))
 }
 
-fn summary(verb: &'static str, dir: &Path, manifest: &Manifest) -> Summary {
-    let digests = if verb.starts_with("backup") { "recorded" } else { "verified" };
+fn summary(verb: &'static str, digests: &'static str, dir: &Path, manifest: &Manifest) -> Summary {
     Summary {
         verb,
         digests,
@@ -498,24 +497,12 @@ fn pg_tool(tool: &str, url: &str, args: impl FnOnce(&mut Command)) -> Result<(),
     Err(OpsError::Io(format!("{tool} failed ({}): {first}", out.status)))
 }
 
-/// Takes `user:password@` apart into `user@` and the percent-decoded password.
+/// The URL without its password and the password percent-decoded, for `PGPASSWORD`.
 fn split_password(url: &str) -> (String, Option<String>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_owned(), None);
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, password)) => {
-                let decoded =
-                    percent_encoding::percent_decode_str(password).decode_utf8_lossy().into_owned();
-                (format!("{scheme}://{user}@{host}{tail}"), Some(decoded))
-            }
-            None => (url.to_owned(), None),
-        },
-        None => (url.to_owned(), None),
-    }
+    let (without, password) = ashiato_store::db::split_password(url);
+    let decoded =
+        password.map(|p| percent_encoding::percent_decode_str(&p).decode_utf8_lossy().into_owned());
+    (without, decoded)
 }
 
 #[cfg(test)]

@@ -121,18 +121,36 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
+/// A URL's parts around its user info: scheme, user, password (as written, still
+/// percent-encoded), host and the rest. `None` without `scheme://user@`.
+fn user_info(url: &str) -> Option<(&str, &str, Option<&str>, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let (userinfo, host) = authority.rsplit_once('@')?;
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    Some((scheme, user, password, host, tail))
+}
+
+fn redact_password(url: &str) -> String {
+    match user_info(url) {
+        Some((scheme, user, Some(_), host, tail)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        _ => url.to_owned(),
+    }
+}
+
+/// Takes a PostgreSQL URL's password out: the URL with `user@` only, and the password as
+/// written (percent-encoded), for tools that should get it in `PGPASSWORD` rather than on a
+/// command line every local user can read.
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    match user_info(url) {
+        Some((scheme, user, Some(password), host, tail)) => {
+            (format!("{scheme}://{user}@{host}{tail}"), Some(password.to_owned()))
+        }
+        _ => (url.to_owned(), None),
     }
 }
 

@@ -84,6 +84,19 @@ fn envelope_sender(config: &Config, mail: &store_mail::OutboxMail, from: &str) -
 /// (`ashiato mail-outbox --flush`, like `postqueue -f`).
 pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreError> {
     let mut pass = Pass::default();
+    if config.smtp_relay_host.trim().is_empty() {
+        return Ok(pass);
+    }
+    let mut conn = db.conn()?;
+    if flush {
+        store_mail::flush(&mut conn, now())?;
+    }
+    let due = store_mail::due(&mut conn, now(), BATCH)?;
+    if due.is_empty() {
+        return Ok(pass);
+    }
+    // Only with something to send: reading `smtp_ca_file` and loading the TLS roots is not
+    // work for every idle half second of `serve`.
     let Some(relay) = relay(config) else { return Ok(pass) };
     let client = match Client::new(&relay) {
         Ok(client) => client,
@@ -93,11 +106,7 @@ pub fn drain_once(db: &Db, config: &Config, flush: bool) -> Result<Pass, StoreEr
         }
     };
     let from = config.mail_from_address();
-    let mut conn = db.conn()?;
-    if flush {
-        store_mail::flush(&mut conn, now())?;
-    }
-    for id in store_mail::due(&mut conn, now(), BATCH)? {
+    for id in due {
         let Some(mail) = store_mail::claim(&mut conn, id, now(), LEASE_MS)? else { continue };
         let envelope_from = envelope_sender(config, &mail, &from);
         match client.send(&envelope_from, &mail.to, &mail.message) {
