@@ -54,32 +54,20 @@ pub struct Thread {
     pub photos: Vec<Photo>,
 }
 
-/// The thread of a visible entry.
-fn thread_in(
-    c: &mut AnyConnection,
-    viewer: MemberId,
-    seen: &Visible,
-    comments: i64,
-) -> StoreResult<Thread> {
-    let (older, newer) = diary::neighbors(c, &seen.entry, seen.relation)?;
-    let comments = diary::comments_for(c, seen.entry.id, viewer, comments, 0)?;
-    Ok(Thread { comments, older, newer, photos: photos::entry_photos(c, seen.entry.id)? })
-}
-
-/// An entry's page for `viewer`: the entry if they may see it ([`visible_in`]) and its
-/// thread, read on one connection in one trip to the blocking pool.
+/// An entry's page for `viewer`: the entry if they may see it (the rule of [`visible_in`]) and
+/// its thread, in one read ([`ashiato_store::entry_page`]: one statement on PostgreSQL).
 pub async fn page(
     app: &App,
     viewer: MemberId,
     id: DiaryId,
     comments: i64,
 ) -> AppResult<(Visible, Thread)> {
-    app.read(move |c| {
-        let seen = visible_in(c, viewer, id)?;
-        let thread = thread_in(c, viewer, &seen, comments)?;
-        Ok((seen, thread))
-    })
-    .await
+    let p =
+        app.read(move |c| ashiato_store::entry_page::entry_page(c, viewer, id, comments)).await?;
+    Ok((
+        Visible { entry: p.entry, author: p.author, relation: p.relation },
+        Thread { comments: p.comments, older: p.older, newer: p.newer, photos: p.photos },
+    ))
 }
 
 /// The member's own entry, for editing; anyone else's answers exactly like a missing one.

@@ -19,6 +19,7 @@ pub mod community_admin;
 pub mod db;
 pub mod diary;
 pub mod drafts;
+pub mod entry_page;
 pub mod error;
 pub mod export;
 pub mod files;

@@ -60,12 +60,15 @@ pub fn relation(
                 friendships::table
                     .filter(friendships::member_id.eq(v.0).and(friendships::friend_id.eq(owner.0))),
             ),
+            // A friend in common: the viewer's friends and the owner's friends, two ranges
+            // of the primary key that meet (friendships are stored in both directions), not
+            // one probe per friend of the viewer.
             exists(
                 mine.inner_join(theirs.on(
-                    theirs.field(friendships::member_id).eq(mine.field(friendships::friend_id)),
+                    theirs.field(friendships::friend_id).eq(mine.field(friendships::friend_id)),
                 ))
                 .filter(mine.field(friendships::member_id).eq(v.0))
-                .filter(theirs.field(friendships::friend_id).eq(owner.0)),
+                .filter(theirs.field(friendships::member_id).eq(owner.0)),
             ),
         ));
     let (blocked, friend, shared): (bool, bool, bool) = native!(conn, c => query.get_result(c))?;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod apps;
+mod entry_page;
 mod feeds;
 mod footsteps;
 mod mail;
@@ -19,6 +20,7 @@ fn main() {
     apps::register(&mut suite);
     sessions::register(&mut suite);
     scopes::register(&mut suite);
+    entry_page::register(&mut suite);
     footsteps::register(&mut suite);
     feeds::register(&mut suite);
     mail::register(&mut suite);
