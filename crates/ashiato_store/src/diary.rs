@@ -27,9 +27,9 @@ pub struct Entry {
     pub created_at: Timestamp,
 }
 
-type EntryRow = (i64, i64, String, String, String, i32, i64);
+pub(crate) type EntryRow = (i64, i64, String, String, String, i32, i64);
 
-fn entry(r: EntryRow) -> Entry {
+pub(crate) fn entry(r: EntryRow) -> Entry {
     Entry {
         id: DiaryId(r.0),
         author: MemberId(r.1),

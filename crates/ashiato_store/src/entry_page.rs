@@ -15,12 +15,12 @@
 //! then a block, then a friendship, then a shared friend) is written again in SQL, to pick the
 //! neighbours' scopes; the relation the statement used comes back with the row and must agree.
 
-use ashiato_core::{CommentId, DiaryId, MemberId, PhotoId, Relation, Timestamp};
+use ashiato_core::{CommentId, DiaryId, MemberId, Relation, Timestamp};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 
-use crate::accounts::{Member, MemberRow, scope_or_private};
+use crate::accounts::{Member, MemberRow};
 use crate::db::AnyConnection;
 use crate::diary::{Comment, Entry};
 use crate::friends::MemberSummary;
@@ -89,12 +89,12 @@ const SCOPE_LISTS: [Relation; 4] =
 /// The statement's one row. Comments and photos come as arrays of records (`NULL` when there
 /// are none), so the thread costs no second statement.
 type PageRow = (
-    (i64, i64, String, String, String, i32, i64),
+    diary::EntryRow,
     MemberRow,
     (bool, bool, bool, String),
     (Option<i64>, Option<i64>),
     Option<Vec<(i64, i64, String, String, i64)>>,
-    Option<Vec<(i64, i64, String, String, i32, i32, i32, i64)>>,
+    Option<Vec<photos::PhotoRow>>,
 );
 
 fn entry_page_pg(
@@ -111,7 +111,8 @@ fn entry_page_pg(
     };
     let (e, author, (blocked, friend, shared, used), (older, newer), thread, pictures) =
         query.get_result::<PageRow>(conn)?;
-    let relation = Relation::from_facts(e.1 == viewer.0, true, blocked, friend, shared);
+    let entry = diary::entry(e);
+    let relation = Relation::from_facts(entry.author == viewer, true, blocked, friend, shared);
     if used != relation_name(relation) {
         // The SQL's precedence of the facts drifted from `Relation::from_facts`: the
         // neighbours were filtered for another relation. Refuse rather than show them.
@@ -120,15 +121,6 @@ fn entry_page_pg(
             relation_name(relation)
         )));
     }
-    let entry = Entry {
-        id: DiaryId(e.0),
-        author: MemberId(e.1),
-        title: e.2,
-        body: e.3,
-        scope: scope_or_private(&e.4),
-        comment_count: e.5,
-        created_at: Timestamp(e.6),
-    };
     if !entry.scope.allows(relation) {
         return Err(StoreError::NotFound);
     }
@@ -143,20 +135,7 @@ fn entry_page_pg(
             created_at: Timestamp(at),
         })
         .collect();
-    let photos = pictures
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(pid, owner, sha256, format, width, height, frames, byte_size)| Photo {
-            id: PhotoId(pid),
-            owner: MemberId(owner),
-            sha256,
-            format,
-            width,
-            height,
-            frames,
-            byte_size,
-        })
-        .collect();
+    let photos = pictures.unwrap_or_default().into_iter().map(photos::photo).collect();
     Ok(EntryPage {
         entry,
         author: author.into(),

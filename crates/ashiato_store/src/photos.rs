@@ -48,9 +48,9 @@ pub struct NewPhoto<'a> {
     pub byte_size: usize,
 }
 
-type PhotoRow = (i64, i64, String, String, i32, i32, i32, i64);
+pub(crate) type PhotoRow = (i64, i64, String, String, i32, i32, i32, i64);
 
-fn photo(r: PhotoRow) -> Photo {
+pub(crate) fn photo(r: PhotoRow) -> Photo {
     Photo {
         id: PhotoId(r.0),
         owner: MemberId(r.1),

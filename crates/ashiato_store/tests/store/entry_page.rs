@@ -17,6 +17,8 @@ use diesel::connection::SimpleConnection;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use crate::scopes::Model;
+
 pub fn register(suite: &mut Suite) {
     suite.on_both("entry_page_matches_the_model_and_the_steps", entry_page_matches);
 }
@@ -61,50 +63,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     })
 }
 
-/// The rules, from plain sets: a block ends a friendship; a suspended member is hidden from
-/// everyone else as a block hides them; a shared friend makes a friend of a friend.
-struct Model {
-    friends: HashSet<(usize, usize)>,
-    blocked: HashSet<(usize, usize)>,
-}
-
-impl Model {
-    fn new(s: &Scenario) -> Model {
-        let mut friends = HashSet::new();
-        for &(a, b) in &s.friendships {
-            if a != b {
-                friends.insert((a, b));
-                friends.insert((b, a));
-            }
-        }
-        let mut blocked = HashSet::new();
-        for &(a, b) in &s.blocks {
-            if a != b {
-                blocked.insert((a, b));
-                friends.remove(&(a, b));
-                friends.remove(&(b, a));
-            }
-        }
-        Model { friends, blocked }
-    }
-
-    fn relation(&self, s: &Scenario, viewer: usize, owner: usize) -> Relation {
-        if viewer == owner {
-            Relation::Owner
-        } else if self.blocked.contains(&(viewer, owner))
-            || self.blocked.contains(&(owner, viewer))
-            || s.suspended[owner]
-        {
-            Relation::Blocked
-        } else if self.friends.contains(&(viewer, owner)) {
-            Relation::Friend
-        } else if (0..s.n)
-            .any(|m| self.friends.contains(&(viewer, m)) && self.friends.contains(&(m, owner)))
-        {
-            Relation::FriendOfFriend
-        } else {
-            Relation::Member
-        }
+/// The rules: relations from the scope model's sets ([`Model`]), and a suspended member
+/// hidden from everyone else as a block hides them.
+fn relation_of(model: &Model, s: &Scenario, viewer: usize, owner: usize) -> Relation {
+    if viewer != owner && s.suspended[owner] {
+        Relation::Blocked
+    } else {
+        model.relation(s.n, viewer, owner)
     }
 }
 
@@ -128,7 +93,7 @@ fn check(t: &TestDb, s: &Scenario) {
     let mut conn = t.db.conn().expect("connection");
     clear(&mut conn);
     let now = Timestamp(1_764_115_200_000);
-    let model = Model::new(s);
+    let model = Model::from_pairs(&s.friendships, &s.blocks);
     let (ids, entry_ids, photo_ids) = write(&mut conn, |c| {
         let mut ids = Vec::new();
         for i in 0..s.n {
@@ -194,7 +159,7 @@ fn check(t: &TestDb, s: &Scenario) {
 
     for viewer in 0..s.n {
         for (k, &(author, scope)) in s.entries.iter().enumerate() {
-            let rel = model.relation(s, viewer, author);
+            let rel = relation_of(&model, s, viewer, author);
             let got = entry_page::entry_page(&mut conn, ids[viewer], entry_ids[k], LIMIT);
             let steps =
                 entry_page::entry_page_in_steps(&mut conn, ids[viewer], entry_ids[k], LIMIT);

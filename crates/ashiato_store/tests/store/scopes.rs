@@ -66,22 +66,27 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 /// The reference model: relations from sets, applying blocks after friendships as the store
 /// does (a block ends the friendship).
-struct Model {
+pub(crate) struct Model {
     friends: HashSet<(usize, usize)>,
     blocked: HashSet<(usize, usize)>,
 }
 
 impl Model {
     fn new(s: &Scenario) -> Model {
+        Model::from_pairs(&s.friendships, &s.blocks)
+    }
+
+    /// The model of these friendships and blocks (`(a, b)`: a blocked b).
+    pub(crate) fn from_pairs(friendships: &[(usize, usize)], blocks: &[(usize, usize)]) -> Model {
         let mut friends = HashSet::new();
-        for &(a, b) in &s.friendships {
+        for &(a, b) in friendships {
             if a != b {
                 friends.insert((a, b));
                 friends.insert((b, a));
             }
         }
         let mut blocked = HashSet::new();
-        for &(a, b) in &s.blocks {
+        for &(a, b) in blocks {
             if a != b {
                 blocked.insert((a, b));
                 friends.remove(&(a, b));
@@ -95,7 +100,7 @@ impl Model {
         self.blocked.contains(&(a, b)) || self.blocked.contains(&(b, a))
     }
 
-    fn relation(&self, n: usize, viewer: usize, owner: usize) -> Relation {
+    pub(crate) fn relation(&self, n: usize, viewer: usize, owner: usize) -> Relation {
         if viewer == owner {
             Relation::Owner
         } else if self.blocked_either(viewer, owner) {
